@@ -1,0 +1,2 @@
+package dev.iotjobs.localhub;
+public final class Main { public static void main(String[] a) {} }

@@ -1,0 +1,59 @@
+package dev.iotjobs.localhub.model;
+
+/**
+ * IoT Hub error codes the local hub answers with: the HTTP status and the numeric code
+ * (status x 1000 + detail) that the SDKs read from the error body.
+ */
+public enum ErrorCode {
+    GENERIC_BAD_REQUEST(400, 400000, "GenericBadRequest"),
+    INVALID_PROTOCOL_VERSION(400, 400001, "InvalidProtocolVersion"),
+    INVALID_OPERATION(400, 400003, "InvalidOperation"),
+    ARGUMENT_INVALID(400, 400004, "ArgumentInvalid"),
+    ARGUMENT_NULL(400, 400005, "ArgumentNull"),
+    IOTHUB_FORMAT_ERROR(400, 400006, "IotHubFormatError"),
+    DESERIALIZATION_ERROR(400, 400012, "DeserializationError"),
+    UNAUTHORIZED(401, 401002, "IotHubUnauthorizedAccess"),
+    DEVICE_DISABLED(403, 403012, "DeviceDisabled"),
+    NOT_FOUND(404, 404000, "GenericNotFound"),
+    DEVICE_NOT_FOUND(404, 404001, "DeviceNotFound"),
+    JOB_NOT_FOUND(404, 404002, "JobNotFound"),
+    MODULE_NOT_FOUND(404, 404010, "ModuleNotFound"),
+    DEVICE_NOT_ONLINE(404, 404103, "DeviceNotOnline"),
+    METHOD_NOT_ALLOWED(405, 405000, "GenericMethodNotAllowed"),
+    DEVICE_ALREADY_EXISTS(409, 409001, "DeviceAlreadyExists"),
+    JOB_ALREADY_EXISTS(409, 409104, "JobAlreadyExists"),
+    PRECONDITION_FAILED(412, 412001, "PreconditionFailed"),
+    MESSAGE_TOO_LARGE(413, 413001, "MessageTooLarge"),
+    THROTTLING(429, 429001, "ThrottlingException"),
+    MAX_ACTIVE_JOBS(429, 429004, "ThrottlingMaxActiveJobCountExceeded"),
+    SERVER_ERROR(500, 500001, "ServerError"),
+    GATEWAY_TIMEOUT(504, 504101, "GatewayTimeout");
+
+    private final int httpStatus;
+    private final int code;
+    private final String codeName;
+
+    ErrorCode(int httpStatus, int code, String codeName) {
+        this.httpStatus = httpStatus;
+        this.code = code;
+        this.codeName = codeName;
+    }
+
+    public int httpStatus() {
+        return httpStatus;
+    }
+
+    /** Numeric code, e.g. 404001. */
+    public int code() {
+        return code;
+    }
+
+    /** Symbolic name, e.g. DeviceNotFound (sent in the iothub-errorcode header). */
+    public String codeName() {
+        return codeName;
+    }
+
+    public HubException exception(String message) {
+        return new HubException(this, message);
+    }
+}

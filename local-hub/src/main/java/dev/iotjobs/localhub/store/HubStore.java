@@ -1,0 +1,45 @@
+package dev.iotjobs.localhub.store;
+
+import java.util.Collection;
+import java.util.function.BiConsumer;
+
+/**
+ * Durable storage of the hub: a few named maps from string keys to JSON documents (UTF-8 bytes).
+ * <p>
+ * The hub core keeps its working set in memory and writes through to the store; the store is read
+ * back in full at start-up. Implementations must be thread-safe. A write method returns only once the
+ * write is committed (it survives a kill -9 of the process); concurrent writers may share one commit
+ * (group commit). The backend is chosen only when the hub is wired ({@code LocalHub}).
+ */
+public interface HubStore extends AutoCloseable {
+
+    /** The named maps the hub uses. */
+    enum Bucket {
+        DEVICES, JOBS, DEVICE_JOBS, META
+    }
+
+    /** Stores (or replaces) one document and commits. */
+    void put(Bucket bucket, String key, byte[] document);
+
+    /** Stores several documents (possibly of several collections) atomically and commits once. */
+    void putAll(Collection<Write> writes);
+
+    /** Removes a document and commits; no-op when absent. */
+    void delete(Bucket bucket, String key);
+
+    /** Reads one document, or null. */
+    byte[] get(Bucket bucket, String key);
+
+    /** Visits every document of a collection, in key order. */
+    void forEach(Bucket bucket, BiConsumer<String, byte[]> visitor);
+
+    /** Number of documents in a collection. */
+    long count(Bucket bucket);
+
+    @Override
+    void close();
+
+    /** One write of a batch; a null document deletes the key. */
+    record Write(Bucket bucket, String key, byte[] document) {
+    }
+}
