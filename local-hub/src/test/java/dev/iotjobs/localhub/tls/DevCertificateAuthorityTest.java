@@ -1,0 +1,226 @@
+package dev.iotjobs.localhub.tls;
+
+import dev.iotjobs.localhub.config.DataDirectory;
+import dev.iotjobs.localhub.config.WellKnownKeys;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DevCertificateAuthorityTest {
+
+    @Test
+    void writesTheDocumentedFiles(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority ca = DevCertificateAuthority.loadOrCreate(dir);
+        assertEquals(DataDirectory.caPem(dir), ca.caPemPath());
+        assertEquals(DataDirectory.trustStore(dir), ca.trustStorePath());
+        assertEquals(DataDirectory.serverKeyStore(dir), ca.serverKeyStorePath());
+        for (Path p : List.of(DataDirectory.caPem(dir), DataDirectory.caKeyStore(dir),
+                DataDirectory.serverKeyStore(dir), DataDirectory.trustStore(dir))) {
+            assertTrue(Files.isRegularFile(p), p + " exists");
+        }
+        assertTrue(Files.readString(ca.caPemPath()).startsWith("-----BEGIN CERTIFICATE-----\n"));
+        if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            for (Path key : List.of(DataDirectory.caKeyStore(dir), DataDirectory.serverKeyStore(dir))) {
+                assertEquals(java.util.Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
+                        Files.getPosixFilePermissions(key), key + " is owner-only");
+            }
+        }
+        try (var files = Files.list(DataDirectory.certsDir(dir))) {
+            assertTrue(files.noneMatch(p -> p.toString().endsWith(".tmp")), "no temporary file left");
+        }
+        // The trust store holds exactly the CA certificate, as a trusted entry, and no key.
+        KeyStore trust = loadTrustStore(dir);
+        assertEquals(1, trust.size());
+        String alias = Collections.list(trust.aliases()).get(0);
+        assertTrue(trust.isCertificateEntry(alias));
+        assertEquals(ca.caCertificate(), trust.getCertificate(alias));
+    }
+
+    @Test
+    void certificatesHaveTheRightShape(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority ca = DevCertificateAuthority.loadOrCreate(dir);
+        X509Certificate caCert = ca.caCertificate();
+        X509Certificate server = ca.serverCertificate();
+
+        assertTrue(caCert.getSubjectX500Principal().getName().contains("CN=local-iothub Development CA"));
+        assertEquals(caCert.getSubjectX500Principal(), caCert.getIssuerX500Principal());
+        caCert.verify(caCert.getPublicKey());
+        assertTrue(caCert.getBasicConstraints() >= 0, "CA:true");
+        assertTrue(caCert.getKeyUsage()[5], "keyCertSign");
+        assertTrue(caCert.getNotAfter().toInstant().isAfter(Instant.now().plus(Duration.ofDays(3640))));
+
+        server.verify(caCert.getPublicKey());
+        assertEquals(caCert.getSubjectX500Principal(), server.getIssuerX500Principal());
+        assertEquals(-1, server.getBasicConstraints(), "CA:false");
+        assertTrue(server.getExtendedKeyUsage().contains("1.3.6.1.5.5.7.3.1"), "serverAuth");
+        assertEquals("RSA", server.getPublicKey().getAlgorithm());
+        Instant notAfter = server.getNotAfter().toInstant();
+        assertTrue(notAfter.isAfter(Instant.now().plus(Duration.ofDays(700))));
+        assertTrue(notAfter.isBefore(Instant.now().plus(Duration.ofDays(800))));
+
+        List<List<?>> sans = List.copyOf(server.getSubjectAlternativeNames());
+        assertTrue(sans.contains(List.of(7, "127.0.0.1")), sans::toString);
+        assertTrue(sans.contains(List.of(2, "localhost")), sans::toString);
+        assertTrue(sans.contains(List.of(7, "0:0:0:0:0:0:0:1")), sans::toString);
+
+        // server.p12 carries the chain: server certificate, then the CA.
+        var chain = ca.serverKeyStore().getCertificateChain("server");
+        assertEquals(2, chain.length);
+        assertEquals(server, chain[0]);
+        assertEquals(caCert, chain[1]);
+    }
+
+    @Test
+    void secondStartReusesTheCaAndServerCertificate(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority first = DevCertificateAuthority.loadOrCreate(dir);
+        byte[] pem = Files.readAllBytes(first.caPemPath());
+        DevCertificateAuthority second = DevCertificateAuthority.loadOrCreate(dir);
+        assertEquals(first.caFingerprintSha256(), second.caFingerprintSha256());
+        assertEquals(first.serverCertificate(), second.serverCertificate());
+        assertArrayEquals(pem, Files.readAllBytes(second.caPemPath()));
+    }
+
+    @Test
+    void missingServerCertificateIsReissuedUnderTheSameCa(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority first = DevCertificateAuthority.loadOrCreate(dir);
+        Files.delete(first.serverKeyStorePath());
+        Files.delete(first.trustStorePath());
+        DevCertificateAuthority second = DevCertificateAuthority.loadOrCreate(dir);
+        assertEquals(first.caFingerprintSha256(), second.caFingerprintSha256());
+        assertNotEquals(first.serverCertificate(), second.serverCertificate());
+        second.serverCertificate().verify(first.caCertificate().getPublicKey());
+        assertEquals(first.caCertificate(), loadTrustStore(dir).getCertificate("ca"));
+    }
+
+    @Test
+    void handshakeSucceedsWithOnlyTheTrustStoreAndHostnameVerification(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority ca = DevCertificateAuthority.loadOrCreate(dir);
+        try (SSLServerSocket server = startJdkServer(ca)) {
+            assertEquals("TLSv1.3", handshake(server.getLocalPort(), trustStoreOnly(dir), null));
+            assertEquals("TLSv1.2", handshake(server.getLocalPort(), trustStoreOnly(dir), "TLSv1.2"));
+        }
+    }
+
+    @Test
+    void clientTrustingOnlyTheJdkCacertsIsRejected(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority ca = DevCertificateAuthority.loadOrCreate(dir);
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init((KeyStore) null); // the JDK's cacerts
+        SSLContext jdkDefault = SSLContext.getInstance("TLS");
+        jdkDefault.init(null, tmf.getTrustManagers(), null);
+        try (SSLServerSocket server = startJdkServer(ca)) {
+            assertThrows(SSLHandshakeException.class, () -> handshake(server.getLocalPort(), jdkDefault, null));
+        }
+    }
+
+    @Test
+    void vertxServerWithTheKeyCertOptionsHandshakes(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority ca = DevCertificateAuthority.loadOrCreate(dir);
+        Vertx vertx = Vertx.vertx();
+        try {
+            NetServer server = vertx.createNetServer(new NetServerOptions()
+                            .setSsl(true)
+                            .setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(ca)))
+                    .connectHandler(socket -> socket.handler(socket::write));
+            server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertEquals("TLSv1.2", handshake(server.actualPort(), trustStoreOnly(dir), "TLSv1.2"));
+            assertTrue(handshake(server.actualPort(), trustStoreOnly(dir), null).startsWith("TLSv1."));
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    // ---- helpers ----
+
+    private static KeyStore loadTrustStore(Path dir) throws Exception {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(DataDirectory.trustStore(dir))) {
+            trust.load(in, WellKnownKeys.TRUST_STORE_PASSWORD.toCharArray());
+        }
+        return trust;
+    }
+
+    /** An SSLContext built from nothing but certs/truststore.p12, the way a client of the hub would. */
+    private static SSLContext trustStoreOnly(Path dir) throws Exception {
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(loadTrustStore(dir));
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        return context;
+    }
+
+    /** A JDK TLS echo server on an ephemeral loopback port; serves connections until closed. */
+    private static SSLServerSocket startJdkServer(DevCertificateAuthority ca) throws Exception {
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ca.serverKeyStore(), ca.keyStorePassword().toCharArray());
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(kmf.getKeyManagers(), null, null);
+        SSLServerSocket server = (SSLServerSocket) context.getServerSocketFactory()
+                .createServerSocket(0, 10, InetAddress.getByName("127.0.0.1"));
+        Thread acceptor = new Thread(() -> {
+            while (!server.isClosed()) {
+                try (SSLSocket socket = (SSLSocket) server.accept()) {
+                    socket.setSoTimeout(5000);
+                    int b = socket.getInputStream().read();
+                    socket.getOutputStream().write(b);
+                    socket.getOutputStream().flush();
+                } catch (Exception ignored) {
+                    // handshake failures are expected in the negative test
+                }
+            }
+        }, "tls-test-server");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        return server;
+    }
+
+    /** Connects to 127.0.0.1 with HTTPS host verification, echoes one byte, returns the protocol. */
+    private static String handshake(int port, SSLContext context, String onlyProtocol) throws Exception {
+        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
+            socket.setSoTimeout(5000);
+            SSLParameters params = socket.getSSLParameters();
+            params.setEndpointIdentificationAlgorithm("HTTPS");
+            if (onlyProtocol != null) {
+                params.setProtocols(new String[]{onlyProtocol});
+            }
+            socket.setSSLParameters(params);
+            socket.startHandshake();
+            socket.getOutputStream().write(42);
+            socket.getOutputStream().flush();
+            assertEquals(42, socket.getInputStream().read());
+            String protocol = socket.getSession().getProtocol();
+            assertFalse(protocol.isEmpty());
+            return protocol;
+        }
+    }
+
+}
