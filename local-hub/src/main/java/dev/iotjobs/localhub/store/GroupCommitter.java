@@ -1,0 +1,156 @@
+package dev.iotjobs.localhub.store;
+
+import dev.iotjobs.localhub.store.HubStore.Write;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+
+/**
+ * Group commit on one dedicated thread: writers enqueue their batch and block; the committer thread
+ * takes everything queued so far, applies it, commits once and releases all those writers together.
+ * <p>
+ * Why a single applying thread rather than writers applying their own changes: a commit snapshots
+ * whatever is in the maps, so a commit racing with a half-applied {@code putAll} would persist half of
+ * it. With one thread applying and committing, every batch is either wholly inside a commit or wholly
+ * outside, and concurrent writers still share commits (the queue fills while a commit is running).
+ */
+final class GroupCommitter implements AutoCloseable {
+    /** Bounds the memory and the latency of one commit; a bigger backlog is committed in several goes. */
+    private static final int MAX_WRITES_PER_COMMIT = 20_000;
+    private static final long MAX_BYTES_PER_COMMIT = 32L << 20;
+
+    /** Applies and commits the writes of a group; must either commit all of them or none. */
+    interface Sink {
+        void apply(List<Write> writes);
+
+        void commit();
+
+        /** Drops what was applied since the last commit (after a failure). */
+        void rollback();
+    }
+
+    private record Request(List<Write> writes, long bytes, CompletableFuture<Void> done) {
+    }
+
+    private static final Request STOP = new Request(List.of(), 0, new CompletableFuture<>());
+
+    private final Sink sink;
+    private final LinkedBlockingQueue<Request> queue = new LinkedBlockingQueue<>();
+    /** Read-locked by writers while enqueueing, write-locked by close: nothing can be enqueued after STOP. */
+    private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
+    private final Thread thread;
+    private final Consumer<Throwable> onFailure;
+    private boolean closed;
+
+    GroupCommitter(String name, Sink sink, Consumer<Throwable> onFailure) {
+        this.sink = sink;
+        this.onFailure = onFailure;
+        this.thread = new Thread(this::run, name);
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    /** Applies {@code writes} atomically and returns once they are committed. */
+    void write(List<Write> writes) {
+        long bytes = 0;
+        for (Write write : writes) {
+            bytes += write.key().length() * 2L + (write.document() == null ? 0 : write.document().length);
+        }
+        Request request = new Request(writes, bytes, new CompletableFuture<>());
+        closeLock.readLock().lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("store is closed");
+            }
+            queue.add(request);
+        } finally {
+            closeLock.readLock().unlock();
+        }
+        try {
+            request.done().join(); // uninterruptible: the write may already be committed, the caller must learn it
+        } catch (CompletionException e) {
+            throw new IllegalStateException("store write failed: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    private void run() {
+        List<Request> group = new ArrayList<>();
+        List<Write> writes = new ArrayList<>();
+        boolean stopping = false;
+        while (!stopping) {
+            group.clear();
+            writes.clear();
+            try {
+                group.add(queue.take());
+            } catch (InterruptedException e) {
+                continue; // only close() stops this thread, by enqueueing STOP
+            }
+            long bytes = 0;
+            Request next = group.get(0);
+            while (true) {
+                if (next == STOP) {
+                    group.remove(group.size() - 1);
+                    stopping = true;
+                    break;
+                }
+                writes.addAll(next.writes());
+                bytes += next.bytes();
+                if (writes.size() >= MAX_WRITES_PER_COMMIT || bytes >= MAX_BYTES_PER_COMMIT) {
+                    break;
+                }
+                next = queue.poll();
+                if (next == null) {
+                    break;
+                }
+                group.add(next);
+            }
+            if (group.isEmpty()) {
+                continue;
+            }
+            try {
+                sink.apply(writes);
+                sink.commit();
+                group.forEach(r -> r.done().complete(null));
+            } catch (Throwable t) {
+                try {
+                    sink.rollback();
+                } catch (Throwable r) {
+                    t.addSuppressed(r);
+                }
+                group.forEach(r -> r.done().completeExceptionally(t));
+                onFailure.accept(t);
+            }
+        }
+    }
+
+    /** Commits everything already enqueued, then stops the thread. Later writes fail. */
+    @Override
+    public void close() {
+        closeLock.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            queue.add(STOP);
+        } finally {
+            closeLock.writeLock().unlock();
+        }
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,204 @@
+package dev.iotjobs.localhub.store;
+
+import dev.iotjobs.localhub.config.DataDirectory;
+import org.h2.mvstore.Cursor;
+import org.h2.mvstore.DataUtils;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreException;
+import org.h2.mvstore.type.ByteArrayDataType;
+import org.h2.mvstore.type.StringDataType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.BiConsumer;
+
+/**
+ * The durable {@link HubStore}: one H2 MVStore file ({@link DataDirectory#storeFile}), one MVMap per bucket.
+ * <p>
+ * Durability: MVStore's timer auto-commit is off; every write goes through a {@link GroupCommitter}
+ * and returns only after the commit wrote its chunk to the file, so acknowledged data survives a kill -9
+ * of the JVM (the operating system holds the written pages). There is no fsync per commit: surviving a
+ * power loss or OS crash is not a goal of a development hub, and fsync would cost a disk flush per commit.
+ * MVStore recovers a file left by a crashed process on open by falling back to the last complete chunk.
+ * <p>
+ * Reads go straight to the MVMaps, which are safe for concurrent readers and see applied writes at once.
+ */
+public final class MvHubStore implements HubStore {
+    private static final Logger LOG = LoggerFactory.getLogger(MvHubStore.class);
+    /** Page cache for reads; the hub keeps its working set in memory anyway, so this stays modest. */
+    private static final int CACHE_MB = 64;
+
+    private final Path file;
+    private final MVStore store;
+    private final Map<Bucket, MVMap<String, byte[]>> maps = new EnumMap<>(Bucket.class);
+    private final GroupCommitter committer;
+    private volatile boolean closed;
+
+    private MvHubStore(Path file, MVStore store) {
+        this.file = file;
+        this.store = store;
+        for (Bucket bucket : Bucket.values()) {
+            maps.put(bucket, store.openMap(bucket.name().toLowerCase(Locale.ROOT),
+                    new MVMap.Builder<String, byte[]>()
+                            .keyType(StringDataType.INSTANCE)
+                            .valueType(ByteArrayDataType.INSTANCE)));
+        }
+        store.commit(); // persists the map definitions of a new file
+        committer = new GroupCommitter("hub-store-committer", new Sink(),
+                failure -> LOG.error("Store write to {} failed", file, failure));
+    }
+
+    /**
+     * Opens (or creates) the store of a data directory.
+     *
+     * @throws IllegalStateException if another process (or another store in this JVM) has it open
+     */
+    public static MvHubStore open(Path dataDir) {
+        Path file = DataDirectory.storeFile(dataDir);
+        try {
+            Files.createDirectories(file.getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create the data directory " + dataDir, e);
+        }
+        MVStore store;
+        try {
+            store = new MVStore.Builder()
+                    .fileName(file.toString())
+                    // No timer commits (we commit explicitly) and, with a zero buffer size, no commit
+                    // triggered from inside a write when unsaved memory grows: such a commit could
+                    // persist half of a putAll.
+                    .autoCommitDisabled()
+                    .autoCommitBufferSize(0)
+                    .cacheSize(CACHE_MB)
+                    .open();
+        } catch (MVStoreException e) {
+            if (e.getErrorCode() == DataUtils.ERROR_FILE_LOCKED || e.getCause() instanceof OverlappingFileLockException) {
+                throw new IllegalStateException("The data directory " + dataDir.toAbsolutePath()
+                        + " is in use by another local hub (" + file.getFileName() + " is locked)."
+                        + " Stop that hub, or start this one with another data directory.", e);
+            }
+            throw e;
+        } catch (OverlappingFileLockException e) {
+            throw new IllegalStateException("The data directory " + dataDir.toAbsolutePath()
+                    + " is in use by another local hub in this process.", e);
+        }
+        return new MvHubStore(file, store);
+    }
+
+    @Override
+    public void put(Bucket bucket, String key, byte[] document) {
+        Objects.requireNonNull(document, "document");
+        committer.write(List.of(checked(new Write(bucket, key, document.clone()))));
+    }
+
+    @Override
+    public void putAll(Collection<Write> writes) {
+        List<Write> copy = new ArrayList<>(writes.size());
+        for (Write write : writes) {
+            byte[] document = write.document();
+            copy.add(checked(new Write(write.bucket(), write.key(), document == null ? null : document.clone())));
+        }
+        if (!copy.isEmpty()) {
+            committer.write(copy);
+        }
+    }
+
+    @Override
+    public void delete(Bucket bucket, String key) {
+        committer.write(List.of(checked(new Write(bucket, key, null))));
+    }
+
+    @Override
+    public byte[] get(Bucket bucket, String key) {
+        byte[] document = map(bucket).get(Objects.requireNonNull(key, "key"));
+        return document == null ? null : document.clone();
+    }
+
+    /** Visits a consistent snapshot (the map as it was when the visit started). */
+    @Override
+    public void forEach(Bucket bucket, BiConsumer<String, byte[]> visitor) {
+        Cursor<String, byte[]> cursor = map(bucket).cursor(null);
+        while (cursor.hasNext()) {
+            String key = cursor.next();
+            visitor.accept(key, cursor.getValue().clone());
+        }
+    }
+
+    @Override
+    public long count(Bucket bucket) {
+        return map(bucket).sizeAsLong();
+    }
+
+    /** Commits what was acknowledged (everything) and releases the file and its lock. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        committer.close();
+        store.close();
+    }
+
+    /** The store file, for diagnostics. */
+    public Path file() {
+        return file;
+    }
+
+    private MVMap<String, byte[]> map(Bucket bucket) {
+        if (closed) {
+            throw new IllegalStateException("store is closed");
+        }
+        return maps.get(Objects.requireNonNull(bucket, "bucket"));
+    }
+
+    /** Validates on the caller's thread, so a bad write fails alone instead of failing its commit group. */
+    private Write checked(Write write) {
+        Objects.requireNonNull(write.bucket(), "bucket");
+        Objects.requireNonNull(write.key(), "key");
+        if (closed) {
+            throw new IllegalStateException("store is closed");
+        }
+        return write;
+    }
+
+    /** Runs on the committer thread only. */
+    private final class Sink implements GroupCommitter.Sink {
+        @Override
+        public void apply(List<Write> writes) {
+            for (Write write : writes) {
+                MVMap<String, byte[]> map = maps.get(write.bucket());
+                if (write.document() == null) {
+                    map.remove(write.key());
+                } else {
+                    map.put(write.key(), write.document());
+                }
+            }
+        }
+
+        @Override
+        public void commit() {
+            store.commit();
+        }
+
+        @Override
+        public void rollback() {
+            if (!store.isClosed()) {
+                store.rollback();
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package dev.iotjobs.localhub.store;
+
+import dev.iotjobs.localhub.config.DataDirectory;
+import dev.iotjobs.localhub.store.HubStore.Bucket;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.iotjobs.localhub.store.HubStoreContract.doc;
+import static dev.iotjobs.localhub.store.HubStoreContract.text;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MvHubStoreTest implements HubStoreContract {
+    private static final AtomicInteger STORES = new AtomicInteger();
+
+    @TempDir
+    Path tempDir;
+
+    @Override
+    public HubStore newStore() {
+        return MvHubStore.open(tempDir.resolve("store-" + STORES.incrementAndGet()));
+    }
+
+    @Test
+    void createsTheDocumentedFileAndSurvivesCloseAndReopen() {
+        Path dataDir = tempDir.resolve("nested/data"); // directories are created
+        try (MvHubStore store = MvHubStore.open(dataDir)) {
+            assertEquals(DataDirectory.storeFile(dataDir), store.file());
+            store.put(Bucket.DEVICES, "d1", doc("one"));
+            store.put(Bucket.DEVICES, "d2", doc("two"));
+            store.delete(Bucket.DEVICES, "d2");
+            store.putAll(List.of(new HubStore.Write(Bucket.JOBS, "j1", doc("job"))));
+        }
+        assertTrue(Files.isRegularFile(DataDirectory.storeFile(dataDir)));
+        try (MvHubStore store = MvHubStore.open(dataDir)) {
+            assertEquals("one", text(store.get(Bucket.DEVICES, "d1")));
+            assertNull(store.get(Bucket.DEVICES, "d2"));
+            assertEquals("job", text(store.get(Bucket.JOBS, "j1")));
+            assertEquals(1, store.count(Bucket.DEVICES));
+        }
+    }
+
+    @Test
+    void secondOpenOfTheSameDirectoryInThisJvmIsRejected() {
+        Path dataDir = tempDir.resolve("shared");
+        try (MvHubStore ignored = MvHubStore.open(dataDir)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> MvHubStore.open(dataDir));
+            assertTrue(e.getMessage().contains("is in use by another local hub"), e.getMessage());
+        }
+        MvHubStore.open(dataDir).close(); // free again once closed
+    }
+
+    /**
+     * Kills (SIGKILL) a child JVM that writes from several threads, then checks that every write it
+     * acknowledged is in the store, and that every batch is all-or-nothing. While the child lives, the
+     * store must refuse a second opener.
+     */
+    @Test
+    void acknowledgedWritesSurviveKill9() throws Exception {
+        Path dataDir = tempDir.resolve("killed");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        // The child writes its ACK lines straight into a file: Process.destroyForcibly() closes the pipes,
+        // and every line the child wrote before dying must still be checked.
+        Path ackFile = tempDir.resolve("acks.txt");
+        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                KillableWriter.class.getName(), dataDir.toString())
+                .redirectOutput(ackFile.toFile())
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
+            while (!Files.readString(ackFile).startsWith("OPEN\n")) {
+                assertTrue(child.isAlive() && System.nanoTime() < deadline, "child did not open the store");
+                Thread.sleep(20);
+            }
+            IllegalStateException inUse = assertThrows(IllegalStateException.class, () -> MvHubStore.open(dataDir));
+            assertTrue(inUse.getMessage().contains("is in use by another local hub"), inUse.getMessage());
+            // Kill it while it is busy writing.
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            while (Files.size(ackFile) < 300_000 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            child.destroyForcibly(); // SIGKILL: no shutdown hooks, no close
+            assertTrue(child.waitFor(10, TimeUnit.SECONDS));
+        } finally {
+            child.destroyForcibly();
+        }
+        List<String> acked = new ArrayList<>();
+        List<String> batches = new ArrayList<>();
+        String output = Files.readString(ackFile);
+        // A line cut by the kill has no newline: its write was not acknowledged.
+        for (String line : output.substring(0, output.lastIndexOf('\n') + 1).split("\n")) {
+            record(line, acked, batches);
+        }
+        assertTrue(acked.size() > 100, "child acknowledged only " + acked.size() + " writes");
+
+        try (MvHubStore store = MvHubStore.open(dataDir)) { // opens a file left by a killed process
+            for (String key : acked) {
+                assertArrayEquals(KillableWriter.document(key), store.get(Bucket.DEVICES, key), key);
+            }
+            for (String prefix : batches) {
+                for (int n = 0; n < KillableWriter.BATCH_SIZE; n++) {
+                    Bucket bucket = n % 2 == 0 ? Bucket.JOBS : Bucket.DEVICE_JOBS;
+                    assertArrayEquals(KillableWriter.document(prefix + "-" + n), store.get(bucket, prefix + "-" + n));
+                }
+            }
+            // Batches that were in flight when the process died: all of it or none of it.
+            store.forEach(Bucket.JOBS, (key, value) -> {
+                String prefix = key.substring(0, key.lastIndexOf('-'));
+                int present = 0;
+                for (int n = 0; n < KillableWriter.BATCH_SIZE; n++) {
+                    Bucket bucket = n % 2 == 0 ? Bucket.JOBS : Bucket.DEVICE_JOBS;
+                    present += store.get(bucket, prefix + "-" + n) == null ? 0 : 1;
+                }
+                assertEquals(KillableWriter.BATCH_SIZE, present, "batch " + prefix + " is partial");
+            });
+            store.put(Bucket.DEVICES, "after-crash", doc("ok")); // and it is writable
+        }
+        System.out.printf("kill -9 test: %d acknowledged puts and %d batches survived%n", acked.size(), batches.size());
+    }
+
+    private static void record(String line, List<String> acked, List<String> batches) {
+        if (line.startsWith("ACK ")) {
+            acked.add(line.substring(4));
+        } else if (line.startsWith("BATCH ")) {
+            batches.add(line.split(" ")[1]);
+        }
+    }
+}
