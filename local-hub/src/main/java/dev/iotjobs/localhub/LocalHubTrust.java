@@ -3,9 +3,11 @@ package dev.iotjobs.localhub;
 import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Properties;
 
 /**
  * Makes the JVM trust the local hub's development CA, but only when a connection string points at the
@@ -42,7 +44,30 @@ public final class LocalHubTrust {
         System.setProperty("javax.net.ssl.trustStore", trustStore.toString());
         System.setProperty("javax.net.ssl.trustStorePassword", WellKnownKeys.TRUST_STORE_PASSWORD);
         System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
+        useProxyIfHubCouldNotBind443();
         return true;
+    }
+
+    /**
+     * Where port 443 was refused to the hub (non-root Linux), it serves its REST endpoint through an HTTPS
+     * CONNECT proxy; the service SDK honours the standard https.proxyHost/https.proxyPort properties.
+     */
+    private static void useProxyIfHubCouldNotBind443() {
+        Path file = DataDirectory.endpointsFile(DataDirectory.defaultPath());
+        if (System.getProperty("https.proxyHost") != null || !Files.isRegularFile(file)) {
+            return;
+        }
+        Properties endpoints = new Properties();
+        try (var in = Files.newInputStream(file)) {
+            endpoints.load(in);
+        } catch (IOException e) {
+            return;
+        }
+        String proxyPort = endpoints.getProperty("proxyPort", "-1");
+        if (!"443".equals(endpoints.getProperty("restPort")) && !proxyPort.startsWith("-")) {
+            System.setProperty("https.proxyHost", WellKnownKeys.HOST_NAME);
+            System.setProperty("https.proxyPort", proxyPort);
+        }
     }
 
     /** True when the connection string's HostName is a loopback name the local hub serves. */

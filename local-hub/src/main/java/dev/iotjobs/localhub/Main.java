@@ -1,2 +1,122 @@
 package dev.iotjobs.localhub;
-public final class Main { public static void main(String[] a) {} }
+
+import dev.iotjobs.localhub.config.HubConfig;
+import dev.iotjobs.localhub.config.WellKnownKeys;
+
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/** Command line: {@code java -jar local-hub.jar [options]} or {@code mvn -pl local-hub exec:java}. */
+public final class Main {
+    static final String VERSION = "1.0.0";
+    private static final String USAGE = """
+            Usage: local-hub [options]
+              --data DIR         data directory (default ~/.local-iothub, or $LOCAL_IOTHUB_DATA)
+              --in-memory        keep registry, twins and jobs in memory only
+              --host ADDRESS     bind address (default 127.0.0.1)
+              --mqtt-port N      device endpoint, MQTT over TLS (default 8883; the device SDK dials 8883)
+              --rest-port N      service endpoint, HTTPS (default 443; the service SDK dials 443)
+              --proxy-port N     HTTPS CONNECT proxy used when --rest-port cannot be bound (default 4443)
+              --help             this text
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        HubConfig config;
+        try {
+            config = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.err.print(USAGE);
+            System.exit(2);
+            return;
+        }
+        if (config == null) {
+            System.out.print(USAGE);
+            return;
+        }
+        LocalHub hub;
+        try {
+            hub = LocalHub.start(config);
+        } catch (RuntimeException e) {
+            System.err.println("local-hub could not start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            hub.stop();
+            stopped.countDown();
+        }, "local-hub-shutdown"));
+        System.out.println(banner(hub));
+        stopped.await();
+    }
+
+    static HubConfig parse(String[] args) {
+        HubConfig.Builder b = HubConfig.builder();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--help", "-h" -> {
+                    return null;
+                }
+                case "--in-memory" -> b.inMemory(true);
+                case "--data" -> b.dataDirectory(Path.of(value(args, ++i, a)));
+                case "--host" -> b.bindHost(value(args, ++i, a));
+                case "--mqtt-port" -> b.mqttPort(port(value(args, ++i, a), a));
+                case "--rest-port" -> b.restPort(port(value(args, ++i, a), a));
+                case "--proxy-port" -> b.proxyPort(port(value(args, ++i, a), a));
+                default -> throw new IllegalArgumentException("Unknown option: " + a);
+            }
+        }
+        return b.build();
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static int port(String text, String option) {
+        try {
+            int p = Integer.parseInt(text);
+            if (p >= 0 && p <= 65535) {
+                return p;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException(option + " must be a port number (0-65535), not '" + text + "'");
+    }
+
+    static String banner(LocalHub hub) {
+        HubConfig c = hub.config();
+        StringBuilder s = new StringBuilder();
+        s.append("local-hub ").append(VERSION).append(" - a local Azure IoT Hub for development (never for production)\n");
+        s.append("  devices  (MQTT/TLS): ").append(c.bindHost()).append(':').append(hub.mqttPort()).append('\n');
+        s.append("  service  (HTTPS):    ").append(c.bindHost()).append(':').append(hub.restPort()).append('\n');
+        s.append("  store:               ").append(c.inMemory() ? "in memory" : c.dataDirectory()).append('\n');
+        s.append("  CA certificate:      ").append(hub.caCertificatePem()).append('\n');
+        s.append("  trust store:         ").append(hub.trustStore()).append(" (PKCS12, password ")
+                .append(WellKnownKeys.TRUST_STORE_PASSWORD).append(")\n");
+        s.append("Hub connection string (iothubowner, well-known development key):\n  ")
+                .append(hub.hubConnectionString()).append('\n');
+        s.append("Device connection string (").append(WellKnownKeys.DEFAULT_DEVICE_ID).append("):\n  ")
+                .append(WellKnownKeys.DEVICE_CONNECTION_STRING).append('\n');
+        if (hub.restBindProblem() != null) {
+            s.append("\nNOTE: port ").append(c.restPort()).append(" could not be bound (").append(hub.restBindProblem())
+                    .append(").\nThe service SDK always dials port 443. Ways out:\n")
+                    .append("  1. allow unprivileged ports from 443 (Linux): sudo sysctl net.ipv4.ip_unprivileged_port_start=443\n")
+                    .append("  2. or let java bind it: sudo setcap cap_net_bind_service=+ep \"$(readlink -f \"$(which java)\")\"\n")
+                    .append("  3. or use this hub's CONNECT proxy: start service apps with\n")
+                    .append("       -Dhttps.proxyHost=").append(c.bindHost()).append(" -Dhttps.proxyPort=").append(hub.proxyPort())
+                    .append("\n     (the sample apps do this by themselves when they target the local hub)\n");
+        }
+        s.append("Ready. Ctrl-C stops the hub.");
+        return s.toString();
+    }
+}

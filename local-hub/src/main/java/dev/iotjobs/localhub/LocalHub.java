@@ -1,0 +1,283 @@
+package dev.iotjobs.localhub;
+
+import dev.iotjobs.localhub.auth.DeviceAuthenticator;
+import dev.iotjobs.localhub.auth.ServiceAuthenticator;
+import dev.iotjobs.localhub.auth.SharedAccessPolicy;
+import dev.iotjobs.localhub.config.DataDirectory;
+import dev.iotjobs.localhub.config.HubConfig;
+import dev.iotjobs.localhub.config.WellKnownKeys;
+import dev.iotjobs.localhub.method.MethodService;
+import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
+import dev.iotjobs.localhub.mqtt.SessionRegistry;
+import dev.iotjobs.localhub.registry.Device;
+import dev.iotjobs.localhub.registry.DeviceRegistry;
+import dev.iotjobs.localhub.registry.RegistryService;
+import dev.iotjobs.localhub.rest.ConnectProxy;
+import dev.iotjobs.localhub.rest.RestApi;
+import dev.iotjobs.localhub.rest.RestSupport;
+import dev.iotjobs.localhub.store.HubStore;
+import dev.iotjobs.localhub.store.MemoryHubStore;
+import dev.iotjobs.localhub.store.MvHubStore;
+import dev.iotjobs.localhub.tls.DevCertificateAuthority;
+import dev.iotjobs.localhub.tls.VertxTlsOptions;
+import dev.iotjobs.localhub.twin.TwinService;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.mqtt.MqttServer;
+import io.vertx.mqtt.MqttServerOptions;
+
+import java.net.BindException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A local Azure IoT Hub, embeddable: {@code try (LocalHub hub = LocalHub.start(config)) { ... }}.
+ * This is the only class that wires the modules together: store, core services, and the MQTT and REST
+ * adapters around them.
+ */
+public final class LocalHub implements AutoCloseable {
+    private HubConfig config;
+    private final Clock clock = Clock.systemUTC();
+    private Vertx vertx;
+    private HubStore store;
+    private DevCertificateAuthority certificates;
+    private DeviceRegistry registry;
+    private SessionRegistry sessions;
+    private final List<MqttServer> mqttServers = new ArrayList<>();
+    private final List<HttpServer> httpServers = new ArrayList<>();
+    private ConnectProxy proxy;
+    private int mqttPort;
+    private int restPort;
+    private int proxyPort = -1;
+    private String restBindProblem;
+
+    private LocalHub(HubConfig config) {
+        this.config = config;
+    }
+
+    /** Starts a hub and returns once both endpoints listen. */
+    public static LocalHub start(HubConfig config) {
+        LocalHub hub = new LocalHub(config);
+        hub.startUp();
+        return hub;
+    }
+
+    private void startUp() {
+        certificates = DevCertificateAuthority.loadOrCreate(config.dataDirectory());
+        store = config.inMemory() ? new MemoryHubStore() : MvHubStore.open(config.dataDirectory());
+        registry = new DeviceRegistry(store, clock);
+        ensureDefaultDevice();
+        TwinService twins = new TwinService(registry);
+        sessions = new SessionRegistry();
+        MethodService methods = new MethodService(registry, sessions);
+        twins.onDesiredChanged(sessions);
+        registry.onRemovedOrDisabled(sessions::drop);
+
+        int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setBlockedThreadCheckInterval(2000));
+        WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", 16);
+        MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
+                new DeviceAuthenticator(registry, clock), registry, twins, sessions);
+        RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
+                SharedAccessPolicy.defaults(), clock), workers);
+        var router = RestApi.router(vertx, rest,
+                RestApi.devices(rest, new RegistryService(registry)),
+                RestApi.twins(rest, twins, methods));
+
+        try {
+            // One listener per event loop: Vert.x spreads connections over them (no thread per device).
+            for (int i = 0; i < loops; i++) {
+                MqttServer server = MqttServer.create(vertx, new MqttServerOptions()
+                        .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
+                        .setHost(config.bindHost()).setPort(mqttPort == 0 ? config.mqttPort() : mqttPort)
+                        .setMaxMessageSize(256 * 1024));
+                server.endpointHandler(mqtt::handle);
+                mqttPort = await(server.listen()).actualPort();
+                mqttServers.add(server);
+            }
+            restPort = listenRest(router, config.restPort());
+            if (restPort < 0) {
+                restPort = listenRest(router, 0);
+            }
+            if (restBindProblem != null || config.alwaysProxy()) {
+                proxy = new ConnectProxy(vertx, config.bindHost(), restPort);
+                proxyPort = await(proxy.listen(config.bindHost(), config.proxyPort()));
+            }
+        } catch (RuntimeException e) {
+            stop();
+            throw e;
+        }
+        writeEndpointsFile();
+    }
+
+    /** Tells clients on this machine how to reach the hub (LocalHubTrust reads it). */
+    private void writeEndpointsFile() {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("mqttPort", Integer.toString(mqttPort));
+        p.setProperty("restPort", Integer.toString(restPort));
+        p.setProperty("proxyPort", Integer.toString(proxyPort));
+        Path file = DataDirectory.endpointsFile(config.dataDirectory());
+        try (var out = java.nio.file.Files.newOutputStream(file)) {
+            p.store(out, "Written by local-hub at start-up");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("Cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Binds the REST server; returns -1 (and remembers why) when the port is refused. */
+    private int listenRest(io.vertx.ext.web.Router router, int port) {
+        int bound = -1;
+        for (int i = 0; i < Math.max(1, mqttServers.size()); i++) {
+            HttpServer server = vertx.createHttpServer(new HttpServerOptions()
+                    .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
+                    .setHost(config.bindHost()).setPort(bound > 0 ? bound : port)
+                    .setCompressionSupported(false));
+            server.requestHandler(router);
+            try {
+                bound = await(server.listen()).actualPort();
+                httpServers.add(server);
+            } catch (RuntimeException e) {
+                if (bound < 0 && port != 0 && isBindProblem(e)) {
+                    restBindProblem = e.getMessage();
+                    return -1;
+                }
+                throw e;
+            }
+        }
+        return bound;
+    }
+
+    private static boolean isBindProblem(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException || t instanceof java.net.SocketException
+                    || String.valueOf(t.getMessage()).contains("Permission denied")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void ensureDefaultDevice() {
+        if (registry.find(WellKnownKeys.DEFAULT_DEVICE_ID) == null) {
+            Device.Builder b = new Device.Builder();
+            b.id = WellKnownKeys.DEFAULT_DEVICE_ID;
+            b.generationId = "638000000000000000";
+            b.primaryKey = WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY;
+            b.secondaryKey = WellKnownKeys.DEFAULT_DEVICE_SECONDARY_KEY;
+            b.statusUpdatedTime = clock.instant();
+            registry.create(b.build());
+        }
+    }
+
+    private static <T> T await(Future<T> future) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause.getMessage(), cause);
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** Stops the listeners and closes the store (everything acknowledged is already committed). */
+    public synchronized void stop() {
+        if (vertx != null) {
+            await(vertx.close());
+            vertx = null;
+        }
+        mqttServers.clear();
+        httpServers.clear();
+        if (store != null) {
+            store.close();
+            store = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    /**
+     * Stops and starts this hub again, on the same ports and (unless in-memory) with the same data, as a
+     * restarted process would. Connected devices are disconnected and reconnect by themselves.
+     */
+    public synchronized LocalHub restart() {
+        stop();
+        config = config.toBuilder().mqttPort(mqttPort).restPort(restPort)
+                .proxyPort(proxyPort > 0 ? proxyPort : config.proxyPort())
+                .alwaysProxy(config.alwaysProxy() || proxyPort > 0).build();
+        restBindProblem = null;
+        proxyPort = -1;
+        mqttPort = 0;
+        startUp();
+        return this;
+    }
+
+    public HubConfig config() {
+        return config;
+    }
+
+    public int mqttPort() {
+        return mqttPort;
+    }
+
+    public int restPort() {
+        return restPort;
+    }
+
+    /** The CONNECT proxy port, or -1 when the REST endpoint is reachable directly on 443. */
+    public int proxyPort() {
+        return proxyPort;
+    }
+
+    /** Why the configured REST port could not be bound, or null. */
+    public String restBindProblem() {
+        return restBindProblem;
+    }
+
+    public Path caCertificatePem() {
+        return certificates.caPemPath();
+    }
+
+    public Path trustStore() {
+        return certificates.trustStorePath();
+    }
+
+    public int connectedDevices() {
+        return sessions.connectedCount();
+    }
+
+    public String hubConnectionString() {
+        return WellKnownKeys.HUB_CONNECTION_STRING;
+    }
+
+    /** Connection string of a registered device, with its primary key. */
+    public String deviceConnectionString(String deviceId) {
+        Device d = registry.get(deviceId);
+        return "HostName=" + WellKnownKeys.HOST_NAME + ";DeviceId=" + deviceId + ";SharedAccessKey=" + d.primaryKey();
+    }
+
+    /**
+     * Makes this JVM's TLS clients trust the hub's CA, and (when 443 could not be bound) route HTTPS through
+     * the hub's CONNECT proxy. Must run before the JVM's first HTTPS connection.
+     */
+    public void configureThisJvm() {
+        System.setProperty("javax.net.ssl.trustStore", trustStore().toString());
+        System.setProperty("javax.net.ssl.trustStorePassword", WellKnownKeys.TRUST_STORE_PASSWORD);
+        System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
+        if (proxyPort > 0 && restPort != HubConfig.DEFAULT_REST_PORT) {
+            System.setProperty("https.proxyHost", config.bindHost());
+            System.setProperty("https.proxyPort", Integer.toString(proxyPort));
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package dev.iotjobs.localhub.junit;
+
+import dev.iotjobs.localhub.LocalHub;
+import dev.iotjobs.localhub.config.HubConfig;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * JUnit 5 extension: {@code @ExtendWith(LocalHubExtension.class)} gives a test class a running local hub
+ * (inject {@link LocalHub} into a constructor, lifecycle or test method).
+ * <p>
+ * The Azure SDKs always dial ports 443 and 8883, so there is one hub per test JVM, shared by all test
+ * classes and stopped when the JVM's tests end; tests isolate themselves with unique device and job ids.
+ * The hub keeps a real (durable) store in a temporary directory, so tests can restart it. Before the
+ * first test runs, the JVM is set to trust the hub's CA (and to use its CONNECT proxy where port 443 could
+ * not be bound), so the unmodified SDKs connect with full certificate checks.
+ */
+public final class LocalHubExtension implements BeforeAllCallback, ParameterResolver {
+    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(LocalHubExtension.class);
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        hub(context);
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        return parameter.getParameter().getType() == LocalHub.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        return hub(context);
+    }
+
+    private static LocalHub hub(ExtensionContext context) {
+        return context.getRoot().getStore(NAMESPACE)
+                .getOrComputeIfAbsent(SharedHub.class, k -> new SharedHub(), SharedHub.class).hub;
+    }
+
+    /** Closed by JUnit when the root context closes, i.e. after the last test of the JVM. */
+    private static final class SharedHub implements ExtensionContext.Store.CloseableResource, AutoCloseable {
+        final LocalHub hub;
+
+        SharedHub() {
+            try {
+                Path dir = Files.createTempDirectory("local-iothub-test");
+                hub = LocalHub.start(HubConfig.builder().dataDirectory(dir).build());
+                hub.configureThisJvm();
+            } catch (IOException e) {
+                throw new IllegalStateException("Cannot create a data directory for the test hub", e);
+            }
+        }
+
+        @Override
+        public void close() {
+            hub.stop();
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.iotjobs.localhub.mqtt;
+
+import dev.iotjobs.localhub.method.MethodResponse;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.mqtt.MqttEndpoint;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A device's MQTT session. Like IoT Hub (clean session 0), its subscriptions outlive a connection: the
+ * device SDK does not re-subscribe to methods or desired properties after a reconnect.
+ */
+final class DeviceSession {
+    final String deviceId;
+    final Set<String> subscriptions = ConcurrentHashMap.newKeySet();
+    final Map<String, CompletableFuture<MethodResponse>> pendingMethods = new ConcurrentHashMap<>();
+    private final AtomicLong nextRid = new AtomicLong(1);
+    private volatile MqttEndpoint endpoint;
+    private volatile Context context;
+
+    DeviceSession(String deviceId) {
+        this.deviceId = deviceId;
+    }
+
+    synchronized MqttEndpoint attach(MqttEndpoint newEndpoint, Context newContext) {
+        MqttEndpoint previous = endpoint;
+        endpoint = newEndpoint;
+        context = newContext;
+        return previous;
+    }
+
+    /** Detaches the endpoint if it is still the current one; returns whether it was. */
+    synchronized boolean detach(MqttEndpoint closed) {
+        if (endpoint != closed) {
+            return false;
+        }
+        endpoint = null;
+        context = null;
+        return true;
+    }
+
+    boolean connected() {
+        return endpoint != null;
+    }
+
+    boolean methodReady() {
+        return endpoint != null && subscriptions.contains(DeviceTopics.METHODS_FILTER);
+    }
+
+    boolean desiredSubscribed() {
+        return endpoint != null && subscriptions.contains(DeviceTopics.DESIRED_FILTER)
+                || endpoint != null && subscriptions.contains("$iothub/twin/PATCH/properties/desired/");
+    }
+
+    String newRid() {
+        return Long.toHexString(nextRid.getAndIncrement());
+    }
+
+    /** Publishes at QoS 0 on the connection's own event loop; false if not connected. */
+    boolean publish(String topic, byte[] payload) {
+        MqttEndpoint current = endpoint;
+        Context ctx = context;
+        if (current == null || ctx == null) {
+            return false;
+        }
+        ctx.runOnContext(v -> {
+            if (current.isConnected()) {
+                current.publish(topic, Buffer.buffer(payload), MqttQoS.AT_MOST_ONCE, false, false);
+            }
+        });
+        return true;
+    }
+
+    void close() {
+        MqttEndpoint current = endpoint;
+        Context ctx = context;
+        if (current != null && ctx != null) {
+            ctx.runOnContext(v -> {
+                if (current.isConnected()) {
+                    current.close();
+                }
+            });
+        }
+    }
+}

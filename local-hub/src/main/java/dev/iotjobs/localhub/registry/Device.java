@@ -1,0 +1,303 @@
+package dev.iotjobs.localhub.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.json.Json;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Base64;
+
+/**
+ * One device: its identity (registry entry) and its twin, as one immutable value. Every change makes a
+ * new {@code Device} (see {@link Builder}); the JSON nodes inside are never mutated once published, so
+ * readers (queries, jobs) need no lock.
+ */
+public final class Device {
+    final String id;
+    final String generationId;
+    final long etagCounter;
+    final boolean enabled;
+    final String statusReason;
+    final Instant statusUpdatedTime;
+    final String authType;
+    final String primaryKey;
+    final String secondaryKey;
+    final String primaryThumbprint;
+    final String secondaryThumbprint;
+    final boolean iotEdge;
+    final String deviceScope;
+    final ArrayNode parentScopes;
+    final ObjectNode tags;
+    final TwinSection desired;
+    final TwinSection reported;
+    final long twinVersion;
+    final DeviceRuntime runtime;
+
+    private volatile ObjectNode twinCache;
+    private volatile long twinCacheStamp = -1;
+
+    Device(Builder b) {
+        id = b.id;
+        generationId = b.generationId;
+        etagCounter = b.etagCounter;
+        enabled = b.enabled;
+        statusReason = b.statusReason;
+        statusUpdatedTime = b.statusUpdatedTime;
+        authType = b.authType;
+        primaryKey = b.primaryKey;
+        secondaryKey = b.secondaryKey;
+        primaryThumbprint = b.primaryThumbprint;
+        secondaryThumbprint = b.secondaryThumbprint;
+        iotEdge = b.iotEdge;
+        deviceScope = b.deviceScope;
+        parentScopes = b.parentScopes;
+        tags = b.tags;
+        desired = b.desired;
+        reported = b.reported;
+        twinVersion = b.twinVersion;
+        runtime = b.runtime;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public boolean enabled() {
+        return enabled;
+    }
+
+    public String primaryKey() {
+        return primaryKey;
+    }
+
+    public String secondaryKey() {
+        return secondaryKey;
+    }
+
+    public String authType() {
+        return authType;
+    }
+
+    public ObjectNode tags() {
+        return tags;
+    }
+
+    public TwinSection desired() {
+        return desired;
+    }
+
+    public TwinSection reported() {
+        return reported;
+    }
+
+    public long twinVersion() {
+        return twinVersion;
+    }
+
+    public DeviceRuntime runtime() {
+        return runtime;
+    }
+
+    /** Registry etag: base64 of the decimal counter, as IoT Hub's look. */
+    public String etag() {
+        return Base64.getEncoder().encodeToString(Long.toString(etagCounter).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** Twin etag: base64 of the 8-byte big-endian twin version, e.g. AAAAAAAAAAE= for 1. */
+    public String twinEtag() {
+        byte[] bytes = new byte[8];
+        long v = twinVersion;
+        for (int i = 7; i >= 0; i--) {
+            bytes[i] = (byte) v;
+            v >>>= 8;
+        }
+        return Base64.getEncoder().encodeToString(bytes);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** The registry (identity) JSON, as GET /devices/{id} returns it. */
+    public ObjectNode identityDocument() {
+        ObjectNode n = Json.object();
+        n.put("deviceId", id);
+        n.put("generationId", generationId);
+        n.put("etag", etag());
+        n.put("connectionState", runtime.connected() ? "Connected" : "Disconnected");
+        n.put("status", enabled ? "enabled" : "disabled");
+        n.put("statusReason", statusReason);
+        n.put("connectionStateUpdatedTime", Json.time(runtime.connectionStateUpdatedTime()));
+        n.put("statusUpdatedTime", Json.time(statusUpdatedTime));
+        n.put("lastActivityTime", Json.time(runtime.lastActivityTime()));
+        n.put("cloudToDeviceMessageCount", 0);
+        ObjectNode auth = n.putObject("authentication");
+        ObjectNode sym = auth.putObject("symmetricKey");
+        sym.put("primaryKey", primaryKey);
+        sym.put("secondaryKey", secondaryKey);
+        ObjectNode x509 = auth.putObject("x509Thumbprint");
+        x509.put("primaryThumbprint", primaryThumbprint);
+        x509.put("secondaryThumbprint", secondaryThumbprint);
+        auth.put("type", authType);
+        n.putObject("capabilities").put("iotEdge", iotEdge);
+        if (deviceScope != null) {
+            n.put("deviceScope", deviceScope);
+        }
+        n.set("parentScopes", parentScopes.deepCopy());
+        return n;
+    }
+
+    /**
+     * The twin JSON, as GET /twins/{id} returns it and as queries see it. Cached until the device or its
+     * runtime state changes; callers must not modify the returned node.
+     */
+    public ObjectNode twinDocument() {
+        long stamp = runtime.stamp();
+        ObjectNode cached = twinCache;
+        if (cached != null && twinCacheStamp == stamp) {
+            return cached;
+        }
+        ObjectNode n = Json.object();
+        n.put("deviceId", id);
+        n.put("etag", twinEtag());
+        n.put("deviceEtag", etag());
+        n.put("version", twinVersion);
+        n.put("status", enabled ? "enabled" : "disabled");
+        n.put("statusReason", statusReason);
+        n.put("statusUpdateTime", Json.time(statusUpdatedTime));
+        n.put("connectionState", runtime.connected() ? "Connected" : "Disconnected");
+        n.put("lastActivityTime", Json.time(runtime.lastActivityTime()));
+        n.put("cloudToDeviceMessageCount", 0);
+        n.put("authenticationType", authType);
+        ObjectNode x509 = n.putObject("x509Thumbprint");
+        x509.put("primaryThumbprint", primaryThumbprint);
+        x509.put("secondaryThumbprint", secondaryThumbprint);
+        n.put("modelId", "");
+        n.putObject("capabilities").put("iotEdge", iotEdge);
+        if (deviceScope != null) {
+            n.put("deviceScope", deviceScope);
+        }
+        n.set("tags", tags);
+        ObjectNode properties = n.putObject("properties");
+        properties.set("desired", desired.render(true));
+        properties.set("reported", reported.render(true));
+        twinCache = n;
+        twinCacheStamp = stamp;
+        return n;
+    }
+
+    /** The twin as a device sees it over MQTT: desired and reported with $version, no tags. */
+    public ObjectNode deviceTwinDocument() {
+        ObjectNode n = Json.object();
+        n.set("desired", desired.render(false));
+        n.set("reported", reported.render(false));
+        return n;
+    }
+
+    /** The persisted form (identity, twin, versions; no runtime state but the last activity time). */
+    public ObjectNode storedDocument() {
+        ObjectNode n = Json.object();
+        n.put("id", id);
+        n.put("generationId", generationId);
+        n.put("etagCounter", etagCounter);
+        n.put("enabled", enabled);
+        n.put("statusReason", statusReason);
+        n.put("statusUpdatedTime", statusUpdatedTime == null ? null : statusUpdatedTime.toString());
+        n.put("authType", authType);
+        n.put("primaryKey", primaryKey);
+        n.put("secondaryKey", secondaryKey);
+        n.put("primaryThumbprint", primaryThumbprint);
+        n.put("secondaryThumbprint", secondaryThumbprint);
+        n.put("iotEdge", iotEdge);
+        n.put("deviceScope", deviceScope);
+        n.set("parentScopes", parentScopes);
+        n.set("tags", tags);
+        n.set("desired", desired.stored());
+        n.set("reported", reported.stored());
+        n.put("twinVersion", twinVersion);
+        Instant last = runtime.lastActivityTime();
+        n.put("lastActivityTime", last == null ? null : last.toString());
+        return n;
+    }
+
+    public static Device fromStored(ObjectNode n) {
+        Builder b = new Builder();
+        b.id = n.get("id").asText();
+        b.generationId = Json.text(n, "generationId");
+        b.etagCounter = n.get("etagCounter").asLong();
+        b.enabled = n.get("enabled").asBoolean();
+        b.statusReason = Json.text(n, "statusReason");
+        String sut = Json.text(n, "statusUpdatedTime");
+        b.statusUpdatedTime = sut == null ? null : Instant.parse(sut);
+        b.authType = Json.text(n, "authType");
+        b.primaryKey = Json.text(n, "primaryKey");
+        b.secondaryKey = Json.text(n, "secondaryKey");
+        b.primaryThumbprint = Json.text(n, "primaryThumbprint");
+        b.secondaryThumbprint = Json.text(n, "secondaryThumbprint");
+        b.iotEdge = n.path("iotEdge").asBoolean(false);
+        b.deviceScope = Json.text(n, "deviceScope");
+        JsonNode scopes = n.get("parentScopes");
+        b.parentScopes = scopes instanceof ArrayNode a ? a : Json.NODES.arrayNode();
+        b.tags = (ObjectNode) n.get("tags");
+        b.desired = TwinSection.fromStored((ObjectNode) n.get("desired"));
+        b.reported = TwinSection.fromStored((ObjectNode) n.get("reported"));
+        b.twinVersion = n.get("twinVersion").asLong();
+        String last = Json.text(n, "lastActivityTime");
+        b.runtime = new DeviceRuntime(last == null ? null : Instant.parse(last));
+        return new Device(b);
+    }
+
+    /** Mutable copy used to derive the next version of a device. */
+    public static final class Builder {
+        public String id;
+        public String generationId;
+        public long etagCounter = 1;
+        public boolean enabled = true;
+        public String statusReason;
+        public Instant statusUpdatedTime;
+        public String authType = "sas";
+        public String primaryKey;
+        public String secondaryKey;
+        public String primaryThumbprint;
+        public String secondaryThumbprint;
+        public boolean iotEdge;
+        public String deviceScope;
+        public ArrayNode parentScopes = Json.NODES.arrayNode();
+        public ObjectNode tags = Json.object();
+        public TwinSection desired = TwinSection.empty(true);
+        public TwinSection reported = TwinSection.empty(false);
+        public long twinVersion = 1;
+        public DeviceRuntime runtime = new DeviceRuntime(null);
+
+        public Builder() {
+        }
+
+        Builder(Device d) {
+            id = d.id;
+            generationId = d.generationId;
+            etagCounter = d.etagCounter;
+            enabled = d.enabled;
+            statusReason = d.statusReason;
+            statusUpdatedTime = d.statusUpdatedTime;
+            authType = d.authType;
+            primaryKey = d.primaryKey;
+            secondaryKey = d.secondaryKey;
+            primaryThumbprint = d.primaryThumbprint;
+            secondaryThumbprint = d.secondaryThumbprint;
+            iotEdge = d.iotEdge;
+            deviceScope = d.deviceScope;
+            parentScopes = d.parentScopes;
+            tags = d.tags;
+            desired = d.desired;
+            reported = d.reported;
+            twinVersion = d.twinVersion;
+            runtime = d.runtime;
+        }
+
+        public Device build() {
+            return new Device(this);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package dev.iotjobs.localhub.registry;
+
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The live, non-persisted side of a device: connection state, last activity, telemetry count.
+ * Shared by every version of a {@link Device}; {@link #stamp()} changes whenever a field does, so
+ * cached twin documents know when to re-render.
+ */
+public final class DeviceRuntime {
+    private volatile boolean connected;
+    private volatile Instant connectionStateUpdatedTime;
+    private volatile Instant lastActivityTime;
+    private final AtomicLong telemetryCount = new AtomicLong();
+    private final AtomicLong stamp = new AtomicLong();
+
+    public DeviceRuntime(Instant lastActivityTime) {
+        this.lastActivityTime = lastActivityTime;
+    }
+
+    public boolean connected() {
+        return connected;
+    }
+
+    public Instant connectionStateUpdatedTime() {
+        return connectionStateUpdatedTime;
+    }
+
+    public Instant lastActivityTime() {
+        return lastActivityTime;
+    }
+
+    public long telemetryCount() {
+        return telemetryCount.get();
+    }
+
+    long stamp() {
+        return stamp.get();
+    }
+
+    public void connectionChanged(boolean nowConnected, Instant at) {
+        connected = nowConnected;
+        connectionStateUpdatedTime = at;
+        lastActivityTime = at;
+        stamp.incrementAndGet();
+    }
+
+    public void activity(Instant at) {
+        lastActivityTime = at;
+        stamp.incrementAndGet();
+    }
+
+    public void telemetryReceived(Instant at) {
+        telemetryCount.incrementAndGet();
+        activity(at);
+    }
+}

@@ -1,0 +1,165 @@
+package dev.iotjobs.localhub.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.json.Json;
+import dev.iotjobs.localhub.model.ErrorCode;
+
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/** Identity registry operations: create, read, update, delete devices, and statistics. */
+public final class RegistryService {
+    /** IoT Hub device ids: up to 128 ASCII letters, digits and - : . + % _ # * ? ! ( ) , = @ $ ' */
+    private static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9\\-:.+%_#*?!(),=@$']{1,128}");
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final DeviceRegistry registry;
+
+    public RegistryService(DeviceRegistry registry) {
+        this.registry = registry;
+    }
+
+    public static void validateDeviceId(String id) {
+        if (id == null || !DEVICE_ID.matcher(id).matches()) {
+            throw ErrorCode.ARGUMENT_INVALID.exception("Device ID '" + id + "' is invalid: use 1 to 128 ASCII "
+                    + "letters, digits or - : . + % _ # * ? ! ( ) , = @ $ '.");
+        }
+    }
+
+    public Device get(String id) {
+        return registry.get(id);
+    }
+
+    /**
+     * PUT /devices/{id}: creates the device, or with {@code If-Match} replaces its identity properties.
+     * Without If-Match an existing id is a conflict (409001); a stale etag is 412001.
+     */
+    public Device put(String pathId, ObjectNode body, String ifMatch) {
+        validateDeviceId(pathId);
+        String bodyId = Json.text(body, "deviceId");
+        if (bodyId != null && !bodyId.equals(pathId)) {
+            throw ErrorCode.ARGUMENT_INVALID.exception("The deviceId in the body ('" + bodyId
+                    + "') does not match the one in the URL ('" + pathId + "').");
+        }
+        if (ifMatch == null) {
+            return registry.create(fromBody(new Device.Builder(), pathId, body).build());
+        }
+        return registry.update(pathId, current -> {
+            Etags.check(ifMatch, current.etag());
+            Device.Builder b = fromBody(current.toBuilder(), pathId, body);
+            b.etagCounter = current.etagCounter + 1;
+            return b.build();
+        });
+    }
+
+    /** Builds a new device for a bulk create (validation as for PUT). */
+    public Device newDevice(ObjectNode body) {
+        String id = Json.text(body, "deviceId");
+        validateDeviceId(id);
+        return fromBody(new Device.Builder(), id, body).build();
+    }
+
+    public void delete(String id, String ifMatch) {
+        registry.delete(id, current -> Etags.check(ifMatch, current.etag()));
+    }
+
+    public ObjectNode statistics() {
+        long enabled = registry.all().stream().filter(Device::enabled).count();
+        ObjectNode n = Json.object();
+        n.put("totalDeviceCount", registry.size());
+        n.put("enabledDeviceCount", enabled);
+        // iot-service-client 2.1.9 reads this misspelt key; sending both keeps every client right.
+        n.put("enableDeviceCount", enabled);
+        n.put("disabledDeviceCount", registry.size() - enabled);
+        return n;
+    }
+
+    private Device.Builder fromBody(Device.Builder b, String id, ObjectNode body) {
+        b.id = id;
+        if (b.generationId == null) {
+            b.generationId = Long.toString(System.nanoTime() & 0x7fffffffffffL);
+        }
+        String status = Json.text(body, "status");
+        boolean enabled = status == null || parseStatus(status);
+        if (b.statusUpdatedTime == null || enabled != b.enabled) {
+            b.statusUpdatedTime = registry.clock().instant();
+        }
+        b.enabled = enabled;
+        b.statusReason = Json.text(body, "statusReason");
+        JsonNode capabilities = body.path("capabilities");
+        b.iotEdge = capabilities.path("iotEdge").asBoolean(false);
+        b.deviceScope = Json.text(body, "deviceScope");
+        if (b.iotEdge && b.deviceScope == null) {
+            b.deviceScope = "ms-azure-iot-edge://" + id + "-" + b.generationId;
+        }
+        b.parentScopes = body.get("parentScopes") instanceof ArrayNode a ? a.deepCopy() : Json.NODES.arrayNode();
+        if (b.deviceScope != null && !b.iotEdge && b.parentScopes.isEmpty()) {
+            b.parentScopes.add(b.deviceScope);
+        }
+        applyAuthentication(b, body.path("authentication"));
+        return b;
+    }
+
+    private static boolean parseStatus(String status) {
+        return switch (status.toLowerCase(Locale.ROOT)) {
+            case "enabled" -> true;
+            case "disabled" -> false;
+            default -> throw ErrorCode.ARGUMENT_INVALID.exception("Device status '" + status
+                    + "' is invalid: use enabled or disabled.");
+        };
+    }
+
+    private static void applyAuthentication(Device.Builder b, JsonNode auth) {
+        String type = auth.isObject() && auth.hasNonNull("type") ? auth.get("type").asText() : "sas";
+        switch (type) {
+            case "sas" -> {
+                JsonNode keys = auth.path("symmetricKey");
+                b.authType = "sas";
+                b.primaryKey = keyOrNew(Json.text(keys, "primaryKey"), "primaryKey");
+                b.secondaryKey = keyOrNew(Json.text(keys, "secondaryKey"), "secondaryKey");
+                b.primaryThumbprint = null;
+                b.secondaryThumbprint = null;
+            }
+            case "selfSigned" -> {
+                JsonNode thumbs = auth.path("x509Thumbprint");
+                b.authType = "selfSigned";
+                b.primaryThumbprint = Json.text(thumbs, "primaryThumbprint");
+                b.secondaryThumbprint = Json.text(thumbs, "secondaryThumbprint");
+                if (b.primaryThumbprint == null) {
+                    throw ErrorCode.ARGUMENT_INVALID.exception("A selfSigned device needs a primaryThumbprint.");
+                }
+                b.primaryKey = null;
+                b.secondaryKey = null;
+            }
+            case "certificateAuthority", "none" -> {
+                b.authType = type;
+                b.primaryKey = null;
+                b.secondaryKey = null;
+            }
+            default -> throw ErrorCode.ARGUMENT_INVALID.exception("Authentication type '" + type + "' is invalid.");
+        }
+    }
+
+    /** Symmetric keys must be base64 of 16 to 64 bytes; absent keys are generated (32 random bytes). */
+    private static String keyOrNew(String key, String name) {
+        if (key == null || key.isEmpty()) {
+            byte[] bytes = new byte[32];
+            RANDOM.nextBytes(bytes);
+            return Base64.getEncoder().encodeToString(bytes);
+        }
+        try {
+            int length = Base64.getDecoder().decode(key).length;
+            if (length >= 16 && length <= 64) {
+                return key;
+            }
+        } catch (IllegalArgumentException ignored) {
+            // falls through to the error below
+        }
+        throw ErrorCode.ARGUMENT_INVALID.exception("The " + name
+                + " is invalid: a symmetric key must be base64 of 16 to 64 bytes.");
+    }
+}

@@ -1,0 +1,62 @@
+package dev.iotjobs.localhub.rest;
+
+import dev.iotjobs.localhub.auth.Permission;
+import dev.iotjobs.localhub.registry.RegistryService;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/** Identity registry: /devices/{id} and /statistics/devices. */
+final class DevicesRoutes {
+    private final RestSupport rest;
+    private final RegistryService registry;
+
+    DevicesRoutes(RestSupport rest, RegistryService registry) {
+        this.rest = rest;
+        this.registry = registry;
+    }
+
+    void register(Router router) {
+        router.get("/statistics/devices").handler(this::statistics);
+        router.get("/devices/:id").handler(this::get);
+        router.put("/devices/:id").handler(this::put);
+        router.delete("/devices/:id").handler(this::delete);
+    }
+
+    private void get(RoutingContext ctx) {
+        if (rest.admit(ctx, Permission.REGISTRY_READ)) {
+            String id = ctx.pathParam("id");
+            rest.respond(ctx, () -> registry.get(id).identityDocument());
+        }
+    }
+
+    private void put(RoutingContext ctx) {
+        if (rest.admit(ctx, Permission.REGISTRY_WRITE)) {
+            String id = ctx.pathParam("id");
+            String ifMatch = ctx.request().getHeader("If-Match");
+            rest.respond(ctx, () -> registry.put(id, RestSupport.bodyObject(ctx), ifMatch).identityDocument());
+        }
+    }
+
+    private void delete(RoutingContext ctx) {
+        if (rest.admit(ctx, Permission.REGISTRY_WRITE)) {
+            String id = ctx.pathParam("id");
+            String ifMatch = ctx.request().getHeader("If-Match");
+            rest.blocking(() -> {
+                registry.delete(id, ifMatch);
+                return null;
+            }).onComplete(ar -> {
+                if (ar.succeeded()) {
+                    ctx.response().setStatusCode(204).end();
+                } else {
+                    RestSupport.fail(ctx, ar.cause());
+                }
+            });
+        }
+    }
+
+    private void statistics(RoutingContext ctx) {
+        if (rest.admit(ctx, Permission.REGISTRY_READ)) {
+            rest.respond(ctx, registry::statistics);
+        }
+    }
+}

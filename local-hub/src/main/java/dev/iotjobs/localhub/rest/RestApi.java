@@ -1,0 +1,54 @@
+package dev.iotjobs.localhub.rest;
+
+import dev.iotjobs.localhub.model.ErrorCode;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * The service-facing REST API, assembled in one place. Each resource group has its own routes class;
+ * the stages every request passes are: body (size-limited) -> route -> api-version + SAS check -> core
+ * call on the worker pool -> JSON or IoT Hub error body.
+ */
+public final class RestApi {
+    /** Larger than any valid request (128 KB method payload, 32 KB + 8 KB twin); bigger bodies get 413. */
+    private static final long MAX_BODY_BYTES = 512 * 1024;
+
+    private RestApi() {
+    }
+
+    public static Router router(Vertx vertx, RestSupport rest, RouteGroup... groups) {
+        Router router = Router.router(vertx);
+        router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+        for (RouteGroup group : groups) {
+            group.register(router);
+        }
+        router.route().last().handler(ctx -> RestSupport.fail(ctx, ErrorCode.NOT_FOUND.exception(
+                "The local hub does not serve " + ctx.request().method() + " " + ctx.request().path()
+                        + " (see docs/local-hub.md for what is emulated).")));
+        router.errorHandler(405, ctx -> RestSupport.fail(ctx, ErrorCode.METHOD_NOT_ALLOWED.exception(
+                ctx.request().method() + " is not allowed on " + ctx.request().path() + ".")));
+        router.errorHandler(413, ctx -> RestSupport.fail(ctx, ErrorCode.MESSAGE_TOO_LARGE.exception(
+                "The request body is larger than " + MAX_BODY_BYTES / 1024 + " KB.")));
+        router.errorHandler(400, ctx -> RestSupport.fail(ctx, ErrorCode.GENERIC_BAD_REQUEST.exception(
+                "Bad request.")));
+        router.errorHandler(500, ctx -> RestSupport.fail(ctx, ctx.failure() == null
+                ? ErrorCode.SERVER_ERROR.exception("Internal error.") : ctx.failure()));
+        return router;
+    }
+
+    /** A set of routes for one resource group. */
+    @FunctionalInterface
+    public interface RouteGroup {
+        void register(Router router);
+    }
+
+    public static RouteGroup devices(RestSupport rest, dev.iotjobs.localhub.registry.RegistryService registry) {
+        return new DevicesRoutes(rest, registry)::register;
+    }
+
+    public static RouteGroup twins(RestSupport rest, dev.iotjobs.localhub.twin.TwinService twins,
+                                   dev.iotjobs.localhub.method.MethodService methods) {
+        return new TwinsRoutes(rest, twins, methods)::register;
+    }
+}

@@ -1,0 +1,119 @@
+package dev.iotjobs.localhub.rest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.auth.Permission;
+import dev.iotjobs.localhub.auth.ServiceAuthenticator;
+import dev.iotjobs.localhub.json.Json;
+import dev.iotjobs.localhub.model.ErrorCode;
+import dev.iotjobs.localhub.model.HubException;
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+
+/**
+ * What every REST route shares: api-version and SAS checks, running core calls off the event loop, and
+ * the one mapping of {@link HubException} to IoT Hub's error body.
+ */
+public final class RestSupport {
+    private static final Logger LOG = LoggerFactory.getLogger(RestSupport.class);
+    /** Service API versions IoT Hub serves for these routes (GA versions since 2016). */
+    static final Set<String> API_VERSIONS = Set.of("2016-11-14", "2017-06-30", "2018-01-26", "2018-04-01",
+            "2018-06-30", "2019-03-30", "2019-10-01", "2020-03-13", "2020-06-30", "2020-09-30", "2021-04-12");
+
+    private final ServiceAuthenticator authenticator;
+    private final WorkerExecutor workers;
+
+    public RestSupport(ServiceAuthenticator authenticator, WorkerExecutor workers) {
+        this.authenticator = authenticator;
+        this.workers = workers;
+    }
+
+    /** Checks api-version and the SAS token's permission; on failure answers the request and returns false. */
+    boolean admit(RoutingContext ctx, Permission... anyOf) {
+        try {
+            String apiVersion = ctx.request().getParam("api-version");
+            if (apiVersion == null) {
+                throw ErrorCode.INVALID_PROTOCOL_VERSION.exception("The api-version query parameter is required.");
+            }
+            if (!API_VERSIONS.contains(apiVersion)) {
+                throw ErrorCode.INVALID_PROTOCOL_VERSION.exception("api-version '" + apiVersion
+                        + "' is not supported; use 2021-04-12.");
+            }
+            authenticator.authorize(ctx.request().getHeader("Authorization"), anyOf);
+            return true;
+        } catch (HubException e) {
+            fail(ctx, e);
+            return false;
+        }
+    }
+
+    /** Runs a core call on the worker pool and answers 200 with its JSON (or the mapped error). */
+    void respond(RoutingContext ctx, Callable<? extends JsonNode> call) {
+        blocking(call).onComplete(ar -> {
+            if (ar.succeeded()) {
+                json(ctx, 200, ar.result());
+            } else {
+                fail(ctx, ar.cause());
+            }
+        });
+    }
+
+    <T> Future<T> blocking(Callable<T> call) {
+        return workers.executeBlocking(call, false);
+    }
+
+    static void json(RoutingContext ctx, int status, JsonNode body) {
+        if (ctx.response().ended()) {
+            return;
+        }
+        ctx.response().setStatusCode(status)
+                .putHeader("Content-Type", "application/json; charset=utf-8")
+                .end(Buffer.buffer(Json.bytes(body)));
+    }
+
+    static ObjectNode bodyObject(RoutingContext ctx) {
+        return Json.parseObject(ctx.body().buffer() == null ? null : ctx.body().buffer().getBytes());
+    }
+
+    static JsonNode bodyJson(RoutingContext ctx) {
+        return Json.parse(ctx.body().buffer() == null ? null : ctx.body().buffer().getBytes());
+    }
+
+    /**
+     * IoT Hub's error body: a {@code Message} holding the JSON with the numeric {@code errorCode}, an empty
+     * {@code ExceptionMessage} (a non-empty one would hide the code from the Java SDK), and the symbolic
+     * code in the {@code iothub-errorcode} header.
+     */
+    static void fail(RoutingContext ctx, Throwable failure) {
+        HubException e;
+        if (failure instanceof HubException h) {
+            e = h;
+        } else {
+            LOG.error("Unexpected failure serving {} {}", ctx.request().method(), ctx.request().path(), failure);
+            e = ErrorCode.SERVER_ERROR.exception("The local hub hit an internal error; see its log.");
+        }
+        if (ctx.response().ended()) {
+            return;
+        }
+        ObjectNode inner = Json.object();
+        inner.put("errorCode", e.errorCode().code());
+        inner.put("trackingId", UUID.randomUUID().toString().replace("-", ""));
+        inner.put("message", e.getMessage());
+        inner.putObject("info");
+        inner.put("timestampUtc", Json.time(Instant.now()));
+        ObjectNode outer = Json.object();
+        outer.put("Message", Json.string(inner));
+        outer.put("ExceptionMessage", "");
+        ctx.response().putHeader("iothub-errorcode", e.errorCode().codeName());
+        json(ctx, e.errorCode().httpStatus(), outer);
+    }
+}
