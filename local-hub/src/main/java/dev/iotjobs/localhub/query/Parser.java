@@ -106,7 +106,7 @@ final class Parser extends TokenCursor {
                 path = path();
             }
             expect(TokenType.RPAREN, aggregate == Ast.Aggregate.COUNT ? "')' (COUNT takes no argument)" : "')'");
-        } else if (t.is(TokenType.IDENT) || t.is(TokenType.ESCAPED)) {
+        } else if (t.is(TokenType.IDENT) && !RESERVED.contains(t.text().toUpperCase(Locale.ROOT))) {
             path = path();
         } else {
             throw unexpected("'*', a property path or an aggregate such as COUNT()");
