@@ -6,7 +6,9 @@ import dev.iotjobs.localhub.auth.SharedAccessPolicy;
 import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
+import dev.iotjobs.localhub.jobs.JobService;
 import dev.iotjobs.localhub.method.MethodService;
+import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
 import dev.iotjobs.localhub.mqtt.SessionRegistry;
 import dev.iotjobs.localhub.registry.Device;
@@ -51,6 +53,9 @@ public final class LocalHub implements AutoCloseable {
     private DevCertificateAuthority certificates;
     private DeviceRegistry registry;
     private SessionRegistry sessions;
+    private JobService jobs;
+    /** Concurrent (non-terminal) jobs, as on an S3 IoT hub; more get 429004. */
+    static final int MAX_ACTIVE_JOBS = 10;
     private final List<MqttServer> mqttServers = new ArrayList<>();
     private final List<HttpServer> httpServers = new ArrayList<>();
     private ConnectProxy proxy;
@@ -88,9 +93,15 @@ public final class LocalHub implements AutoCloseable {
                 new DeviceAuthenticator(registry, clock), registry, twins, sessions);
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
+        jobs = new JobService(store, registry, twins, methods, MAX_ACTIVE_JOBS);
+        QueryService queries = new QueryService(
+                () -> () -> registry.all().stream().<com.fasterxml.jackson.databind.JsonNode>map(Device::twinDocument).iterator(),
+                jobs::deviceJobRows);
         var router = RestApi.router(vertx, rest,
+                RestApi.queries(rest, queries),
                 RestApi.devices(rest, new RegistryService(registry)),
-                RestApi.twins(rest, twins, methods));
+                RestApi.twins(rest, twins, methods),
+                RestApi.jobs(rest, jobs));
 
         try {
             // One listener per event loop: Vert.x spreads connections over them (no thread per device).
@@ -190,6 +201,10 @@ public final class LocalHub implements AutoCloseable {
 
     /** Stops the listeners and closes the store (everything acknowledged is already committed). */
     public synchronized void stop() {
+        if (jobs != null) {
+            jobs.close();
+            jobs = null;
+        }
         if (vertx != null) {
             await(vertx.close());
             vertx = null;

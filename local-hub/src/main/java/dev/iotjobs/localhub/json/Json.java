@@ -84,6 +84,15 @@ public final class Json {
         }
     }
 
+    /** Reads a stored JSON array (our own bytes). */
+    public static com.fasterxml.jackson.databind.node.ArrayNode readStoredArray(byte[] bytes) {
+        try {
+            return (com.fasterxml.jackson.databind.node.ArrayNode) MAPPER.readTree(bytes);
+        } catch (IOException e) {
+            throw new IllegalStateException("Corrupt stored document", e);
+        }
+    }
+
     public static String text(JsonNode node, String field) {
         JsonNode value = node.get(field);
         return value == null || value.isNull() ? null : value.asText();

@@ -92,7 +92,7 @@ public final class DeviceRegistry {
                     throw ErrorCode.DEVICE_ALREADY_EXISTS.exception("A device with ID '" + d.id() + "' is already registered.");
                 }
             }
-            persistAll(newDevices);
+            persistAll(newDevices, List.of());
             return null;
         });
     }
@@ -115,6 +115,15 @@ public final class DeviceRegistry {
      * Devices that no longer exist are skipped; their ids are returned in {@code missing}.
      */
     public List<Device> updateMany(Collection<String> ids, UnaryOperator<Device> change, List<String> missing) {
+        return updateMany(ids, change, missing, changed -> List.of());
+    }
+
+    /**
+     * As {@link #updateMany(Collection, UnaryOperator, List)}, committing {@code extraWrites} (computed from
+     * the changed devices) in the same commit, e.g. the job records that say these devices are done.
+     */
+    public List<Device> updateMany(Collection<String> ids, UnaryOperator<Device> change, List<String> missing,
+                                   java.util.function.Function<List<Device>, List<HubStore.Write>> extraWrites) {
         return lockedMany(ids, () -> {
             List<Device> changed = new ArrayList<>(ids.size());
             for (String id : ids) {
@@ -125,7 +134,7 @@ public final class DeviceRegistry {
                     changed.add(change.apply(current));
                 }
             }
-            persistAll(changed);
+            persistAll(changed, extraWrites.apply(changed));
             return changed;
         });
     }
@@ -148,11 +157,12 @@ public final class DeviceRegistry {
         return device;
     }
 
-    private void persistAll(List<Device> changed) {
-        if (changed.isEmpty()) {
+    private void persistAll(List<Device> changed, List<HubStore.Write> extra) {
+        if (changed.isEmpty() && extra.isEmpty()) {
             return;
         }
-        List<HubStore.Write> writes = new ArrayList<>(changed.size());
+        List<HubStore.Write> writes = new ArrayList<>(changed.size() + extra.size());
+        writes.addAll(extra);
         for (Device d : changed) {
             writes.add(new HubStore.Write(Bucket.DEVICES, d.id(), Json.bytes(d.storedDocument())));
         }

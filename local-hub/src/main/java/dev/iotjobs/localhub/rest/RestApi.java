@@ -47,6 +47,14 @@ public final class RestApi {
         return new DevicesRoutes(rest, registry)::register;
     }
 
+    public static RouteGroup queries(RestSupport rest, dev.iotjobs.localhub.query.QueryService queries) {
+        return new QueryRoutes(rest, queries)::register;
+    }
+
+    public static RouteGroup jobs(RestSupport rest, dev.iotjobs.localhub.jobs.JobService jobs) {
+        return new JobsRoutes(rest, jobs)::register;
+    }
+
     public static RouteGroup twins(RestSupport rest, dev.iotjobs.localhub.twin.TwinService twins,
                                    dev.iotjobs.localhub.method.MethodService methods) {
         return new TwinsRoutes(rest, twins, methods)::register;

@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+import dev.iotjobs.localhub.store.HubStore;
 
 /**
  * Device twins: the service side (get, patch, replace tags and desired properties) and the device side
@@ -58,14 +60,16 @@ public final class TwinService {
     }
 
     /**
-     * Applies one change to many devices with a single commit (used by twin jobs).
+     * Applies one change to many devices with a single commit (used by twin jobs), together with
+     * {@code extraWrites} computed from the updated devices.
      *
      * @return ids of devices that no longer exist
      */
-    public List<String> patchMany(Collection<String> deviceIds, TwinChange change) {
+    public List<String> patchMany(Collection<String> deviceIds, TwinChange change,
+                                  Function<List<Device>, List<HubStore.Write>> extraWrites) {
         Instant now = registry.clock().instant();
         List<String> missing = new ArrayList<>();
-        List<Device> updated = registry.updateMany(deviceIds, d -> change.applyTo(d, now), missing);
+        List<Device> updated = registry.updateMany(deviceIds, d -> change.applyTo(d, now), missing, extraWrites);
         for (Device d : updated) {
             announce(d, change);
         }

@@ -1,0 +1,104 @@
+package dev.iotjobs.localhub.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.json.Json;
+import dev.iotjobs.localhub.method.MethodResponse;
+import dev.iotjobs.localhub.store.HubStore;
+
+import java.time.Instant;
+
+/**
+ * Per-device job records: their store keys and documents, and the {@code devices.jobs} rows queries see.
+ * Store keys in the DEVICE_JOBS bucket: {@code r/<jobId>/<deviceId>} for a finished device, and
+ * {@code t/<jobId>/<chunk>} for the job's target list (fixed when the job starts).
+ */
+final class DeviceJobRecords {
+    static final int TARGET_CHUNK = 10_000;
+
+    private DeviceJobRecords() {
+    }
+
+    static String recordKey(String jobId, String deviceId) {
+        return "r/" + jobId + "/" + deviceId;
+    }
+
+    static String targetKey(String jobId, int chunk) {
+        return String.format("t/%s/%06d", jobId, chunk);
+    }
+
+    static HubStore.Write record(String jobId, String deviceId, DeviceJobStatus status, long start, long end,
+                                 ObjectNode result) {
+        ObjectNode n = Json.object();
+        n.put("s", status.ordinal());
+        n.put("st", start);
+        n.put("et", end);
+        if (result != null) {
+            n.set("r", result);
+        }
+        return new HubStore.Write(HubStore.Bucket.DEVICE_JOBS, recordKey(jobId, deviceId), Json.bytes(n));
+    }
+
+    /** Applies a stored record to the progress of a reloaded job. */
+    static void apply(JobProgress progress, String deviceId, ObjectNode n) {
+        Integer i = progress.indexOf(deviceId);
+        if (i == null) {
+            return;
+        }
+        DeviceJobStatus status = DeviceJobStatus.ofOrdinal(n.get("s").asInt());
+        JsonNode r = n.get("r");
+        progress.transition(i, DeviceJobStatus.RUNNING, n.get("st").asLong(), null);
+        progress.transition(i, status, n.get("et").asLong(), r instanceof ObjectNode o ? o : null);
+    }
+
+    static ObjectNode methodResult(MethodResponse response) {
+        ObjectNode r = Json.object();
+        ObjectNode dmr = r.putObject("deviceMethodResponse");
+        dmr.put("status", response.status());
+        dmr.set("payload", response.payload());
+        return r;
+    }
+
+    static ObjectNode errorResult(String code, String description) {
+        ObjectNode r = Json.object();
+        ObjectNode error = r.putObject("error");
+        error.put("code", code);
+        error.put("description", description);
+        return r;
+    }
+
+    /** One {@code devices.jobs} row (field names of device rows: jobType, *Utc, *DateTimeUtc). */
+    static ObjectNode row(Job job, JobProgress p, int i) {
+        ObjectNode n = Json.object();
+        n.put("deviceId", p.deviceIds[i]);
+        n.put("jobId", job.id());
+        n.put("jobType", job.definition.type().wireName());
+        DeviceJobStatus status = p.status(i);
+        n.put("status", status.wireName());
+        Instant jobStart = job.runStarted != null ? job.runStarted : job.definition.startTime();
+        long start = p.startMillis(i);
+        long end = p.endMillis(i);
+        n.put("startTimeUtc", Json.time(start == 0 ? jobStart : Instant.ofEpochMilli(start)));
+        n.put("endTimeUtc", end == 0 ? Json.NEVER : Json.time(Instant.ofEpochMilli(end)));
+        n.put("createdDateTimeUtc", Json.time(jobStart));
+        n.put("lastUpdatedDateTimeUtc", Json.time(Instant.ofEpochMilli(Math.max(end, Math.max(start,
+                jobStart.toEpochMilli())))));
+        ObjectNode result = p.result(i);
+        JsonNode response = result == null ? null : result.get("deviceMethodResponse");
+        if (job.definition.type() == JobType.METHOD) {
+            if (response != null) {
+                n.putObject("outcome").set("deviceMethodResponse", response);
+                // iot-service-client 2.1.9 builds getOutcomeResult() from this key, not from outcome.
+                ObjectNode compat = n.putObject("cloudToDeviceMethod");
+                compat.set("status", response.get("status"));
+                compat.set("payload", response.get("payload"));
+            }
+        } else {
+            n.putObject("outcome").putNull("deviceMethodResponse");
+        }
+        if (result != null && result.has("error")) {
+            n.set("error", result.get("error"));
+        }
+        return n;
+    }
+}

@@ -1,0 +1,237 @@
+package dev.iotjobs.localhub.jobs;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.method.MethodService;
+import dev.iotjobs.localhub.model.HubException;
+import dev.iotjobs.localhub.registry.Device;
+import dev.iotjobs.localhub.store.HubStore;
+import dev.iotjobs.localhub.twin.TwinService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Runs started jobs over their target devices with bounded parallelism and no thread per device:
+ * twin jobs in batches (each batch one store commit holding the twins and their job records), method jobs
+ * as at most {@link #MAX_METHODS_IN_FLIGHT} asynchronous invocations whose results are committed in groups.
+ * A device counts as done only once its record is committed, so a restart never re-runs it.
+ */
+final class JobRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
+    static final int TWIN_BATCH = 1000;
+    static final int MAX_METHODS_IN_FLIGHT = 2000;
+    private static final int MAX_RECORDS_PER_COMMIT = 5000;
+
+    private final HubStore store;
+    private final TwinService twins;
+    private final MethodService methods;
+    private final ExecutorService workers;
+    private final Clock clock;
+    private final JobCompletion completion;
+    private final Queue<Finished> finished = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean flushScheduled = new AtomicBoolean();
+
+    /** Called when a job has no queued or running device left. */
+    interface JobCompletion {
+        void allDevicesDone(Job job);
+    }
+
+    private record Finished(Job job, int index, DeviceJobStatus status, long start, long end, ObjectNode result) {
+    }
+
+    JobRunner(HubStore store, TwinService twins, MethodService methods, ExecutorService workers, Clock clock,
+              JobCompletion completion) {
+        this.store = store;
+        this.twins = twins;
+        this.methods = methods;
+        this.workers = workers;
+        this.clock = clock;
+        this.completion = completion;
+    }
+
+    /** Starts (or resumes) processing every queued device of a running job. */
+    void run(Job job) {
+        if (job.progress.finished()) {
+            completion.allDevicesDone(job);
+        } else if (job.definition.type() == JobType.TWIN) {
+            runTwinJob(job);
+        } else {
+            pump(job);
+        }
+    }
+
+    private void runTwinJob(Job job) {
+        JobProgress p = job.progress;
+        List<Integer> batch = new ArrayList<>(TWIN_BATCH);
+        for (int i = 0; i < p.size(); i++) {
+            if (p.status(i) == DeviceJobStatus.QUEUED) {
+                batch.add(i);
+                if (batch.size() == TWIN_BATCH) {
+                    submitTwinBatch(job, batch);
+                    batch = new ArrayList<>(TWIN_BATCH);
+                }
+            }
+        }
+        if (!batch.isEmpty()) {
+            submitTwinBatch(job, batch);
+        }
+    }
+
+    private void submitTwinBatch(Job job, List<Integer> batch) {
+        execute(() -> twinBatch(job, batch));
+    }
+
+    private void twinBatch(Job job, List<Integer> batch) {
+        if (job.stopped) {
+            return;
+        }
+        JobProgress p = job.progress;
+        long start = clock.millis();
+        List<String> ids = new ArrayList<>(batch.size());
+        for (int i : batch) {
+            if (p.transition(i, DeviceJobStatus.RUNNING, start, null)) {
+                ids.add(p.deviceIds[i]);
+            }
+        }
+        long[] end = new long[1];
+        List<String> missing = twins.patchMany(ids, job.definition.twinChange(), updated -> {
+            end[0] = clock.millis();
+            List<HubStore.Write> records = new ArrayList<>(updated.size());
+            for (Device d : updated) {
+                records.add(DeviceJobRecords.record(job.id(), d.id(), DeviceJobStatus.COMPLETED, start, end[0], null));
+            }
+            return records;
+        });
+        for (String id : ids) {
+            if (!missing.contains(id)) {
+                p.transition(p.indexOf(id), DeviceJobStatus.COMPLETED, end[0], null);
+            }
+        }
+        for (String id : missing) {
+            finish(job, p.indexOf(id), DeviceJobStatus.FAILED, start,
+                    DeviceJobRecords.errorResult("DeviceNotFound", "Device " + id + " no longer exists."));
+        }
+        if (p.finished()) {
+            completion.allDevicesDone(job);
+        }
+    }
+
+    /** Starts method invocations until the in-flight limit is reached or no queued device is left. */
+    private void pump(Job job) {
+        JobProgress p = job.progress;
+        List<Integer> toStart = new ArrayList<>();
+        synchronized (job) {
+            while (!job.stopped && job.inFlight < MAX_METHODS_IN_FLIGHT && job.nextIndex < p.size()) {
+                int i = job.nextIndex++;
+                if (p.transition(i, DeviceJobStatus.RUNNING, clock.millis(), null)) {
+                    job.inFlight++;
+                    toStart.add(i);
+                }
+            }
+        }
+        for (int i : toStart) {
+            long start = clock.millis();
+            methods.invoke(p.deviceIds[i], job.definition.method()).whenComplete((response, failure) -> {
+                synchronized (job) {
+                    job.inFlight--;
+                }
+                finish(job, i, failure == null ? DeviceJobStatus.COMPLETED : DeviceJobStatus.FAILED, start,
+                        failure == null ? DeviceJobRecords.methodResult(response) : errorOf(failure));
+                // Continue on a worker, never recursively: a thousand offline devices fail synchronously.
+                execute(() -> pump(job));
+            });
+        }
+    }
+
+    private static ObjectNode errorOf(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof HubException h) {
+            return DeviceJobRecords.errorResult(h.errorCode().codeName(), h.getMessage());
+        }
+        return DeviceJobRecords.errorResult("ServerError", String.valueOf(cause.getMessage()));
+    }
+
+    /** Records a device's final state: committed in a group with others, then applied in memory. */
+    void finish(Job job, int index, DeviceJobStatus status, long start, ObjectNode result) {
+        finished.add(new Finished(job, index, status, start, clock.millis(), result));
+        if (flushScheduled.compareAndSet(false, true)) {
+            execute(this::flush);
+        }
+    }
+
+    private void flush() {
+        flushScheduled.set(false);
+        List<Finished> batch = new ArrayList<>();
+        Finished f;
+        while (batch.size() < MAX_RECORDS_PER_COMMIT && (f = finished.poll()) != null) {
+            batch.add(f);
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
+        List<HubStore.Write> writes = new ArrayList<>(batch.size());
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (Finished x : batch) {
+            // The first outcome of a device wins (a cancel may race with its method's answer).
+            if (!x.job.progress.status(x.index).terminal() && seen.add(x.job.id() + "/" + x.index)) {
+                writes.add(DeviceJobRecords.record(x.job.id(), x.job.progress.deviceIds[x.index], x.status,
+                        x.start, x.end, x.result));
+            }
+        }
+        store.putAll(writes);
+        List<Job> touched = new ArrayList<>();
+        for (Finished x : batch) {
+            x.job.progress.transition(x.index, x.status, x.end, x.result);
+            if (!touched.contains(x.job)) {
+                touched.add(x.job);
+            }
+        }
+        for (Job job : touched) {
+            if (job.progress.finished()) {
+                completion.allDevicesDone(job);
+            }
+        }
+        if (!finished.isEmpty() && flushScheduled.compareAndSet(false, true)) {
+            execute(this::flush);
+        }
+    }
+
+    private void execute(Runnable task) {
+        try {
+            workers.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    LOG.error("Job processing failed", e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            LOG.debug("Hub is stopping: job work not started");
+        }
+    }
+
+    /** Settles every device that has not finished yet (cancel, expiry). */
+    void settleUnfinished(Job job, DeviceJobStatus status, boolean includeRunning, ObjectNode result) {
+        JobProgress p = job.progress;
+        if (p == null) {
+            return;
+        }
+        long now = clock.millis();
+        for (int i = 0; i < p.size(); i++) {
+            DeviceJobStatus s = p.status(i);
+            if (s == DeviceJobStatus.QUEUED || includeRunning && s == DeviceJobStatus.RUNNING) {
+                finish(job, i, status, p.startMillis(i) == 0 ? now : p.startMillis(i), result);
+            }
+        }
+    }
+
+}

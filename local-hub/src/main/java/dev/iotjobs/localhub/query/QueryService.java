@@ -1,0 +1,73 @@
+package dev.iotjobs.localhub.query;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.model.ErrorCode;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Runs {@code POST /devices/query} over the hub's collections and pages the result the way QueryClient
+ * drives it: a page size per request (at most {@link #MAX_PAGE_SIZE}) and an opaque continuation token that
+ * is present only while more rows remain. Tokens encode an offset, so the next page may use another size.
+ */
+public final class QueryService {
+    public static final int MAX_PAGE_SIZE = 100;
+    private final Map<Source, Supplier<? extends Iterable<? extends JsonNode>>> sources = new EnumMap<>(Source.class);
+
+    public QueryService(Supplier<? extends Iterable<? extends JsonNode>> devices,
+                        Supplier<? extends Iterable<? extends JsonNode>> deviceJobs) {
+        sources.put(Source.DEVICES, devices);
+        sources.put(Source.DEVICES_MODULES, List::of);
+        sources.put(Source.DEVICES_JOBS, deviceJobs);
+    }
+
+    /** One page of results; {@code continuation} is null on the last page. */
+    public record Page(List<ObjectNode> items, String continuation, String itemType) {
+    }
+
+    public Page query(String text, Integer requestedPageSize, String continuation) {
+        Query query = Query.parse(text);
+        int offset = decode(continuation);
+        int pageSize = requestedPageSize == null ? MAX_PAGE_SIZE : Math.max(1, Math.min(MAX_PAGE_SIZE, requestedPageSize));
+        List<ObjectNode> rows = query.execute(sources.get(query.source()).get());
+        int end = Math.min(rows.size(), offset + pageSize);
+        List<ObjectNode> page = offset >= rows.size() ? List.of() : rows.subList(offset, end);
+        String next = end < rows.size() ? encode(end) : null;
+        return new Page(page, next, itemType(query));
+    }
+
+    private static String itemType(Query query) {
+        if (!query.isSelectStar()) {
+            return "raw";
+        }
+        return query.source() == Source.DEVICES_JOBS ? "deviceJob" : "twin";
+    }
+
+    static String encode(int offset) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(("o:" + offset).getBytes(StandardCharsets.UTF_8));
+    }
+
+    static int decode(String token) {
+        if (token == null || token.isEmpty()) {
+            return 0;
+        }
+        try {
+            String text = new String(Base64.getUrlDecoder().decode(token.trim()), StandardCharsets.UTF_8);
+            if (text.startsWith("o:")) {
+                int offset = Integer.parseInt(text.substring(2));
+                if (offset >= 0) {
+                    return offset;
+                }
+            }
+        } catch (IllegalArgumentException ignored) {
+            // reported below
+        }
+        throw ErrorCode.ARGUMENT_INVALID.exception("The continuation token '" + token + "' is invalid.");
+    }
+}
