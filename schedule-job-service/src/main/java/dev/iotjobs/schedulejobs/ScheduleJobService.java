@@ -2,15 +2,7 @@ package dev.iotjobs.schedulejobs;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import com.microsoft.azure.sdk.iot.service.exceptions.IotHubBadFormatException;
-import com.microsoft.azure.sdk.iot.service.exceptions.IotHubConflictException;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubException;
-import com.microsoft.azure.sdk.iot.service.exceptions.IotHubNotFoundException;
-import com.microsoft.azure.sdk.iot.service.exceptions.IotHubPreconditionFailedException;
-import com.microsoft.azure.sdk.iot.service.exceptions.IotHubServerBusyException;
-import com.microsoft.azure.sdk.iot.service.exceptions.IotHubTooManyDevicesException;
-import com.microsoft.azure.sdk.iot.service.exceptions.IotHubTooManyRequestsException;
-import com.microsoft.azure.sdk.iot.service.exceptions.IotHubUnauthorizedException;
 import com.microsoft.azure.sdk.iot.service.jobs.DirectMethodsJobOptions;
 import com.microsoft.azure.sdk.iot.service.jobs.JobStatistics;
 import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJob;
@@ -28,7 +20,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -82,23 +73,29 @@ public final class ScheduleJobService {
         out.println("    Connection string = " + redact(settings.connectionString()));
         out.println("    Device ID         = " + settings.deviceId());
 
-        // Ctrl-C: stop polling and say so. The jobs themselves live on the hub and carry on without us.
-        Thread poller = Thread.currentThread();
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread onCtrlC = new Thread(() -> {
-            poller.interrupt();
-            awaitQuietly(finished);
-        });
-        Runtime.getRuntime().addShutdownHook(onCtrlC);
+        try (CtrlC stopsPolling = new CtrlC()) {
+            return scheduleAndFollowJobs(settings, out);
+        }
+    }
+
+    /** The tutorial itself: schedule both jobs, follow them, show what the device answered, judge the result. */
+    static int scheduleAndFollowJobs(Settings settings, PrintStream out) {
+        ScheduledJobsClient jobsClient;
+        QueryClient queryClient;
+        try {
+            jobsClient = new ScheduledJobsClient(settings.connectionString());
+            queryClient = new QueryClient(settings.connectionString());
+        } catch (IllegalArgumentException e) { // the SDK's own checks of the connection string
+            out.println("The hub connection string is malformed: " + redact(String.valueOf(e.getMessage())));
+            return BAD_SETTINGS;
+        }
         try {
             // LOCAL HUB ONLY: trusts the local hub's development certificate; against an Azure hub it does nothing.
             LocalHubTrust.trustLocalHubIfTargeted(settings.connectionString());
-            ScheduledJobsClient jobsClient = new ScheduledJobsClient(settings.connectionString());
-            QueryClient queryClient = new QueryClient(settings.connectionString());
 
             String methodJobId = scheduleMethodJob(jobsClient, settings.deviceId(), out);
             String twinJobId = scheduleTwinJob(jobsClient, settings.deviceId(), out);
-            List<JobSnapshot> jobs = pollUntilFinished(jobsClient, List.of(methodJobId, twinJobId), settings.pollInterval(), out);
+            List<JobSnapshot> jobs = pollUntilEnded(jobsClient, List.of(methodJobId, twinJobId), settings.pollInterval(), out);
             printDeviceOutcomes(queryClient, methodJobId, out);
             return verdict(jobs, out);
         } catch (IotHubException e) {
@@ -110,20 +107,9 @@ public final class ScheduleJobService {
         } catch (IllegalStateException e) { // from LocalHubTrust: the local hub has not been started yet
             out.println(e.getMessage());
             return HUB_ERROR;
-        } catch (IllegalArgumentException e) { // the SDK found something else wrong with the connection string
-            out.println("The hub connection string is malformed: " + redact(String.valueOf(e.getMessage())));
-            return BAD_SETTINGS;
         } catch (InterruptedException e) {
-            out.println();
-            out.println("IoT Hub jobs sample stopped; the jobs keep running on the hub.");
+            out.println(System.lineSeparator() + "IoT Hub jobs sample stopped; the jobs keep running on the hub.");
             return STOPPED;
-        } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(onCtrlC);
-            } catch (IllegalStateException shuttingDown) {
-                // Ctrl-C was pressed: the hook is running right now.
-            }
         }
     }
 
@@ -184,7 +170,7 @@ public final class ScheduleJobService {
 
     // ---- Step 2: follow both jobs until each has ended, or the deadline passes. ----
 
-    static List<JobSnapshot> pollUntilFinished(ScheduledJobsClient client, List<String> jobIds, Duration interval,
+    static List<JobSnapshot> pollUntilEnded(ScheduledJobsClient client, List<String> jobIds, Duration interval,
                                                PrintStream out) throws IOException, IotHubException, InterruptedException {
         Instant giveUpAt = Instant.now().plus(DEADLINE);
         while (true) {
@@ -239,7 +225,7 @@ public final class ScheduleJobService {
 
     static String deviceOutcome(String deviceJobJson) {
         JsonObject record = JsonParser.parseString(deviceJobJson).getAsJsonObject();
-        String line = record.get("deviceId").getAsString() + ": " + record.get("status").getAsString();
+        String line = text(record, "deviceId") + ": " + text(record, "status");
         JsonObject outcome = record.getAsJsonObject("outcome");
         if (outcome != null && outcome.has("deviceMethodResponse")) {
             JsonObject response = outcome.getAsJsonObject("deviceMethodResponse");
@@ -247,9 +233,13 @@ public final class ScheduleJobService {
         }
         JsonObject error = record.getAsJsonObject("error");
         if (error != null) {
-            line += ", error " + error.get("code") + ": " + error.get("description");
+            line += ", error " + text(error, "code") + ": " + text(error, "description");
         }
         return line;
+    }
+
+    private static String text(JsonObject json, String name) {
+        return json.has(name) && json.get(name).isJsonPrimitive() ? json.get(name).getAsString() : "?";
     }
 
     // ---- Step 4: the exit code. Success means both jobs completed and no device failed. ----
@@ -284,17 +274,12 @@ public final class ScheduleJobService {
 
     // ---- Errors and secrets ----
 
-    private static final Map<Class<?>, Integer> HTTP_STATUS_OF = Map.of(
-            IotHubBadFormatException.class, 400, IotHubUnauthorizedException.class, 401,
-            IotHubTooManyDevicesException.class, 403, IotHubNotFoundException.class, 404,
-            IotHubConflictException.class, 409, IotHubPreconditionFailedException.class, 412,
-            IotHubTooManyRequestsException.class, 429, IotHubServerBusyException.class, 503);
-
     /** One line: HTTP status, IoT Hub error code and message; a stack trace would not help the reader. */
     static String describe(IotHubException e) {
+        // IoT Hub error codes are the HTTP status followed by three digits (404001: device not found); when the
+        // hub sent no code of its own, the SDK puts the bare HTTP status there.
         int code = e.getErrorCode();
-        // IoT Hub error codes are the HTTP status followed by three digits, e.g. 404001 = device not found.
-        int status = code >= 100_000 && code < 600_000 ? code / 1000 : HTTP_STATUS_OF.getOrDefault(e.getClass(), code);
+        String status = code >= 100_000 ? String.valueOf(code / 1000) : code >= 100 ? String.valueOf(code) : "unknown";
         return "The hub refused the request: HTTP " + status + ", IoT Hub error code " + code
                 + " (" + e.getErrorCodeDescription() + "): " + e.getMessage();
     }
@@ -331,32 +316,44 @@ public final class ScheduleJobService {
 
     /** Says what is wrong with a hub connection string, or returns null when it has all the parts we need. */
     static String connectionStringProblem(String connectionString) {
-        Map<String, String> parts = new HashMap<>();
-        for (String part : connectionString.split(";")) {
-            int eq = part.indexOf('=');
-            if (eq <= 0 && !part.isBlank()) {
-                return "it has a part that is not Name=value"; // the part itself could be a key: not echoed
-            }
-            if (eq > 0) {
-                parts.put(part.substring(0, eq).trim().toLowerCase(Locale.ROOT), part.substring(eq + 1).trim());
-            }
+        if (connectionString.matches("(?i)(.*;)?\\s*DeviceId\\s*=.*")) {
+            return "it is a device connection string (it has DeviceId); use a shared access policy of the hub";
         }
-        if (parts.containsKey("deviceid")) {
-            return "it is a device connection string (it has DeviceId); use one of the hub's shared access policies";
-        }
-        for (String required : List.of("HostName", "SharedAccessKeyName", "SharedAccessKey")) {
-            if (parts.getOrDefault(required.toLowerCase(Locale.ROOT), "").isEmpty()) {
-                return "it has no " + required;
+        for (String name : List.of("HostName", "SharedAccessKeyName", "SharedAccessKey")) {
+            if (!connectionString.matches("(?i)(.*;)?\\s*" + name + "\\s*=\\s*[^;\\s].*")) {
+                return "it has no " + name + "=<value> part";
             }
         }
         return null;
     }
 
-    private static void awaitQuietly(CountDownLatch latch) {
-        try {
-            latch.await(10, TimeUnit.SECONDS); // a hub call in flight may need a moment to return
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /** While open, Ctrl-C interrupts the polling thread and gives it a moment to say goodbye. */
+    private static final class CtrlC extends Thread implements AutoCloseable {
+        private final Thread poller = Thread.currentThread();
+        private final CountDownLatch done = new CountDownLatch(1);
+
+        CtrlC() {
+            Runtime.getRuntime().addShutdownHook(this);
+        }
+
+        @Override
+        public void run() { // runs only when the JVM is shutting down
+            poller.interrupt();
+            try {
+                done.await(10, TimeUnit.SECONDS); // a hub call in flight may need a moment to return
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public void close() {
+            done.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(this);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C was pressed and this hook is running right now: nothing to remove.
+            }
         }
     }
 }
