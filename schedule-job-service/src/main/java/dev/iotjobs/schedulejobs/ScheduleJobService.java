@@ -102,7 +102,7 @@ public final class ScheduleJobService {
             out.println(describe(e));
             return HUB_ERROR;
         } catch (IOException e) {
-            out.println("Could not reach the hub: " + e.getMessage());
+            out.println("Could not reach the hub: " + e); // e.g. java.net.UnknownHostException: <host>
             return HUB_ERROR;
         } catch (IllegalStateException e) { // from LocalHubTrust: the local hub has not been started yet
             out.println(e.getMessage());
