@@ -74,8 +74,8 @@ public final class SimDevice {
 
         // open(true) applies the same retry policy to the first connection, so starting the device a few
         // seconds before the hub is fine.
-        client.open(true);
         try {
+            client.open(true);
             out.println("Beginning to listen for 'lockDoor' direct method invocations...");
             client.subscribeToMethods((methodName, payload, context) -> onMethod(methodName, out), null);
 
@@ -84,7 +84,7 @@ public final class SimDevice {
             client.subscribeToDesiredProperties(
                     (twin, context) -> out.println(describePatch(twin.getDesiredProperties())), null);
         } catch (IotHubClientException | InterruptedException | RuntimeException e) {
-            client.close(); // don't leave a half-configured connection behind
+            client.close(); // don't leave a half-open connection behind
             throw e;
         }
         return client;
