@@ -81,7 +81,7 @@ public final class LocalHub implements AutoCloseable {
         registry = new DeviceRegistry(store, clock);
         ensureDefaultDevice();
         TwinService twins = new TwinService(registry);
-        sessions = new SessionRegistry();
+        sessions = new SessionRegistry(store);
         MethodService methods = new MethodService(registry, sessions);
         twins.onDesiredChanged(sessions);
         registry.onRemovedOrDisabled(sessions::drop);

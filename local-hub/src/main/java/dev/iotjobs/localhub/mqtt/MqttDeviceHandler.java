@@ -111,17 +111,33 @@ public final class MqttDeviceHandler {
 
     private void onSubscribe(MqttEndpoint endpoint, DeviceSession session, MqttSubscribeMessage sub) {
         List<MqttQoS> granted = new ArrayList<>();
+        boolean changed = false;
         for (MqttTopicSubscription t : sub.topicSubscriptions()) {
             if (DeviceTopics.maySubscribe(session.deviceId, t.topicName())) {
-                session.subscriptions.add(t.topicName());
+                changed |= session.subscriptions.add(t.topicName());
                 granted.add(t.qualityOfService() == MqttQoS.AT_MOST_ONCE ? MqttQoS.AT_MOST_ONCE : MqttQoS.AT_LEAST_ONCE);
             } else {
                 LOG.info("Device {} may not subscribe to {}", session.deviceId, t.topicName());
                 granted.add(MqttQoS.FAILURE);
             }
         }
-        endpoint.subscribeAcknowledge(sub.messageId(), granted);
-        sessions.methodReadinessChanged(session);
+        if (!changed) {
+            endpoint.subscribeAcknowledge(sub.messageId(), granted);
+            return;
+        }
+        // The session is committed before the SUBACK, so it survives a hub restart once acknowledged.
+        workers.executeBlocking(() -> {
+            sessions.persist(session);
+            return null;
+        }, false).onComplete(ar -> {
+            if (ar.failed()) {
+                LOG.warn("Could not store the session of {}", session.deviceId, ar.cause());
+            }
+            if (endpoint.isConnected()) {
+                endpoint.subscribeAcknowledge(sub.messageId(), granted);
+            }
+            sessions.methodReadinessChanged(session);
+        });
     }
 
     private void onPublish(MqttEndpoint endpoint, DeviceSession session, MqttPublishMessage msg) {
