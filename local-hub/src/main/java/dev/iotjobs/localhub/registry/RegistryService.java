@@ -63,6 +63,77 @@ public final class RegistryService {
         return fromBody(new Device.Builder(), id, body).build();
     }
 
+    /** IoT Hub accepts at most this many devices in one bulk registry request. */
+    public static final int MAX_BULK_DEVICES = 100;
+
+    /**
+     * {@code POST /devices}: bulk registry operation over ExportImportDevice entries
+     * ({@code id}, {@code importMode}, {@code status}, {@code authentication}, {@code tags},
+     * {@code properties.desired}). Supported modes: create and delete. Devices are processed one by one as
+     * in IoT Hub: the valid ones are committed (creates together, in one commit) and each failure is listed.
+     */
+    public ObjectNode bulk(JsonNode body) {
+        if (!(body instanceof ArrayNode entries)) {
+            throw ErrorCode.ARGUMENT_INVALID.exception("A bulk registry request must be a JSON array of devices.");
+        }
+        if (entries.size() > MAX_BULK_DEVICES) {
+            throw ErrorCode.ARGUMENT_INVALID.exception("A bulk registry request may hold at most "
+                    + MAX_BULK_DEVICES + " devices, not " + entries.size() + ".");
+        }
+        ArrayNode errors = Json.NODES.arrayNode();
+        java.util.List<Device> creates = new java.util.ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (JsonNode entry : entries) {
+            String id = Json.text(entry, "id");
+            try {
+                if (!(entry instanceof ObjectNode e)) {
+                    throw ErrorCode.ARGUMENT_INVALID.exception("Each entry must be a JSON object.");
+                }
+                validateDeviceId(id);
+                if (!seen.add(id)) {
+                    throw ErrorCode.ARGUMENT_INVALID.exception("Device " + id + " appears twice in the request.");
+                }
+                String mode = e.path("importMode").asText("create");
+                switch (mode) {
+                    case "create" -> {
+                        if (registry.find(id) != null) {
+                            throw ErrorCode.DEVICE_ALREADY_EXISTS.exception("A device with ID '" + id + "' is already registered.");
+                        }
+                        creates.add(bulkDevice(id, e));
+                    }
+                    case "delete" -> delete(id, Json.text(e, "eTag"));
+                    default -> throw ErrorCode.ARGUMENT_INVALID.exception("importMode '" + mode
+                            + "' is not supported by the local hub (use create or delete).");
+                }
+            } catch (dev.iotjobs.localhub.model.HubException ex) {
+                ObjectNode error = errors.addObject();
+                error.put("deviceId", id);
+                error.put("errorCode", ex.errorCode().codeName());
+                error.put("errorStatus", ex.getMessage());
+            }
+        }
+        registry.createAll(creates);
+        ObjectNode result = Json.object();
+        result.put("isSuccessful", errors.isEmpty());
+        result.set("errors", errors);
+        result.set("warnings", Json.NODES.arrayNode());
+        return result;
+    }
+
+    private Device bulkDevice(String id, ObjectNode e) {
+        ObjectNode identity = Json.object();
+        identity.put("deviceId", id);
+        if (e.has("status")) {
+            identity.set("status", e.get("status"));
+        }
+        if (e.has("authentication")) {
+            identity.set("authentication", e.get("authentication"));
+        }
+        Device.Builder b = fromBody(new Device.Builder(), id, identity);
+        dev.iotjobs.localhub.twin.TwinChange twin = dev.iotjobs.localhub.twin.TwinChange.fromServiceBody(e, false);
+        return twin.applyTo(b.build(), registry.clock().instant());
+    }
+
     public void delete(String id, String ifMatch) {
         registry.delete(id, current -> Etags.check(ifMatch, current.etag()));
     }

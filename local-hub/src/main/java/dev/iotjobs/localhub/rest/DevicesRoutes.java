@@ -17,6 +17,7 @@ final class DevicesRoutes {
 
     void register(Router router) {
         router.get("/statistics/devices").handler(this::statistics);
+        router.post("/devices").handler(this::bulk);
         router.get("/devices/:id").handler(this::get);
         router.put("/devices/:id").handler(this::put);
         router.delete("/devices/:id").handler(this::delete);
@@ -51,6 +52,12 @@ final class DevicesRoutes {
                     RestSupport.fail(ctx, ar.cause());
                 }
             });
+        }
+    }
+
+    private void bulk(RoutingContext ctx) {
+        if (rest.admit(ctx, Permission.REGISTRY_WRITE)) {
+            rest.respond(ctx, () -> registry.bulk(RestSupport.bodyJson(ctx)));
         }
     }
 
