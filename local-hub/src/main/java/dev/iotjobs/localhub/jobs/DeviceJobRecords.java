@@ -40,8 +40,8 @@ final class DeviceJobRecords {
     }
 
     /** Applies a stored record to the progress of a reloaded job. */
-    static void apply(JobProgress progress, String deviceId, ObjectNode n) {
-        Integer i = progress.indexOf(deviceId);
+    static void apply(JobProgress progress, java.util.Map<String, Integer> index, String deviceId, ObjectNode n) {
+        Integer i = index.get(deviceId);
         if (i == null) {
             return;
         }

@@ -18,7 +18,6 @@ final class JobProgress {
     private final long[] endMillis;
     private final Map<Integer, ObjectNode> results = new ConcurrentHashMap<>();
     private final int[] counts = new int[DeviceJobStatus.values().length];
-    private final Map<String, Integer> indexById;
 
     JobProgress(String[] deviceIds) {
         this.deviceIds = deviceIds;
@@ -26,18 +25,19 @@ final class JobProgress {
         this.startMillis = new long[deviceIds.length];
         this.endMillis = new long[deviceIds.length];
         this.counts[DeviceJobStatus.QUEUED.ordinal()] = deviceIds.length;
-        this.indexById = new ConcurrentHashMap<>(Math.max(16, deviceIds.length * 2));
+    }
+
+    /** Target position by device id; built on demand (a million-entry map is not kept per job). */
+    Map<String, Integer> indexById() {
+        Map<String, Integer> index = new java.util.HashMap<>(Math.max(16, deviceIds.length * 2));
         for (int i = 0; i < deviceIds.length; i++) {
-            indexById.put(deviceIds[i], i);
+            index.put(deviceIds[i], i);
         }
+        return index;
     }
 
     int size() {
         return deviceIds.length;
-    }
-
-    Integer indexOf(String deviceId) {
-        return indexById.get(deviceId);
     }
 
     synchronized DeviceJobStatus status(int i) {

@@ -97,9 +97,11 @@ final class JobRunner {
         JobProgress p = job.progress;
         long start = clock.millis();
         List<String> ids = new ArrayList<>(batch.size());
+        java.util.Map<String, Integer> index = new java.util.HashMap<>(batch.size() * 2);
         for (int i : batch) {
             if (p.transition(i, DeviceJobStatus.RUNNING, start, null)) {
                 ids.add(p.deviceIds[i]);
+                index.put(p.deviceIds[i], i);
             }
         }
         long[] end = new long[1];
@@ -111,13 +113,14 @@ final class JobRunner {
             }
             return records;
         });
+        java.util.Set<String> gone = new java.util.HashSet<>(missing);
         for (String id : ids) {
-            if (!missing.contains(id)) {
-                p.transition(p.indexOf(id), DeviceJobStatus.COMPLETED, end[0], null);
+            if (!gone.contains(id)) {
+                p.transition(index.get(id), DeviceJobStatus.COMPLETED, end[0], null);
             }
         }
         for (String id : missing) {
-            finish(job, p.indexOf(id), DeviceJobStatus.FAILED, start,
+            finish(job, index.get(id), DeviceJobStatus.FAILED, start,
                     DeviceJobRecords.errorResult("DeviceNotFound", "Device " + id + " no longer exists."));
         }
         if (p.finished()) {

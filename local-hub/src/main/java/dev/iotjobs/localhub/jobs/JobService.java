@@ -280,8 +280,9 @@ public final class JobService implements AutoCloseable {
             List<String> ids = targets.get(job.id());
             if (ids != null && job.status != JobStatus.QUEUED) {
                 job.progress = new JobProgress(ids.toArray(String[]::new));
+                Map<String, Integer> index = job.progress.indexById();
                 records.getOrDefault(job.id(), Map.of()).forEach((device, record) ->
-                        DeviceJobRecords.apply(job.progress, device, record));
+                        DeviceJobRecords.apply(job.progress, index, device, record));
             }
             if (job.status == JobStatus.QUEUED) {
                 schedule(job);

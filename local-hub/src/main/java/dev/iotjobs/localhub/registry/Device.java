@@ -35,9 +35,6 @@ public final class Device {
     final long twinVersion;
     final DeviceRuntime runtime;
 
-    private volatile ObjectNode twinCache;
-    private volatile long twinCacheStamp = -1;
-
     Device(Builder b) {
         id = b.id;
         generationId = b.generationId;
@@ -150,15 +147,11 @@ public final class Device {
     }
 
     /**
-     * The twin JSON, as GET /twins/{id} returns it and as queries see it. Cached until the device or its
-     * runtime state changes; callers must not modify the returned node.
+     * The twin JSON, as GET /twins/{id} returns it and as queries see it. Built on each call (nothing is
+     * cached per device, so a million idle twins cost little memory) and shares the immutable tags and
+     * property nodes: callers must not modify the returned node.
      */
     public ObjectNode twinDocument() {
-        long stamp = runtime.stamp();
-        ObjectNode cached = twinCache;
-        if (cached != null && twinCacheStamp == stamp) {
-            return cached;
-        }
         ObjectNode n = Json.object();
         n.put("deviceId", id);
         n.put("etag", twinEtag());
@@ -183,8 +176,6 @@ public final class Device {
         ObjectNode properties = n.putObject("properties");
         properties.set("desired", desired.render(true));
         properties.set("reported", reported.render(true));
-        twinCache = n;
-        twinCacheStamp = stamp;
         return n;
     }
 
@@ -241,8 +232,8 @@ public final class Device {
         JsonNode scopes = n.get("parentScopes");
         b.parentScopes = scopes instanceof ArrayNode a ? a : Json.NODES.arrayNode();
         b.tags = (ObjectNode) n.get("tags");
-        b.desired = TwinSection.fromStored((ObjectNode) n.get("desired"));
-        b.reported = TwinSection.fromStored((ObjectNode) n.get("reported"));
+        b.desired = TwinSection.fromStored((ObjectNode) n.get("desired"), true);
+        b.reported = TwinSection.fromStored((ObjectNode) n.get("reported"), false);
         b.twinVersion = n.get("twinVersion").asLong();
         String last = Json.text(n, "lastActivityTime");
         b.runtime = new DeviceRuntime(last == null ? null : Instant.parse(last));

@@ -5,15 +5,13 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The live, non-persisted side of a device: connection state, last activity, telemetry count.
- * Shared by every version of a {@link Device}; {@link #stamp()} changes whenever a field does, so
- * cached twin documents know when to re-render.
+ * Shared by every version of a {@link Device}.
  */
 public final class DeviceRuntime {
     private volatile boolean connected;
     private volatile Instant connectionStateUpdatedTime;
     private volatile Instant lastActivityTime;
     private final AtomicLong telemetryCount = new AtomicLong();
-    private final AtomicLong stamp = new AtomicLong();
 
     public DeviceRuntime(Instant lastActivityTime) {
         this.lastActivityTime = lastActivityTime;
@@ -35,20 +33,14 @@ public final class DeviceRuntime {
         return telemetryCount.get();
     }
 
-    long stamp() {
-        return stamp.get();
-    }
-
     public void connectionChanged(boolean nowConnected, Instant at) {
         connected = nowConnected;
         connectionStateUpdatedTime = at;
         lastActivityTime = at;
-        stamp.incrementAndGet();
     }
 
     public void activity(Instant at) {
         lastActivityTime = at;
-        stamp.incrementAndGet();
     }
 
     public void telemetryReceived(Instant at) {

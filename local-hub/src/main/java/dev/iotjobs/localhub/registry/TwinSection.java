@@ -16,49 +16,56 @@ import java.util.Map;
  * {@code $lastUpdatedVersion}); it is refreshed along every changed path, as IoT Hub does.
  */
 public final class TwinSection {
-    private final ObjectNode values;
-    private final ObjectNode metadata;
-    private final long version;
+    /** Values plus {@code $metadata} and {@code $version}: exactly what clients see, built once per change. */
+    private final ObjectNode doc;
     private final boolean desired;
 
-    private TwinSection(ObjectNode values, ObjectNode metadata, long version, boolean desired) {
-        this.values = values;
-        this.metadata = metadata;
-        this.version = version;
+    private TwinSection(ObjectNode doc, boolean desired) {
+        this.doc = doc;
         this.desired = desired;
+    }
+
+    private static TwinSection of(ObjectNode values, ObjectNode metadata, long version, boolean desired) {
+        values.set("$metadata", metadata);
+        values.put("$version", version);
+        return new TwinSection(values, desired);
     }
 
     /** A new device's section: no properties, {@code $version} 1. */
     public static TwinSection empty(boolean desired) {
-        TwinSection s = new TwinSection(Json.object(), Json.object(), 1, desired);
-        s.stamp(s.metadata, Json.time(Instant.now()), 1);
-        return s;
+        ObjectNode meta = Json.object();
+        stamp(meta, Json.time(Instant.now()), 1, desired);
+        return of(Json.object(), meta, 1, desired);
     }
 
+    /** The properties without {@code $metadata} and {@code $version} (a copy). */
     public ObjectNode values() {
+        ObjectNode values = doc.deepCopy();
+        values.remove("$metadata");
+        values.remove("$version");
         return values;
     }
 
     public long version() {
-        return version;
+        return doc.get("$version").asLong();
     }
 
     /** JSON merge patch: objects merge, a null value deletes, anything else replaces. Version + 1. */
     public TwinSection merge(ObjectNode patch, Instant now) {
-        long next = version + 1;
-        ObjectNode newValues = values.deepCopy();
-        ObjectNode newMeta = metadata.deepCopy();
+        long next = version() + 1;
+        ObjectNode newValues = values();
+        ObjectNode newMeta = ((ObjectNode) doc.get("$metadata")).deepCopy();
         mergeInto(newValues, newMeta, patch, Json.time(now), next);
-        return new TwinSection(newValues, newMeta, next, desired);
+        return of(newValues, newMeta, next, desired);
     }
 
     /** Replaces all values (PUT twin). Version + 1. */
     public TwinSection replace(ObjectNode newValues, Instant now) {
-        long next = version + 1;
+        long next = version() + 1;
         ObjectNode copy = Json.object();
         ObjectNode meta = Json.object();
         mergeInto(copy, meta, newValues, Json.time(now), next);
-        return new TwinSection(copy, meta, next, desired);
+        return of(copy, meta, next, desired);
     }
 
     private void mergeInto(ObjectNode target, ObjectNode meta, ObjectNode patch, String now, long next) {
@@ -77,7 +84,7 @@ public final class TwinSection {
                 meta.set(key, metadataFor(value, now, next));
             }
         }
-        stamp(meta, now, next);
+        stamp(meta, now, next, desired);
     }
 
     /** A new object value may itself contain nulls; IoT Hub stores none. */
@@ -103,38 +110,35 @@ public final class TwinSection {
                 }
             });
         }
-        stamp(m, now, next);
+        stamp(m, now, next, desired);
         return m;
     }
 
-    private void stamp(ObjectNode meta, String now, long next) {
+    private static void stamp(ObjectNode meta, String now, long next, boolean desired) {
         meta.put("$lastUpdated", now);
         if (desired) {
             meta.put("$lastUpdatedVersion", next);
         }
     }
 
-    /** The section as clients see it: values, then {@code $metadata} (optional), then {@code $version}. */
+    /**
+     * The section as clients see it: values, {@code $metadata} (optional), {@code $version}. With metadata
+     * the shared node itself is returned: callers must not modify it.
+     */
     ObjectNode render(boolean withMetadata) {
-        ObjectNode n = values.deepCopy();
         if (withMetadata) {
-            n.set("$metadata", metadata.deepCopy());
+            return doc;
         }
-        n.put("$version", version);
+        ObjectNode n = doc.deepCopy();
+        n.remove("$metadata");
         return n;
     }
 
     ObjectNode stored() {
-        ObjectNode n = Json.object();
-        n.set("values", values);
-        n.set("metadata", metadata);
-        n.put("version", version);
-        n.put("desired", desired);
-        return n;
+        return doc;
     }
 
-    static TwinSection fromStored(ObjectNode n) {
-        return new TwinSection((ObjectNode) n.get("values"), (ObjectNode) n.get("metadata"),
-                n.get("version").asLong(), n.get("desired").asBoolean());
+    static TwinSection fromStored(ObjectNode doc, boolean desired) {
+        return new TwinSection(doc, desired);
     }
 }

@@ -1,0 +1,90 @@
+package dev.iotjobs.localhub.bench;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.LocalHub;
+import dev.iotjobs.localhub.auth.SasToken;
+import dev.iotjobs.localhub.config.HubConfig;
+import dev.iotjobs.localhub.config.WellKnownKeys;
+import dev.iotjobs.localhub.json.Json;
+
+import java.lang.management.ManagementFactory;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+
+/**
+ * A local hub for benchmarks, in this JVM, on free ports (so a benchmark never collides with a hub or a
+ * test on 443/8883): the service SDK reaches it through the hub's CONNECT proxy, as on a machine where 443
+ * is privileged. The store is the real durable one, in a fresh temporary directory.
+ */
+final class BenchHub implements AutoCloseable {
+    final LocalHub hub;
+    private final Path dataDir;
+    private final HttpClient http = HttpClient.newBuilder().proxy(ProxySelector.getDefault()).build();
+
+    BenchHub() throws Exception {
+        dataDir = Files.createTempDirectory("local-iothub-bench");
+        hub = LocalHub.start(HubConfig.builder().dataDirectory(dataDir).mqttPort(0).restPort(0).proxyPort(0)
+                .alwaysProxy(true).build());
+        hub.configureThisJvm();
+    }
+
+    /** Registers {@code prefix-0 .. prefix-(count-1)} with tags, 100 per bulk request, 8 requests at a time. */
+    List<String> register(String prefix, int count, ObjectNode tags) throws Exception {
+        List<String> ids = new ArrayList<>(count);
+        Semaphore inFlight = new Semaphore(8);
+        List<CompletableFuture<?>> calls = new ArrayList<>();
+        String token = SasToken.create(WellKnownKeys.HOST_NAME, WellKnownKeys.IOTHUBOWNER_KEY, "iothubowner",
+                Instant.now().getEpochSecond() + 24 * 3600);
+        for (int start = 0; start < count; start += 100) {
+            ArrayNode batch = Json.NODES.arrayNode();
+            for (int i = start; i < Math.min(count, start + 100); i++) {
+                ObjectNode d = batch.addObject();
+                String id = prefix + "-" + i;
+                d.put("id", id);
+                d.put("importMode", "create");
+                d.set("tags", tags);
+                ids.add(id);
+            }
+            HttpRequest request = HttpRequest.newBuilder(URI.create("https://" + WellKnownKeys.HOST_NAME
+                            + "/devices?api-version=2021-04-12"))
+                    .header("Authorization", token).header("Content-Type", "application/json; charset=utf-8")
+                    .POST(HttpRequest.BodyPublishers.ofString(Json.string(batch))).build();
+            inFlight.acquire();
+            calls.add(http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((r, e) -> {
+                inFlight.release();
+                if (e != null || r.statusCode() != 200 || !r.body().contains("\"isSuccessful\":true")) {
+                    throw new IllegalStateException("bulk create failed: " + (e != null ? e : r.body()));
+                }
+            }));
+        }
+        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).join();
+        return ids;
+    }
+
+    /** Heap in use after a full GC, in MB. */
+    static long heapAfterGcMb() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / (1024 * 1024);
+    }
+
+    @Override
+    public void close() throws Exception {
+        hub.stop();
+        try (var files = Files.walk(dataDir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}

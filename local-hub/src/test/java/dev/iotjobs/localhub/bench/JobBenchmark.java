@@ -1,0 +1,197 @@
+package dev.iotjobs.localhub.bench;
+
+import com.microsoft.azure.sdk.iot.service.jobs.DirectMethodsJobOptions;
+import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJob;
+import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobStatus;
+import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobsClient;
+import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobsClientOptions;
+import com.microsoft.azure.sdk.iot.service.query.JobQueryResponse;
+import com.microsoft.azure.sdk.iot.service.query.QueryClient;
+import com.microsoft.azure.sdk.iot.service.query.QueryPageOptions;
+import com.microsoft.azure.sdk.iot.service.query.RawQueryResponse;
+import com.microsoft.azure.sdk.iot.service.twin.Twin;
+import dev.iotjobs.localhub.config.WellKnownKeys;
+import dev.iotjobs.localhub.fleet.FleetSimulator;
+import dev.iotjobs.localhub.json.Json;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Date;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * Job fan-out benchmarks (see docs/benchmarks.md): {@code ./bench.sh [small|full] [scenario ...]}.
+ * Each scenario runs against a fresh in-process hub and prints one line:
+ * {@code BENCH <scenario> devices=<n> seconds=<s> rate=<devices/s> heapMB=<m> [p50ms=<x> p99ms=<y>]}.
+ */
+public final class JobBenchmark {
+    private JobBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        boolean full = args.length > 0 && args[0].equals("full");
+        List<String> scenarios = new ArrayList<>(Arrays.asList(args));
+        scenarios.remove("full");
+        scenarios.remove("small");
+        if (scenarios.isEmpty()) {
+            scenarios = List.of("twin-job", "method-job", "query", "scaling");
+        }
+        for (String scenario : scenarios) {
+            switch (scenario) {
+                case "twin-job" -> twinJob("twin-job", full ? 1_000_000 : 20_000);
+                case "method-job" -> methodJob(full ? 10_000 : 1_000);
+                case "query" -> query(full ? 1_000_000 : 20_000);
+                case "scaling" -> {
+                    for (int n : full ? new int[]{10_000, 100_000, 1_000_000} : new int[]{2_000, 10_000, 50_000}) {
+                        twinJob("scaling", n);
+                    }
+                }
+                default -> throw new IllegalArgumentException("unknown scenario " + scenario
+                        + " (twin-job, method-job, query, scaling)");
+            }
+        }
+        System.exit(0);
+    }
+
+    private static ScheduledJobsClient jobsClient() {
+        return new ScheduledJobsClient(WellKnownKeys.HUB_CONNECTION_STRING,
+                ScheduledJobsClientOptions.builder().httpReadTimeoutSeconds(0).build());
+    }
+
+    /** scheduleUpdateTwin over N tagged twins: time from scheduling to "completed" as the SDK sees it. */
+    static void twinJob(String name, int n) throws Exception {
+        try (BenchHub bench = new BenchHub()) {
+            String run = "b" + UUID.randomUUID().toString().substring(0, 6);
+            long t0 = System.nanoTime();
+            bench.register(run, n, Json.object().put("bench", run).put("building", "43"));
+            info("registered %d twins in %.1f s", n, (System.nanoTime() - t0) / 1e9);
+            ScheduledJobsClient jobs = jobsClient();
+            Twin patch = new Twin();
+            patch.getTags().put("floor", 3);
+            patch.getDesiredProperties().put("building", 43);
+            patch.getDesiredProperties().put("floor", 3);
+            String jobId = "bench-" + UUID.randomUUID();
+            long start = System.nanoTime();
+            jobs.scheduleUpdateTwin(jobId, "tags.bench = '" + run + "'", patch, new Date(), 3600);
+            ScheduledJob done = await(jobs, jobId);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            check(done, n);
+            report(name, n, seconds, BenchHub.heapAfterGcMb(), null);
+        }
+    }
+
+    /** scheduleDeviceMethod over N connected simulated devices; latency per device from the job records. */
+    static void methodJob(int n) throws Exception {
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+        try (BenchHub bench = new BenchHub()) {
+            String run = "m" + UUID.randomUUID().toString().substring(0, 6);
+            List<String> ids = bench.register(run, n, Json.object().put("bench", run));
+            List<FleetSimulator.DeviceCredentials> credentials = new ArrayList<>(n);
+            for (String id : ids) {
+                credentials.add(new FleetSimulator.DeviceCredentials(id, primaryKey(bench, id)));
+            }
+            long t0 = System.nanoTime();
+            try (FleetSimulator fleet = FleetSimulator.connect(vertx, new FleetSimulator.Options(WellKnownKeys.HOST_NAME,
+                    bench.hub.mqttPort(), bench.hub.trustStore(), WellKnownKeys.TRUST_STORE_PASSWORD, 200), credentials)) {
+                info("connected %d simulated devices in %.1f s", fleet.connectedCount(), (System.nanoTime() - t0) / 1e9);
+                ScheduledJobsClient jobs = jobsClient();
+                String jobId = "bench-" + UUID.randomUUID();
+                long start = System.nanoTime();
+                jobs.scheduleDirectMethod(jobId, "tags.bench = '" + run + "'", "lockDoor", new Date(),
+                        DirectMethodsJobOptions.builder().payload(java.util.Map.of("lockTime", "10m"))
+                                .methodResponseTimeoutSeconds(60).methodConnectTimeoutSeconds(0)
+                                .maxExecutionTimeSeconds(3600).build());
+                ScheduledJob done = await(jobs, jobId);
+                double seconds = (System.nanoTime() - start) / 1e9;
+                check(done, n);
+                long[] latencies = deviceLatenciesMillis(jobId, n);
+                report("method-job", n, seconds, BenchHub.heapAfterGcMb(), latencies);
+            }
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().join();
+        }
+    }
+
+    /** SELECT COUNT() over N twins, ten times; rate is twins scanned per second at the median. */
+    static void query(int n) throws Exception {
+        try (BenchHub bench = new BenchHub()) {
+            String run = "q" + UUID.randomUUID().toString().substring(0, 6);
+            bench.register(run, n, Json.object().put("bench", run).put("floor", 3));
+            QueryClient queries = new QueryClient(WellKnownKeys.HUB_CONNECTION_STRING);
+            String sql = "SELECT COUNT() AS n FROM devices WHERE tags.bench = '" + run + "' AND tags.floor = 3";
+            long[] millis = new long[11];
+            for (int i = 0; i < millis.length; i++) {
+                long start = System.nanoTime();
+                RawQueryResponse r = queries.queryRaw(sql);
+                int count = Json.parse(r.next().getBytes()).get("n").asInt();
+                millis[i] = (System.nanoTime() - start) / 1_000_000;
+                if (count != n) {
+                    throw new IllegalStateException("COUNT returned " + count + ", expected " + n);
+                }
+            }
+            long[] measured = Arrays.copyOfRange(millis, 1, millis.length); // the first run warms up the JIT
+            Arrays.sort(measured);
+            double medianSeconds = measured[measured.length / 2] / 1000.0;
+            report("query", n, medianSeconds, BenchHub.heapAfterGcMb(), measured);
+        }
+    }
+
+    private static String primaryKey(BenchHub bench, String id) {
+        String cs = bench.hub.deviceConnectionString(id);
+        return cs.substring(cs.indexOf("SharedAccessKey=") + "SharedAccessKey=".length());
+    }
+
+    private static ScheduledJob await(ScheduledJobsClient jobs, String jobId) throws Exception {
+        while (true) {
+            ScheduledJob job = jobs.get(jobId);
+            if (job.getJobStatus() == ScheduledJobStatus.completed || job.getJobStatus() == ScheduledJobStatus.failed
+                    || job.getJobStatus() == ScheduledJobStatus.cancelled) {
+                return job;
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static void check(ScheduledJob done, int n) {
+        if (done.getJobStatus() != ScheduledJobStatus.completed || done.getJobStatistics().getSucceededCount() != n) {
+            throw new IllegalStateException("job ended " + done.getJobStatus() + " with "
+                    + done.getJobStatistics().getSucceededCount() + " of " + n + " devices succeeded");
+        }
+    }
+
+    /** Per-device time from dispatch to answer, read back from the devices.jobs records. */
+    private static long[] deviceLatenciesMillis(String jobId, int n) throws Exception {
+        JobQueryResponse rows = new QueryClient(WellKnownKeys.HUB_CONNECTION_STRING)
+                .queryJobs("SELECT * FROM devices.jobs WHERE devices.jobs.jobId = '" + jobId + "'",
+                        QueryPageOptions.builder().pageSize(100).build());
+        List<Long> values = new ArrayList<>(n);
+        while (rows.hasNext()) {
+            ScheduledJob row = rows.next(QueryPageOptions.builder().pageSize(100).build());
+            values.add(row.getEndTime().getTime() - row.getStartTime().getTime());
+        }
+        Collections.sort(values);
+        return values.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    private static void report(String scenario, int n, double seconds, long heapMb, long[] sortedMillis) {
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "BENCH %s devices=%d seconds=%.3f rate=%.0f heapMB=%d",
+                scenario, n, seconds, n / seconds, heapMb));
+        if (sortedMillis != null && sortedMillis.length > 0) {
+            line.append(String.format(Locale.ROOT, " p50ms=%d p99ms=%d", percentile(sortedMillis, 50), percentile(sortedMillis, 99)));
+        }
+        System.out.println(line);
+    }
+
+    private static long percentile(long[] sorted, int p) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
+    }
+
+    private static void info(String format, Object... args) {
+        System.out.println("  " + String.format(Locale.ROOT, format, args));
+    }
+}
