@@ -40,6 +40,16 @@ final class Accumulator {
         needsValues = values;
     }
 
+    /** True when only COUNT() is computed, so documents need not be looked at after filtering. */
+    boolean countOnly() {
+        return !needsValues;
+    }
+
+    /** Adds documents already counted elsewhere; only valid when {@link #countOnly()}. */
+    void addCount(long documents) {
+        count += documents;
+    }
+
     void add(JsonNode doc) {
         count++;
         if (!needsValues) {

@@ -96,9 +96,14 @@ final class Projection {
         List<ObjectNode> rows = new ArrayList<>();
         if (groupBy.length == 0) {
             Accumulator acc = new Accumulator(columns, null);
-            for (JsonNode doc : documents) {
-                if (where.matches(doc)) {
-                    acc.add(doc);
+            List<? extends JsonNode> big = acc.countOnly() ? Scan.parallelList(documents) : null;
+            if (big != null) {
+                acc.addCount(Scan.count(big, where));
+            } else {
+                for (JsonNode doc : documents) {
+                    if (where.matches(doc)) {
+                        acc.add(doc);
+                    }
                 }
             }
             if (limit > 0) {

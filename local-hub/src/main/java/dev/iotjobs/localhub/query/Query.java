@@ -76,6 +76,11 @@ public final class Query {
         if (limit == 0) {
             return rows;
         }
+        List<? extends JsonNode> big = limit == Long.MAX_VALUE ? Scan.parallelList(documents) : null;
+        if (big != null) {
+            return new ArrayList<>(Scan.rows(big, where,
+                    projection == null ? d -> (ObjectNode) d : projection::project));
+        }
         for (JsonNode doc : documents) {
             if (!(doc instanceof ObjectNode obj) || !where.matches(doc)) {
                 continue;
