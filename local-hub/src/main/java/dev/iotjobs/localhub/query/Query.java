@@ -3,6 +3,7 @@ package dev.iotjobs.localhub.query;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -76,7 +77,7 @@ public final class Query {
         if (limit == 0) {
             return rows;
         }
-        List<? extends JsonNode> big = limit == Long.MAX_VALUE ? Scan.parallelList(documents) : null;
+        Collection<? extends JsonNode> big = limit == Long.MAX_VALUE ? Scan.parallelCollection(documents) : null;
         if (big != null) {
             return new ArrayList<>(Scan.rows(big, where,
                     projection == null ? d -> (ObjectNode) d : projection::project));

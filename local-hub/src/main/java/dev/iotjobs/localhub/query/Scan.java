@@ -2,33 +2,32 @@ package dev.iotjobs.localhub.query;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Collection;
 import java.util.List;
-import java.util.RandomAccess;
 import java.util.function.Function;
 
 /**
- * Filters large in-memory document lists on all cores (parallel streams keep the list order); small or
- * non-list inputs are scanned sequentially by the callers.
+ * Filters large in-memory document collections on all cores (parallel streams keep the encounter order of
+ * ordered collections such as lists); small collections and plain iterables are scanned sequentially by the
+ * callers.
  */
 final class Scan {
-    /** Lists at least this long are filtered in parallel. */
+    /** Collections at least this large are filtered in parallel. */
     static final int PARALLEL_THRESHOLD = 20_000;
     private static final boolean MULTI_CORE = Runtime.getRuntime().availableProcessors() > 1;
 
     private Scan() {
     }
 
-    /** The documents as a list worth splitting across cores, or null. */
-    @SuppressWarnings("unchecked")
-    static List<? extends JsonNode> parallelList(Iterable<? extends JsonNode> documents) {
-        if (MULTI_CORE && documents instanceof List<?> list && list instanceof RandomAccess
-                && list.size() >= PARALLEL_THRESHOLD) {
-            return (List<? extends JsonNode>) list;
+    /** The documents as a collection worth splitting across cores, or null. */
+    static Collection<? extends JsonNode> parallelCollection(Iterable<? extends JsonNode> documents) {
+        if (MULTI_CORE && documents instanceof Collection<? extends JsonNode> c && c.size() >= PARALLEL_THRESHOLD) {
+            return c;
         }
         return null;
     }
 
-    static long count(List<? extends JsonNode> documents, Condition where) {
+    static long count(Collection<? extends JsonNode> documents, Condition where) {
         if (where.isAlways()) {
             return documents.size();
         }
@@ -36,7 +35,7 @@ final class Scan {
     }
 
     /** Matching object documents mapped to rows, in list order. */
-    static List<ObjectNode> rows(List<? extends JsonNode> documents, Condition where,
+    static List<ObjectNode> rows(Collection<? extends JsonNode> documents, Condition where,
             Function<JsonNode, ObjectNode> toRow) {
         return documents.parallelStream()
                 .filter(d -> d instanceof ObjectNode && where.matches(d))
