@@ -40,6 +40,16 @@ final class Accumulator {
         needsValues = values;
     }
 
+    /** True when only COUNT() is computed, so documents need not be looked at after filtering. */
+    boolean countOnly() {
+        return !needsValues;
+    }
+
+    /** Adds documents already counted elsewhere; only valid when {@link #countOnly()}. */
+    void addCount(long documents) {
+        count += documents;
+    }
+
     void add(JsonNode doc) {
         count++;
         if (!needsValues) {
@@ -86,10 +96,10 @@ final class Accumulator {
                 continue;
             }
             switch (c.aggregate()) {
-                case COUNT -> row.put(c.key(), count);
+                case COUNT -> putIntegral(row, c.key(), count);
                 case SUM -> {
                     if (integral[i]) {
-                        row.put(c.key(), longSums[i]);
+                        putIntegral(row, c.key(), longSums[i]);
                     } else {
                         row.put(c.key(), sums[i]);
                     }
@@ -105,6 +115,15 @@ final class Accumulator {
             }
         }
         return row;
+    }
+
+    /** Integers that fit in an int are stored as int nodes, as a JSON parser would produce them. */
+    private static void putIntegral(ObjectNode row, String key, long v) {
+        if (v == (int) v) {
+            row.put(key, (int) v);
+        } else {
+            row.put(key, v);
+        }
     }
 
     private static void putIfDefined(ObjectNode row, String key, JsonNode v) {

@@ -1,12 +1,13 @@
 package dev.iotjobs.localhub.query;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * A property path compiled once: segments pre-split, system names replaced by their canonical spelling.
@@ -96,14 +97,40 @@ final class PathRef {
     }
 
     private static JsonNode ignoreCase(JsonNode object, String name) {
-        Iterator<Map.Entry<String, JsonNode>> it = object.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (e.getKey().equalsIgnoreCase(name)) {
-                return e.getValue();
+        if (object.size() == 0) {
+            return null;
+        }
+        CaseInsensitiveFinder finder = FINDER.get();
+        return finder.find((ObjectNode) object, name);
+    }
+
+    private static final ThreadLocal<CaseInsensitiveFinder> FINDER =
+            ThreadLocal.withInitial(CaseInsensitiveFinder::new);
+
+    /**
+     * Allocation-free case-insensitive key search (LinkedHashMap's entry-set forEach needs no iterator);
+     * one reusable instance per thread.
+     */
+    private static final class CaseInsensitiveFinder implements Consumer<Map.Entry<String, JsonNode>> {
+        private String name;
+        private JsonNode found;
+
+        JsonNode find(ObjectNode object, String wanted) {
+            name = wanted;
+            found = null;
+            object.properties().forEach(this);
+            JsonNode result = found;
+            found = null;
+            name = null;
+            return result;
+        }
+
+        @Override
+        public void accept(Map.Entry<String, JsonNode> e) {
+            if (found == null && e.getKey().equalsIgnoreCase(name)) {
+                found = e.getValue();
             }
         }
-        return null;
     }
 
     /** Key used for this path in projection rows when there is no alias: the (canonical) last segment. */

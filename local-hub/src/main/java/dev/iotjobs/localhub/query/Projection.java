@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -96,9 +97,14 @@ final class Projection {
         List<ObjectNode> rows = new ArrayList<>();
         if (groupBy.length == 0) {
             Accumulator acc = new Accumulator(columns, null);
-            for (JsonNode doc : documents) {
-                if (where.matches(doc)) {
-                    acc.add(doc);
+            Collection<? extends JsonNode> big = acc.countOnly() ? Scan.parallelCollection(documents) : null;
+            if (big != null) {
+                acc.addCount(Scan.count(big, where));
+            } else {
+                for (JsonNode doc : documents) {
+                    if (where.matches(doc)) {
+                        acc.add(doc);
+                    }
                 }
             }
             if (limit > 0) {

@@ -3,6 +3,7 @@ package dev.iotjobs.localhub.query;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -75,6 +76,11 @@ public final class Query {
         List<ObjectNode> rows = new ArrayList<>();
         if (limit == 0) {
             return rows;
+        }
+        Collection<? extends JsonNode> big = limit == Long.MAX_VALUE ? Scan.parallelCollection(documents) : null;
+        if (big != null) {
+            return new ArrayList<>(Scan.rows(big, where,
+                    projection == null ? d -> (ObjectNode) d : projection::project));
         }
         for (JsonNode doc : documents) {
             if (!(doc instanceof ObjectNode obj) || !where.matches(doc)) {

@@ -254,4 +254,47 @@ class QueryEvaluationTest {
         assertEquals(Errors.CODE, e.errorCode());
         assertTrue(e.getMessage().contains("position 8193") && e.getMessage().contains("8192"), e.getMessage());
     }
+
+    @Test
+    void nullTextIsA400() {
+        HubException e = assertThrows(HubException.class, () -> Query.parse(null));
+        assertEquals(Errors.CODE, e.errorCode());
+        assertThrows(HubException.class, () -> Condition.parse(null));
+    }
+
+    @Test
+    void sdkRawQueryShapeAndFlags() {
+        Query q = Query.parse("SELECT properties.reported.fw AS fw, COUNT() AS numberOfDevices FROM devices "
+                + "GROUP BY properties.reported.fw");
+        assertTrue(q.isAggregate());
+        assertEquals(false, q.isSelectStar());
+        assertEquals(-1, q.top());
+        assertEquals(Fixtures.json("{`fw`:`2.0`,`numberOfDevices`:3}"), q.execute(TWINS).get(0));
+        Query p = Query.parse("SELECT TOP 7 deviceId FROM devices");
+        assertEquals(false, p.isAggregate());
+        assertEquals(7, p.top());
+    }
+
+    @Test
+    void projectionCopiesContainersAndKeepsSelectOrder() {
+        ObjectNode row = Query.parse("SELECT tags.loc AS loc, deviceId FROM devices WHERE deviceId = 'd1'")
+                .execute(TWINS).get(0);
+        assertEquals(List.of("loc", "deviceId"), iterable(row.fieldNames()));
+        ((ObjectNode) row.get("loc")).put("floor", 99);
+        assertEquals(3, TWINS.get(0).get("tags").get("loc").get("floor").asInt(), "source twin unchanged");
+    }
+
+    private static List<String> iterable(java.util.Iterator<String> it) {
+        List<String> out = new java.util.ArrayList<>();
+        it.forEachRemaining(out::add);
+        return out;
+    }
+
+    @Test
+    void unicodeEscapesAndNonAsciiValues() {
+        List<JsonNode> docs = Fixtures.list("[{`deviceId`:`x`,`tags`:{`city`:`Zürich`}}]");
+        assertEquals(1, Query.parse("SELECT * FROM devices WHERE tags.city = 'Z\\u00fcrich'").execute(docs).size());
+        assertEquals(1, Query.parse("SELECT * FROM devices WHERE tags.city = 'Zürich'").execute(docs).size());
+        assertEquals(0, Query.parse("SELECT * FROM devices WHERE tags.city = 'zürich'").execute(docs).size());
+    }
 }
