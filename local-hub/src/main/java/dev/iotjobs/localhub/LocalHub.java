@@ -95,7 +95,7 @@ public final class LocalHub implements AutoCloseable {
                 SharedAccessPolicy.defaults(), clock), workers);
         jobs = new JobService(store, registry, twins, methods, MAX_ACTIVE_JOBS);
         QueryService queries = new QueryService(
-                () -> () -> registry.all().stream().<com.fasterxml.jackson.databind.JsonNode>map(Device::twinDocument).iterator(),
+                registry::twinDocuments,
                 jobs::deviceJobRows);
         var router = RestApi.router(vertx, rest,
                 RestApi.queries(rest, queries),

@@ -69,6 +69,25 @@ public final class DeviceRegistry {
         return Collections.unmodifiableCollection(devices.values());
     }
 
+    /**
+     * A snapshot of every twin document, as a random-access list (so queries can scan it on all cores);
+     * each document is rendered when read.
+     */
+    public List<com.fasterxml.jackson.databind.JsonNode> twinDocuments() {
+        Device[] snapshot = devices.values().toArray(new Device[0]);
+        return new java.util.AbstractList<>() {
+            @Override
+            public com.fasterxml.jackson.databind.JsonNode get(int index) {
+                return snapshot[index].twinDocument();
+            }
+
+            @Override
+            public int size() {
+                return snapshot.length;
+            }
+        };
+    }
+
     public int size() {
         return devices.size();
     }

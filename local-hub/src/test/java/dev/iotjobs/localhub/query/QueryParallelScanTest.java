@@ -11,10 +11,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Smoke benchmark of the hot path: {@code SELECT COUNT() AS n FROM devices WHERE tags.x = 'y'}.
- * Default 200,000 twins (fast in CI); run with {@code -Dquery.bench.twins=1000000} for the full-size check.
+ * The parallel scan used for large collections must give exactly the sequential results, in order.
+ * (Speed is measured by the benchmark, ./bench.sh query, not by a timed test.)
  */
-class QueryPerformanceTest {
+class QueryParallelScanTest {
 
     static List<JsonNode> twins(int n) {
         JsonNodeFactory f = JsonNodeFactory.instance;
@@ -36,28 +36,6 @@ class QueryPerformanceTest {
             out.add(t);
         }
         return out;
-    }
-
-    @Test
-    void countWithTagFilterIsFast() {
-        int n = Integer.getInteger("query.bench.twins", 200_000);
-        List<JsonNode> docs = twins(n);
-        long expected = docs.stream().filter(d -> "y".equals(d.path("tags").path("x").asText(null))).count();
-        Query q = Query.parse("SELECT COUNT() AS n FROM devices WHERE tags.x = 'y'");
-        long best = Long.MAX_VALUE;
-        StringBuilder rounds = new StringBuilder();
-        for (int round = 0; round < 5; round++) {
-            long start = System.nanoTime();
-            List<ObjectNode> rows = q.execute(docs);
-            long took = System.nanoTime() - start;
-            best = Math.min(best, took);
-            rounds.append(String.format(" %.1f", took / 1e6));
-            assertEquals(expected, rows.get(0).get("n").asLong());
-        }
-        double ms = best / 1e6;
-        System.out.printf("query benchmark: %d twins, rounds (ms):%s, best %.1f ms%n", n, rounds, ms);
-        // Target: < 1 s per million twins on 2 cores. The assertion allows 2.5x for shared, noisy CI machines.
-        assertTrue(ms < n * 2.5 / 1000.0, "expected well under 1 s per million twins, took " + ms + " ms for " + n);
     }
 
     @Test
