@@ -96,6 +96,11 @@ public final class DevCertificateAuthority {
      * expiring, or not issued by the current CA. The public files are rewritten if missing.
      */
     public static DevCertificateAuthority loadOrCreate(Path dataDir) {
+        return loadOrCreate(dataDir, Instant.now());
+    }
+
+    /** {@link #loadOrCreate(Path)} as if the clock showed {@code now} (tests of expiry). */
+    static DevCertificateAuthority loadOrCreate(Path dataDir, Instant now) {
         Path certsDir = DataDirectory.certsDir(dataDir);
         try {
             Files.createDirectories(certsDir);
@@ -105,7 +110,7 @@ public final class DevCertificateAuthority {
                 try (FileChannel lockChannel = FileChannel.open(certsDir.resolve(".lock"),
                         StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                      FileLock ignored = lockChannel.lock()) {
-                    return loadOrCreateLocked(dataDir);
+                    return loadOrCreateLocked(dataDir, now);
                 }
             }
         } catch (IOException e) {
@@ -115,9 +120,8 @@ public final class DevCertificateAuthority {
         }
     }
 
-    private static DevCertificateAuthority loadOrCreateLocked(Path dataDir)
+    private static DevCertificateAuthority loadOrCreateLocked(Path dataDir, Instant now)
             throws IOException, GeneralSecurityException, OperatorCreationException {
-        Instant now = Instant.now();
         KeyStore caStore = loadIfUsable(DataDirectory.caKeyStore(dataDir));
         X509Certificate ca = caStore == null ? null : (X509Certificate) caStore.getCertificate(CA_ALIAS);
         PrivateKey caKey = caStore == null ? null : (PrivateKey) caStore.getKey(CA_ALIAS, password());

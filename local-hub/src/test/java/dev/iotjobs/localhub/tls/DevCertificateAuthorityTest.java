@@ -122,6 +122,23 @@ class DevCertificateAuthorityTest {
     }
 
     @Test
+    void expiringServerCertificateIsRenewedAndExpiredCaIsReplaced(@TempDir Path dir) throws Exception {
+        Instant now = Instant.now();
+        DevCertificateAuthority first = DevCertificateAuthority.loadOrCreate(dir, now);
+        // 20 days before the server certificate expires: renewed under the same CA.
+        DevCertificateAuthority renewed = DevCertificateAuthority.loadOrCreate(dir, now.plus(Duration.ofDays(710)));
+        assertEquals(first.caFingerprintSha256(), renewed.caFingerprintSha256());
+        assertNotEquals(first.serverCertificate(), renewed.serverCertificate());
+        assertTrue(renewed.serverCertificate().getNotAfter().toInstant().isAfter(now.plus(Duration.ofDays(1400))));
+        // Past the CA's end: a new CA, and the trust store and PEM follow it.
+        DevCertificateAuthority replaced = DevCertificateAuthority.loadOrCreate(dir, now.plus(Duration.ofDays(3660)));
+        assertNotEquals(first.caFingerprintSha256(), replaced.caFingerprintSha256());
+        replaced.serverCertificate().verify(replaced.caCertificate().getPublicKey());
+        assertEquals(replaced.caCertificate(), loadTrustStore(dir).getCertificate("ca"));
+        assertArrayEquals(DevCertificateAuthority.toPem(replaced.caCertificate()), Files.readAllBytes(replaced.caPemPath()));
+    }
+
+    @Test
     void handshakeSucceedsWithOnlyTheTrustStoreAndHostnameVerification(@TempDir Path dir) throws Exception {
         DevCertificateAuthority ca = DevCertificateAuthority.loadOrCreate(dir);
         try (SSLServerSocket server = startJdkServer(ca)) {
