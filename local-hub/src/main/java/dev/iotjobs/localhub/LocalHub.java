@@ -105,18 +105,19 @@ public final class LocalHub implements AutoCloseable {
 
         try {
             // One listener per event loop: Vert.x spreads connections over them (no thread per device).
+            int wantedMqttPort = config.mqttPort() == 0 ? freePort() : config.mqttPort();
             for (int i = 0; i < loops; i++) {
                 MqttServer server = MqttServer.create(vertx, new MqttServerOptions()
                         .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
-                        .setHost(config.bindHost()).setPort(mqttPort == 0 ? config.mqttPort() : mqttPort)
+                        .setHost(config.bindHost()).setPort(wantedMqttPort)
                         .setMaxMessageSize(256 * 1024));
                 server.endpointHandler(mqtt::handle);
                 mqttPort = await(server.listen()).actualPort();
                 mqttServers.add(server);
             }
-            restPort = listenRest(router, config.restPort());
+            restPort = listenRest(router, config.restPort() == 0 ? freePort() : config.restPort());
             if (restPort < 0) {
-                restPort = listenRest(router, 0);
+                restPort = listenRest(router, freePort());
             }
             if (restBindProblem != null || config.alwaysProxy()) {
                 proxy = new ConnectProxy(vertx, config.bindHost(), restPort);
@@ -164,6 +165,18 @@ public final class LocalHub implements AutoCloseable {
             }
         }
         return bound;
+    }
+
+    /**
+     * A free port for "any port" requests: Vert.x shares one listening port between the listeners of all
+     * event loops only when they ask for the same concrete port.
+     */
+    private int freePort() {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(config.bindHost()))) {
+            return s.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("No free port on " + config.bindHost() + ": " + e.getMessage(), e);
+        }
     }
 
     private static boolean isBindProblem(Throwable e) {
@@ -293,6 +306,8 @@ public final class LocalHub implements AutoCloseable {
         if (proxyPort > 0 && restPort != HubConfig.DEFAULT_REST_PORT) {
             System.setProperty("https.proxyHost", config.bindHost());
             System.setProperty("https.proxyPort", Integer.toString(proxyPort));
+            // The JDK never proxies 127.* unless http.nonProxyHosts says otherwise.
+            System.setProperty("http.nonProxyHosts", "");
         }
     }
 }

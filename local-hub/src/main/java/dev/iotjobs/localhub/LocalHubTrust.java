@@ -67,6 +67,10 @@ public final class LocalHubTrust {
         if (!"443".equals(endpoints.getProperty("restPort")) && !proxyPort.startsWith("-")) {
             System.setProperty("https.proxyHost", WellKnownKeys.HOST_NAME);
             System.setProperty("https.proxyPort", proxyPort);
+            // The JDK never proxies 127.* by default (http.nonProxyHosts); the hub *is* on 127.0.0.1.
+            if (System.getProperty("http.nonProxyHosts") == null) {
+                System.setProperty("http.nonProxyHosts", "");
+            }
         }
     }
 

@@ -114,6 +114,7 @@ public final class Main {
                     .append("  2. or let java bind it: sudo setcap cap_net_bind_service=+ep \"$(readlink -f \"$(which java)\")\"\n")
                     .append("  3. or use this hub's CONNECT proxy: start service apps with\n")
                     .append("       -Dhttps.proxyHost=").append(c.bindHost()).append(" -Dhttps.proxyPort=").append(hub.proxyPort())
+                    .append(" -Dhttp.nonProxyHosts=")
                     .append("\n     (the sample apps do this by themselves when they target the local hub)\n");
         }
         s.append("Ready. Ctrl-C stops the hub.");

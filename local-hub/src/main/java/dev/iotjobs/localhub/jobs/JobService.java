@@ -181,7 +181,9 @@ public final class JobService implements AutoCloseable {
                     targets.add(d.id());
                 }
             }
+            // Key order: batches then touch neighbouring store pages instead of scattered ones.
             String[] ids = targets.toArray(String[]::new);
+            java.util.Arrays.parallelSort(ids);
             synchronized (job) {
                 if (job.stopped) {
                     return;

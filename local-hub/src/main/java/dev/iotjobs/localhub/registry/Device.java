@@ -34,6 +34,8 @@ public final class Device {
     final TwinSection reported;
     final long twinVersion;
     final DeviceRuntime runtime;
+    /** Order of versions of this device: set when a change is staged (under the device's lock). */
+    long revision;
 
     Device(Builder b) {
         id = b.id;

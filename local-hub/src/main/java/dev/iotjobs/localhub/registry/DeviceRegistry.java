@@ -1,5 +1,6 @@
 package dev.iotjobs.localhub.registry;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
@@ -7,31 +8,44 @@ import dev.iotjobs.localhub.store.HubStore;
 import dev.iotjobs.localhub.store.HubStore.Bucket;
 
 import java.time.Clock;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
  * All devices of the hub, in memory, written through to the {@link HubStore}.
  * <p>
- * Changes to one device are serialised by a striped lock; a change is committed to the store before it
- * becomes visible (so what a client was told is durable, and readers never see uncommitted state).
- * Readers take the current immutable {@link Device} without locking.
+ * A change to a device is computed under that device's (striped) lock from its latest version, including
+ * versions still being committed, and handed to the store; the lock is released before the commit, so
+ * many writers share one group commit. The new version becomes visible to readers only once committed
+ * (what a client was told is durable, and readers never see uncommitted state). Readers take the current
+ * immutable {@link Device} without locking.
  */
 public final class DeviceRegistry {
     private static final int STRIPES = 1024;
+    /** Marks a device whose deletion is being committed. */
+    private static final Device DELETED = new Device.Builder().build();
 
     private final HubStore store;
     private final Clock clock;
     private final Map<String, Device> devices = new ConcurrentHashMap<>();
+    /** Latest staged (possibly not yet committed) version per device, while its commit is in flight. */
+    private final Map<String, Device> staged = new ConcurrentHashMap<>();
+    private final AtomicLong revisions = new AtomicLong();
     private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
     private final List<Consumer<String>> removalListeners = new CopyOnWriteArrayList<>();
 
@@ -53,6 +67,7 @@ public final class DeviceRegistry {
         removalListeners.add(listener);
     }
 
+    /** The committed device, or null. */
     public Device find(String id) {
         return id == null ? null : devices.get(id);
     }
@@ -60,7 +75,7 @@ public final class DeviceRegistry {
     public Device get(String id) {
         Device d = find(id);
         if (d == null) {
-            throw ErrorCode.DEVICE_NOT_FOUND.exception("Device " + id + " not found.");
+            throw notFound(id);
         }
         return d;
     }
@@ -73,11 +88,11 @@ public final class DeviceRegistry {
      * A snapshot of every twin document, as a random-access list (so queries can scan it on all cores);
      * each document is rendered when read.
      */
-    public List<com.fasterxml.jackson.databind.JsonNode> twinDocuments() {
+    public List<JsonNode> twinDocuments() {
         Device[] snapshot = devices.values().toArray(new Device[0]);
-        return new java.util.AbstractList<>() {
+        return new AbstractList<>() {
             @Override
-            public com.fasterxml.jackson.databind.JsonNode get(int index) {
+            public JsonNode get(int index) {
                 return snapshot[index].twinDocument();
             }
 
@@ -94,35 +109,36 @@ public final class DeviceRegistry {
 
     /** Adds a device that must not exist yet (409001 otherwise). */
     public Device create(Device device) {
-        return locked(device.id(), () -> {
-            if (devices.containsKey(device.id())) {
-                throw ErrorCode.DEVICE_ALREADY_EXISTS.exception("A device with ID '" + device.id() + "' is already registered.");
-            }
-            return persist(device);
-        });
+        createAll(List.of(device));
+        return device;
     }
 
-    /** Adds many new devices with one commit; fails as a whole if any already exists. */
+    /** Adds new devices with one commit; fails as a whole (409001) if any already exists. */
     public void createAll(List<Device> newDevices) {
         List<String> ids = newDevices.stream().map(Device::id).toList();
-        lockedMany(ids, () -> {
+        commit(lockedMany(ids, () -> {
             for (Device d : newDevices) {
-                if (devices.containsKey(d.id())) {
+                if (latest(d.id()) != null) {
                     throw ErrorCode.DEVICE_ALREADY_EXISTS.exception("A device with ID '" + d.id() + "' is already registered.");
                 }
             }
-            persistAll(newDevices, List.of());
-            return null;
-        });
+            return stage(newDevices, List.of());
+        }));
     }
 
     /**
-     * Applies {@code change} to the current device and commits the result.
+     * Applies {@code change} to the latest version of a device and commits the result.
      *
      * @throws HubException 404001 if the device does not exist
      */
     public Device update(String id, UnaryOperator<Device> change) {
-        Device updated = locked(id, () -> persist(change.apply(get(id))));
+        Device updated = commit(lockedMany(List.of(id), () -> {
+            Device current = latest(id);
+            if (current == null) {
+                throw notFound(id);
+            }
+            return stage(List.of(change.apply(current)), List.of());
+        })).get(0);
         if (!updated.enabled()) {
             removalListeners.forEach(l -> l.accept(id));
         }
@@ -131,7 +147,7 @@ public final class DeviceRegistry {
 
     /**
      * Applies {@code change} to each existing device of {@code ids} and commits all results at once.
-     * Devices that no longer exist are skipped; their ids are returned in {@code missing}.
+     * Devices that no longer exist are skipped; their ids are added to {@code missing}.
      */
     public List<Device> updateMany(Collection<String> ids, UnaryOperator<Device> change, List<String> missing) {
         return updateMany(ids, change, missing, changed -> List.of());
@@ -142,67 +158,88 @@ public final class DeviceRegistry {
      * the changed devices) in the same commit, e.g. the job records that say these devices are done.
      */
     public List<Device> updateMany(Collection<String> ids, UnaryOperator<Device> change, List<String> missing,
-                                   java.util.function.Function<List<Device>, List<HubStore.Write>> extraWrites) {
-        return lockedMany(ids, () -> {
+                                   Function<List<Device>, List<HubStore.Write>> extraWrites) {
+        return commit(lockedMany(ids, () -> {
             List<Device> changed = new ArrayList<>(ids.size());
             for (String id : ids) {
-                Device current = devices.get(id);
+                Device current = latest(id);
                 if (current == null) {
                     missing.add(id);
                 } else {
                     changed.add(change.apply(current));
                 }
             }
-            persistAll(changed, extraWrites.apply(changed));
-            return changed;
-        });
+            return stage(changed, extraWrites.apply(changed));
+        }));
     }
 
     /** Deletes a device; {@code check} may veto (e.g. an etag precondition). */
     public void delete(String id, Consumer<Device> check) {
-        locked(id, () -> {
-            Device current = get(id);
+        Staged deletion = lockedMany(List.of(id), () -> {
+            Device current = latest(id);
+            if (current == null) {
+                throw notFound(id);
+            }
             check.accept(current);
-            store.delete(Bucket.DEVICES, id);
-            devices.remove(id);
-            return null;
+            staged.put(id, DELETED);
+            long revision = revisions.incrementAndGet();
+            CompletableFuture<Void> done = store.putAllAsync(List.of(new HubStore.Write(Bucket.DEVICES, id, null)));
+            return new Staged(List.of(), done, () -> {
+                devices.computeIfPresent(id, (k, old) -> old.revision <= revision ? null : old);
+                staged.remove(id, DELETED);
+            });
         });
+        commit(deletion);
         removalListeners.forEach(l -> l.accept(id));
     }
 
-    private Device persist(Device device) {
-        store.put(Bucket.DEVICES, device.id(), Json.bytes(device.storedDocument()));
-        devices.put(device.id(), device);
-        return device;
+    /** A change handed to the store: its devices, its commit, and what to do once committed. */
+    private record Staged(List<Device> devices, CompletableFuture<Void> committed, Runnable publish) {
     }
 
-    private void persistAll(List<Device> changed, List<HubStore.Write> extra) {
-        if (changed.isEmpty() && extra.isEmpty()) {
-            return;
+    /** The latest version of a device, staged or committed; null if it does not (or will not) exist. */
+    private Device latest(String id) {
+        Device s = staged.get(id);
+        if (s == DELETED) {
+            return null;
         }
+        return s != null ? s : devices.get(id);
+    }
+
+    /** Under the locks: records the new versions as staged and submits them (with extras) to the store. */
+    private Staged stage(List<Device> changed, List<HubStore.Write> extra) {
         List<HubStore.Write> writes = new ArrayList<>(changed.size() + extra.size());
         writes.addAll(extra);
         for (Device d : changed) {
+            d.revision = revisions.incrementAndGet();
+            staged.put(d.id(), d);
             writes.add(new HubStore.Write(Bucket.DEVICES, d.id(), Json.bytes(d.storedDocument())));
         }
-        store.putAll(writes);
-        for (Device d : changed) {
-            devices.put(d.id(), d);
-        }
+        CompletableFuture<Void> done = writes.isEmpty() ? CompletableFuture.completedFuture(null) : store.putAllAsync(writes);
+        return new Staged(changed, done, () -> {
+            for (Device d : changed) {
+                devices.merge(d.id(), d, (old, nw) -> nw.revision >= old.revision ? nw : old);
+                staged.remove(d.id(), d);
+            }
+        });
     }
 
-    private <T> T locked(String id, java.util.function.Supplier<T> action) {
-        ReentrantLock lock = locks[stripe(id)];
-        lock.lock();
+    /** Outside the locks: waits for the commit, then makes the new versions visible. */
+    private List<Device> commit(Staged s) {
         try {
-            return action.get();
-        } finally {
-            lock.unlock();
+            s.committed().join();
+        } catch (CompletionException e) {
+            // Not committed: forget the staged versions so the next writer starts from the committed one.
+            s.devices().forEach(d -> staged.remove(d.id(), d));
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
         }
+        s.publish().run();
+        return s.devices();
     }
 
-    /** Takes the stripes of all ids in ascending order, so two batches can never deadlock. */
-    private <T> T lockedMany(Collection<String> ids, java.util.function.Supplier<T> action) {
+    private <T> T lockedMany(Collection<String> ids, Supplier<T> action) {
+        // Stripes are taken in ascending order, so two batches can never deadlock.
         TreeSet<Integer> stripes = new TreeSet<>();
         for (String id : ids) {
             stripes.add(stripe(id));
@@ -223,5 +260,9 @@ public final class DeviceRegistry {
 
     private static int stripe(String id) {
         return (id.hashCode() & 0x7fffffff) % STRIPES;
+    }
+
+    private static HubException notFound(String id) {
+        return ErrorCode.DEVICE_NOT_FOUND.exception("Device " + id + " not found.");
     }
 }

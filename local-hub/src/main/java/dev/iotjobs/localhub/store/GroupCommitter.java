@@ -57,6 +57,18 @@ final class GroupCommitter implements AutoCloseable {
 
     /** Applies {@code writes} atomically and returns once they are committed. */
     void write(List<Write> writes) {
+        try {
+            submit(writes).join(); // uninterruptible: the write may already be committed, the caller must learn it
+        } catch (CompletionException e) {
+            throw new IllegalStateException("store write failed: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    /**
+     * Enqueues {@code writes} (applied atomically, in submission order) and returns a future completed once
+     * they are committed; the caller need not wait on a thread.
+     */
+    CompletableFuture<Void> submit(List<Write> writes) {
         long bytes = 0;
         for (Write write : writes) {
             bytes += write.key().length() * 2L + (write.document() == null ? 0 : write.document().length);
@@ -71,11 +83,7 @@ final class GroupCommitter implements AutoCloseable {
         } finally {
             closeLock.readLock().unlock();
         }
-        try {
-            request.done().join(); // uninterruptible: the write may already be committed, the caller must learn it
-        } catch (CompletionException e) {
-            throw new IllegalStateException("store write failed: " + e.getCause().getMessage(), e.getCause());
-        }
+        return request.done();
     }
 
     private void run() {

@@ -24,6 +24,19 @@ public interface HubStore extends AutoCloseable {
     /** Stores several documents (possibly of several collections) atomically and commits once. */
     void putAll(Collection<Write> writes);
 
+    /**
+     * Like {@link #putAll} but does not wait: the future completes once the writes are committed. Writes
+     * submitted one after the other are applied in that order.
+     */
+    default java.util.concurrent.CompletableFuture<Void> putAllAsync(Collection<Write> writes) {
+        try {
+            putAll(writes);
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        } catch (RuntimeException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+    }
+
     /** Removes a document and commits; no-op when absent. */
     void delete(Bucket bucket, String key);
 

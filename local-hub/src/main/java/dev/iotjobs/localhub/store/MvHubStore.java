@@ -106,14 +106,25 @@ public final class MvHubStore implements HubStore {
 
     @Override
     public void putAll(Collection<Write> writes) {
+        List<Write> copy = copyOf(writes);
+        if (!copy.isEmpty()) {
+            committer.write(copy);
+        }
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<Void> putAllAsync(Collection<Write> writes) {
+        List<Write> copy = copyOf(writes);
+        return copy.isEmpty() ? java.util.concurrent.CompletableFuture.completedFuture(null) : committer.submit(copy);
+    }
+
+    private List<Write> copyOf(Collection<Write> writes) {
         List<Write> copy = new ArrayList<>(writes.size());
         for (Write write : writes) {
             byte[] document = write.document();
             copy.add(checked(new Write(write.bucket(), write.key(), document == null ? null : document.clone())));
         }
-        if (!copy.isEmpty()) {
-            committer.write(copy);
-        }
+        return copy;
     }
 
     @Override

@@ -30,13 +30,23 @@ import java.util.concurrent.Semaphore;
 final class BenchHub implements AutoCloseable {
     final LocalHub hub;
     private final Path dataDir;
-    private final HttpClient http = HttpClient.newBuilder().proxy(ProxySelector.getDefault()).build();
+    /** Built after the JVM trusts the hub: an HttpClient keeps the SSL context it was built with. */
+    private final HttpClient http;
+
+    /** One data directory per benchmark run: the CA stays (the JVM trusts it once), the store is new per hub. */
+    private static Path sharedDataDir;
 
     BenchHub() throws Exception {
-        dataDir = Files.createTempDirectory("local-iothub-bench");
+        if (sharedDataDir == null) {
+            sharedDataDir = Files.createTempDirectory("local-iothub-bench");
+            Runtime.getRuntime().addShutdownHook(new Thread(BenchHub::deleteSharedDataDir));
+        }
+        dataDir = sharedDataDir;
+        Files.deleteIfExists(dev.iotjobs.localhub.config.DataDirectory.storeFile(dataDir));
         hub = LocalHub.start(HubConfig.builder().dataDirectory(dataDir).mqttPort(0).restPort(0).proxyPort(0)
                 .alwaysProxy(true).build());
         hub.configureThisJvm();
+        http = HttpClient.newBuilder().proxy(ProxySelector.getDefault()).build();
     }
 
     /** Registers {@code prefix-0 .. prefix-(count-1)} with tags, 100 per bulk request, 8 requests at a time. */
@@ -83,8 +93,14 @@ final class BenchHub implements AutoCloseable {
     @Override
     public void close() throws Exception {
         hub.stop();
-        try (var files = Files.walk(dataDir)) {
+        Files.deleteIfExists(dev.iotjobs.localhub.config.DataDirectory.storeFile(dataDir));
+    }
+
+    private static void deleteSharedDataDir() {
+        try (var files = Files.walk(sharedDataDir)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException ignored) {
+            // best effort: it is a temporary directory
         }
     }
 }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Job fan-out benchmarks of the local hub (see docs/benchmarks.md).
+#   ./bench.sh                      small mode, every scenario (about a minute or two)
+#   ./bench.sh full                 full mode: 1,000,000 twins, 10,000 connected devices (tens of minutes)
+#   ./bench.sh [small|full] twin-job method-job query scaling    chosen scenarios
+# Each scenario starts its own in-process hub on free ports (it does not need 443 or 8883) and prints
+#   BENCH <scenario> devices=<n> seconds=<s> rate=<devices per second> heapMB=<m> [p50ms=<x> p99ms=<y>]
+# Extra JVM options (e.g. -XX:+FlightRecorder settings) can be passed in BENCH_JAVA_OPTS.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+mvn -B -q -Dstyle.color=never install -DskipTests
+mvn -B -q -Dstyle.color=never -pl local-hub test-compile dependency:build-classpath \
+    -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+cp="local-hub/target/test-classes:local-hub/target/classes:$(cat local-hub/target/bench.classpath)"
+
+heap="-Xmx4g"
+case "${1:-small}" in full) heap="-Xmx6g" ;; esac
+# shellcheck disable=SC2086
+exec java $heap -XX:+UseParallelGC ${BENCH_JAVA_OPTS:-} \
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+    -cp "$cp" dev.iotjobs.localhub.bench.JobBenchmark "$@"
