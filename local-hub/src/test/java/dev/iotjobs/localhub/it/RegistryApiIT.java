@@ -227,6 +227,31 @@ class RegistryApiIT {
         }
     }
 
+    @Test
+    void removeDevice_disconnectsAConnectedDeviceAndItCannotReconnect() throws Exception {
+        Device added = registry.addDevice(new Device(TestDevices.uniqueId("reg-rmconn")));
+        DeviceClient client = new DeviceClient(TestDevices.connectionString(added), IotHubClientProtocol.MQTT);
+        BlockingQueue<IotHubConnectionStatus> statuses = new LinkedBlockingQueue<>();
+        client.setConnectionStatusChangeCallback(ctx -> statuses.add(ctx.getNewStatus()), null);
+        try {
+            client.open(false);
+            awaitStatus(statuses, IotHubConnectionStatus.CONNECTED);
+            registry.removeDevice(added.getDeviceId());
+            IotHubConnectionStatus next = statuses.poll(10, TimeUnit.SECONDS);
+            assertNotNull(next, "the removed device was not disconnected");
+            assertNotEquals(IotHubConnectionStatus.CONNECTED, next);
+        } finally {
+            client.close();
+        }
+        DeviceClient again = new DeviceClient(TestDevices.connectionString(added), IotHubClientProtocol.MQTT);
+        try {
+            IotHubClientException e = assertThrows(IotHubClientException.class, () -> again.open(false));
+            assertEquals(IotHubStatusCode.UNAUTHORIZED, e.getStatusCode());
+        } finally {
+            again.close();
+        }
+    }
+
     private static void awaitStatus(BlockingQueue<IotHubConnectionStatus> statuses, IotHubConnectionStatus wanted)
             throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
