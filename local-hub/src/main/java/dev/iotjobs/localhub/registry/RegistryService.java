@@ -154,6 +154,7 @@ public final class RegistryService {
         if (b.generationId == null) {
             b.generationId = Long.toString(System.nanoTime() & 0x7fffffffffffL);
         }
+        requireTypes(body);
         String status = Json.text(body, "status");
         boolean enabled = status == null || parseStatus(status);
         if (b.statusUpdatedTime == null || enabled != b.enabled) {
@@ -212,6 +213,38 @@ public final class RegistryService {
                 b.secondaryKey = null;
             }
             default -> throw ErrorCode.ARGUMENT_INVALID.exception("Authentication type '" + type + "' is invalid.");
+        }
+    }
+
+    /**
+     * Rejects fields of the wrong JSON type (IoT Hub answers 400 rather than guessing, e.g. for
+     * {@code "iotEdge":"yes"} or {@code "authentication":"sas"}); JSON null counts as absent.
+     */
+    private static void requireTypes(ObjectNode body) {
+        for (String field : new String[]{"deviceId", "status", "statusReason", "deviceScope"}) {
+            requireType(body, field, JsonNode::isTextual, "a string");
+        }
+        requireType(body, "capabilities", JsonNode::isObject, "an object");
+        requireType(body.path("capabilities"), "iotEdge", JsonNode::isBoolean, "a boolean");
+        requireType(body, "parentScopes", JsonNode::isArray, "an array");
+        requireType(body, "authentication", JsonNode::isObject, "an object");
+        JsonNode auth = body.path("authentication");
+        requireType(auth, "type", JsonNode::isTextual, "a string");
+        requireType(auth, "symmetricKey", JsonNode::isObject, "an object");
+        requireType(auth, "x509Thumbprint", JsonNode::isObject, "an object");
+        for (String key : new String[]{"primaryKey", "secondaryKey"}) {
+            requireType(auth.path("symmetricKey"), key, JsonNode::isTextual, "a string");
+        }
+        for (String thumb : new String[]{"primaryThumbprint", "secondaryThumbprint"}) {
+            requireType(auth.path("x509Thumbprint"), thumb, JsonNode::isTextual, "a string");
+        }
+    }
+
+    private static void requireType(JsonNode parent, String field, java.util.function.Predicate<JsonNode> ok,
+                                    String expected) {
+        JsonNode value = parent.get(field);
+        if (value != null && !value.isNull() && !ok.test(value)) {
+            throw ErrorCode.ARGUMENT_INVALID.exception("Device field '" + field + "' must be " + expected + ".");
         }
     }
 
