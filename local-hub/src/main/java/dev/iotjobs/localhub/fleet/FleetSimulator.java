@@ -113,6 +113,7 @@ public final class FleetSimulator implements AutoCloseable {
     private final AtomicInteger retries = new AtomicInteger();
     private volatile ConnectStats connectStats;
     private volatile boolean closed;
+    private final CompletableFuture<Void> closing = new CompletableFuture<>();
 
     private FleetSimulator(Vertx vertx, Options options, List<DeviceCredentials> credentials) throws Exception {
         this.vertx = vertx;
@@ -143,7 +144,7 @@ public final class FleetSimulator implements AutoCloseable {
         }
         return sim.connectAll().handle((stats, error) -> {
             if (error != null) {
-                sim.close();
+                sim.closeAsync(); // may run on an event loop: must not block
                 throw error instanceof RuntimeException r ? r : new IllegalStateException(error.getMessage(), error);
             }
             return sim;
@@ -157,7 +158,7 @@ public final class FleetSimulator implements AutoCloseable {
         try {
             return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            f.thenAccept(FleetSimulator::close);
+            f.thenAccept(FleetSimulator::closeAsync);
             throw new TimeoutException("devices not all connected within " + timeout);
         } catch (java.util.concurrent.ExecutionException e) {
             throw e.getCause() instanceof Exception ex ? ex : e;
@@ -302,12 +303,19 @@ public final class FleetSimulator implements AutoCloseable {
                     connected.incrementAndGet();
                     return client.subscribe(filters);
                 })
-                .compose(packetId -> subscribed.future());
+                .compose(packetId -> subscribed.future())
+                .compose(v -> {
+                    if (closed) { // closed while this device was connecting: do not leak its connection
+                        client.disconnect();
+                        return Future.failedFuture("simulator closed");
+                    }
+                    return Future.succeededFuture();
+                });
         return attemptResult.recover(e -> {
             if (client.isConnected()) {
                 client.disconnect();
             }
-            if (attempt >= MAX_ATTEMPTS || closed) {
+            if (attempt >= MAX_ATTEMPTS || closed || !retryable(e)) {
                 return Future.failedFuture(e);
             }
             retries.incrementAndGet();
@@ -315,6 +323,16 @@ public final class FleetSimulator implements AutoCloseable {
             vertx.setTimer(200L * attempt, t -> connectDevice(d, attempt + 1).onComplete(again));
             return again.future();
         });
+    }
+
+    /** Certificate problems and refused CONNECTs (CONNACK != 0) will not go away by retrying. */
+    static boolean retryable(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof java.security.cert.CertificateException || t instanceof io.vertx.mqtt.MqttConnectionException) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void onSubAck(SimDevice d, MqttSubAckMessage ack, Promise<Void> subscribed) {
@@ -398,11 +416,27 @@ public final class FleetSimulator implements AutoCloseable {
 
     // ---------------------------------------------------------------- close
 
-    /** Disconnects every device (waits up to 30 s for the DISCONNECTs to be written). */
+    /**
+     * Disconnects every device. Waits up to 30 s for the DISCONNECTs to be written, except on a Vert.x
+     * thread, where it must not block (use {@link #closeAsync()} to know when it is done).
+     */
     @Override
     public void close() {
-        if (closed) {
+        CompletableFuture<Void> done = closeAsync();
+        if (Context.isOnVertxThread()) {
             return;
+        }
+        try {
+            done.get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // best effort: the hub notices closed sockets anyway
+        }
+    }
+
+    /** Disconnects every device; completes when every client has sent DISCONNECT (or was not connected). */
+    public synchronized CompletableFuture<Void> closeAsync() {
+        if (closed) {
+            return closing;
         }
         closed = true;
         List<CompletableFuture<Void>> pending = new ArrayList<>();
@@ -411,18 +445,15 @@ public final class FleetSimulator implements AutoCloseable {
             pending.add(f);
             d.context.runOnContext(v -> {
                 MqttClient c = d.client;
-                if (c == null) {
+                if (c == null || !c.isConnected()) {
                     f.complete(null);
                 } else {
                     c.disconnect().onComplete(ar -> f.complete(null));
                 }
             });
         }
-        try {
-            CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            // best effort: the hub notices closed sockets anyway
-        }
+        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> closing.complete(null));
+        return closing;
     }
 
     // ---------------------------------------------------------------- setup

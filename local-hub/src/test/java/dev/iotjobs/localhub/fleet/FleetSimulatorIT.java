@@ -90,6 +90,36 @@ class FleetSimulatorIT {
         }
     }
 
+    /**
+     * The simulator keeps TLS host name verification on: dialling the hub through a name that resolves to
+     * 127.0.0.1 but is not in its certificate (this machine's host name) fails the handshake.
+     */
+    @Test
+    void hostNameVerification_nameNotInCertificate_handshakeFails(LocalHub hub) throws Exception {
+        String name = java.net.InetAddress.getLocalHost().getHostName();
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                java.net.InetAddress.getByName(name).getHostAddress().equals("127.0.0.1")
+                        && !name.equals("localhost") && !name.matches("[0-9.]+"),
+                "needs a host name other than localhost that resolves to 127.0.0.1");
+        String run = "fleet-tls-" + UUID.randomUUID().toString().substring(0, 8);
+        List<FleetSimulator.DeviceCredentials> devices = FleetDevices.localHub().bulkCreate(run, 1, null);
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+        try {
+            FleetSimulator.Options options = new FleetSimulator.Options(name, hub.mqttPort(),
+                    hub.trustStore(), WellKnownKeys.TRUST_STORE_PASSWORD, 1);
+            Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                    () -> FleetSimulator.connect(vertx, options, devices, Duration.ofSeconds(20)).close());
+            boolean tlsFailure = false;
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                tlsFailure |= t instanceof javax.net.ssl.SSLException
+                        || t instanceof java.security.cert.CertificateException;
+            }
+            assertTrue(tlsFailure, "expected a TLS failure, got " + e);
+        } finally {
+            vertx.close().await();
+        }
+    }
+
     private static void assertStatistics(ScheduledJob job) {
         assertEquals(ScheduledJobStatus.completed, job.getJobStatus(), job.getJobId());
         assertEquals(DEVICES, job.getJobStatistics().getDeviceCount(), job.getJobId());
