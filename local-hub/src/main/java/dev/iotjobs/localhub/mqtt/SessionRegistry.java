@@ -116,11 +116,11 @@ public final class SessionRegistry implements DeviceConnections, DesiredProperti
     }
 
     @Override
-    public void desiredChanged(String deviceId, ObjectNode patchWithVersion) {
+    public void desiredChanged(String deviceId, java.util.function.Supplier<ObjectNode> patchWithVersion) {
         DeviceSession s = sessions.get(deviceId);
         if (s != null && s.desiredSubscribed()) {
-            long version = patchWithVersion.get("$version").asLong();
-            s.publish(DeviceTopics.desiredPatch(version), Json.bytes(patchWithVersion));
+            ObjectNode patch = patchWithVersion.get();
+            s.publish(DeviceTopics.desiredPatch(patch.get("$version").asLong()), Json.bytes(patch));
         }
     }
 }

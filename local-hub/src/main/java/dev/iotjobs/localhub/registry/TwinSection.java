@@ -40,9 +40,12 @@ public final class TwinSection {
 
     /** The properties without {@code $metadata} and {@code $version} (a copy). */
     public ObjectNode values() {
-        ObjectNode values = doc.deepCopy();
-        values.remove("$metadata");
-        values.remove("$version");
+        ObjectNode values = Json.object();
+        doc.fields().forEachRemaining(e -> {
+            if (!e.getKey().equals("$metadata") && !e.getKey().equals("$version")) {
+                values.set(e.getKey(), e.getValue().deepCopy());
+            }
+        });
         return values;
     }
 

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 /** Outbound port: told of every committed desired-property change, to notify the connected device. */
 @FunctionalInterface
 public interface DesiredPropertiesListener {
-    /** @param patchWithVersion the patch as applied, plus {@code "$version"} (the new desired version) */
-    void desiredChanged(String deviceId, ObjectNode patchWithVersion);
+    /**
+     * @param patchWithVersion the patch as applied, plus {@code "$version"} (the new desired version); built
+     *                         only if asked for, as most devices of a large twin job are not connected
+     */
+    void desiredChanged(String deviceId, java.util.function.Supplier<ObjectNode> patchWithVersion);
 }

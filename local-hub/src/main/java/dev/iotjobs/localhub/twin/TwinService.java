@@ -113,9 +113,8 @@ public final class TwinService {
         if (!change.touchesDesired()) {
             return;
         }
-        ObjectNode notification = change.desiredNotification(updated);
         for (DesiredPropertiesListener l : listeners) {
-            l.desiredChanged(updated.id(), notification);
+            l.desiredChanged(updated.id(), () -> change.desiredNotification(updated));
         }
     }
 
