@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class JobRunner {
     private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
     static final int TWIN_BATCH = 1000;
+    private static final int TWIN_BATCHES_IN_FLIGHT = 4;
     static final int MAX_METHODS_IN_FLIGHT = 2000;
     private static final int MAX_RECORDS_PER_COMMIT = 5000;
 
@@ -69,31 +70,48 @@ final class JobRunner {
         }
     }
 
+    /**
+     * Twin jobs go through the queued devices in batches; a few batches are in flight at once, so while
+     * one batch is being committed the next one is already computed.
+     */
     private void runTwinJob(Job job) {
         JobProgress p = job.progress;
+        java.util.Deque<List<Integer>> batches = new java.util.ArrayDeque<>();
         List<Integer> batch = new ArrayList<>(TWIN_BATCH);
         for (int i = 0; i < p.size(); i++) {
             if (p.status(i) == DeviceJobStatus.QUEUED) {
                 batch.add(i);
                 if (batch.size() == TWIN_BATCH) {
-                    submitTwinBatch(job, batch);
+                    batches.add(batch);
                     batch = new ArrayList<>(TWIN_BATCH);
                 }
             }
         }
         if (!batch.isEmpty()) {
-            submitTwinBatch(job, batch);
+            batches.add(batch);
+        }
+        for (int k = 0; k < TWIN_BATCHES_IN_FLIGHT; k++) {
+            execute(() -> nextTwinBatch(job, batches));
         }
     }
 
-    private void submitTwinBatch(Job job, List<Integer> batch) {
-        execute(() -> twinBatch(job, batch));
-    }
-
-    private void twinBatch(Job job, List<Integer> batch) {
-        if (job.stopped) {
+    private void nextTwinBatch(Job job, java.util.Deque<List<Integer>> batches) {
+        List<Integer> batch;
+        synchronized (batches) {
+            batch = batches.poll();
+        }
+        if (batch == null || job.stopped) {
             return;
         }
+        twinBatch(job, batch).whenComplete((v, e) -> {
+            if (e != null) {
+                LOG.error("Twin job {} batch failed", job.id(), e);
+            }
+            execute(() -> nextTwinBatch(job, batches));
+        });
+    }
+
+    private java.util.concurrent.CompletableFuture<Void> twinBatch(Job job, List<Integer> batch) {
         JobProgress p = job.progress;
         long start = clock.millis();
         List<String> ids = new ArrayList<>(batch.size());
@@ -105,27 +123,28 @@ final class JobRunner {
             }
         }
         long[] end = new long[1];
-        List<String> missing = twins.patchMany(ids, job.definition.twinChange(), updated -> {
+        return twins.patchMany(ids, job.definition.twinChange(), updated -> {
             end[0] = clock.millis();
             List<HubStore.Write> records = new ArrayList<>(updated.size());
             for (Device d : updated) {
                 records.add(DeviceJobRecords.record(job.id(), d.id(), DeviceJobStatus.COMPLETED, start, end[0], null));
             }
             return records;
-        });
-        java.util.Set<String> gone = new java.util.HashSet<>(missing);
-        for (String id : ids) {
-            if (!gone.contains(id)) {
-                p.transition(index.get(id), DeviceJobStatus.COMPLETED, end[0], null);
+        }).thenAcceptAsync(missing -> {
+            java.util.Set<String> gone = new java.util.HashSet<>(missing);
+            for (String id : ids) {
+                if (!gone.contains(id)) {
+                    p.transition(index.get(id), DeviceJobStatus.COMPLETED, end[0], null);
+                }
             }
-        }
-        for (String id : missing) {
-            finish(job, index.get(id), DeviceJobStatus.FAILED, start,
-                    DeviceJobRecords.errorResult("DeviceNotFound", "Device " + id + " no longer exists."));
-        }
-        if (p.finished()) {
-            completion.allDevicesDone(job);
-        }
+            for (String id : missing) {
+                finish(job, index.get(id), DeviceJobStatus.FAILED, start,
+                        DeviceJobRecords.errorResult("DeviceNotFound", "Device " + id + " no longer exists."));
+            }
+            if (p.finished()) {
+                completion.allDevicesDone(job);
+            }
+        }, workers);
     }
 
     /** Starts method invocations until the in-flight limit is reached or no queued device is left. */

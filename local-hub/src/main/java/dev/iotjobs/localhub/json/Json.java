@@ -34,8 +34,20 @@ public final class Json {
         return NODES.objectNode();
     }
 
+    /** The last formatted instant: a twin job stamps thousands of twins with the same time. */
+    private static volatile Object[] lastTime = {Instant.EPOCH, HUB_TIME.format(Instant.EPOCH)};
+
     public static String time(Instant instant) {
-        return instant == null ? NEVER : HUB_TIME.format(instant);
+        if (instant == null) {
+            return NEVER;
+        }
+        Object[] last = lastTime;
+        if (instant.equals(last[0])) {
+            return (String) last[1];
+        }
+        String formatted = HUB_TIME.format(instant);
+        lastTime = new Object[]{instant, formatted};
+        return formatted;
     }
 
     /** Parses a request body; malformed JSON is the client's fault (400). */

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * device SDK does not re-subscribe to methods or desired properties after a reconnect.
  */
 final class DeviceSession {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DeviceSession.class);
     final String deviceId;
     final Set<String> subscriptions = ConcurrentHashMap.newKeySet();
     final Map<String, CompletableFuture<MethodResponse>> pendingMethods = new ConcurrentHashMap<>();
@@ -67,11 +68,15 @@ final class DeviceSession {
         MqttEndpoint current = endpoint;
         Context ctx = context;
         if (current == null || ctx == null) {
+            LOG.debug("Device {} not connected: dropped {}", deviceId, topic);
             return false;
         }
         ctx.runOnContext(v -> {
             if (current.isConnected()) {
-                current.publish(topic, Buffer.buffer(payload), MqttQoS.AT_MOST_ONCE, false, false);
+                current.publish(topic, Buffer.buffer(payload), MqttQoS.AT_MOST_ONCE, false, false)
+                        .onFailure(e -> LOG.debug("Device {}: publish to {} failed: {}", deviceId, topic, e.toString()));
+            } else {
+                LOG.debug("Device {} disconnected meanwhile: dropped {}", deviceId, topic);
             }
         });
         return true;

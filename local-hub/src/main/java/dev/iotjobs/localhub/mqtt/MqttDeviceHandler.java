@@ -154,6 +154,7 @@ public final class MqttDeviceHandler {
                 d.runtime().telemetryReceived(clock.instant());
             }
         } else if (topic.startsWith(DeviceTopics.TWIN_GET_PREFIX)) {
+            LOG.debug("Device {} twin GET {}", deviceId, topic);
             ack(endpoint, msg);
             String rid = DeviceTopics.param(topic, "$rid");
             answerTwin(session, rid, () -> Json.bytes(twins.deviceGet(deviceId)), 200, false);
@@ -193,6 +194,7 @@ public final class MqttDeviceHandler {
             return;
         }
         workers.executeBlocking(operation, false).onComplete(ar -> {
+            LOG.debug("Device {} twin answer for rid {}: {}", session.deviceId, rid, ar.succeeded() ? "ok" : ar.cause());
             if (ar.succeeded()) {
                 byte[] result = ar.result();
                 if (resultIsVersion) {

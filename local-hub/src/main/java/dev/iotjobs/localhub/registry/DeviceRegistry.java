@@ -159,7 +159,22 @@ public final class DeviceRegistry {
      */
     public List<Device> updateMany(Collection<String> ids, UnaryOperator<Device> change, List<String> missing,
                                    Function<List<Device>, List<HubStore.Write>> extraWrites) {
-        return commit(lockedMany(ids, () -> {
+        try {
+            return updateManyAsync(ids, change, missing, extraWrites).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /**
+     * As {@link #updateMany(Collection, UnaryOperator, List, Function)} without waiting for the commit: the
+     * future completes (with the changed devices, now visible) once the commit is done, so a caller can
+     * prepare the next batch meanwhile.
+     */
+    public CompletableFuture<List<Device>> updateManyAsync(Collection<String> ids, UnaryOperator<Device> change,
+                                                           List<String> missing,
+                                                           Function<List<Device>, List<HubStore.Write>> extraWrites) {
+        Staged s = lockedMany(ids, () -> {
             List<Device> changed = new ArrayList<>(ids.size());
             for (String id : ids) {
                 Device current = latest(id);
@@ -170,7 +185,16 @@ public final class DeviceRegistry {
                 }
             }
             return stage(changed, extraWrites.apply(changed));
-        }));
+        });
+        return s.committed().handle((ok, failure) -> {
+            if (failure != null) {
+                s.devices().forEach(d -> staged.remove(d.id(), d));
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+            }
+            s.publish().run();
+            return s.devices();
+        });
     }
 
     /** Deletes a device; {@code check} may veto (e.g. an etag precondition). */

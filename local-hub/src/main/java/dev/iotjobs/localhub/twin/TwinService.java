@@ -61,19 +61,22 @@ public final class TwinService {
 
     /**
      * Applies one change to many devices with a single commit (used by twin jobs), together with
-     * {@code extraWrites} computed from the updated devices.
+     * {@code extraWrites} computed from the updated devices. The future completes after the commit, with
+     * the ids of devices that no longer exist.
      *
      * @return ids of devices that no longer exist
      */
-    public List<String> patchMany(Collection<String> deviceIds, TwinChange change,
+    public java.util.concurrent.CompletableFuture<List<String>> patchMany(Collection<String> deviceIds, TwinChange change,
                                   Function<List<Device>, List<HubStore.Write>> extraWrites) {
         Instant now = registry.clock().instant();
         List<String> missing = new ArrayList<>();
-        List<Device> updated = registry.updateMany(deviceIds, d -> change.applyTo(d, now), missing, extraWrites);
-        for (Device d : updated) {
-            announce(d, change);
-        }
-        return missing;
+        return registry.updateManyAsync(deviceIds, d -> change.applyTo(d, now), missing, extraWrites)
+                .thenApply(updated -> {
+                    for (Device d : updated) {
+                        announce(d, change);
+                    }
+                    return missing;
+                });
     }
 
     /** What a device gets for {@code $iothub/twin/GET}: desired and reported with their versions. */
