@@ -176,9 +176,9 @@ public final class JobService implements AutoCloseable {
     private void start(Job job) {
         try {
             List<String> targets = new ArrayList<>();
-            for (Device d : registry.all()) {
-                if (job.definition.condition().matches(d.twinDocument())) {
-                    targets.add(d.id());
+            for (com.fasterxml.jackson.databind.JsonNode twin : registry.twinDocuments()) {
+                if (job.definition.condition().matches(twin)) {
+                    targets.add(twin.get("deviceId").asText());
                 }
             }
             // Key order: batches then touch neighbouring store pages instead of scattered ones.

@@ -86,14 +86,14 @@ public final class DeviceRegistry {
 
     /**
      * A snapshot of every twin document, as a random-access list (so queries can scan it on all cores);
-     * each document is rendered when read.
+     * each document is a lazily rendered, read-only view.
      */
     public List<JsonNode> twinDocuments() {
         Device[] snapshot = devices.values().toArray(new Device[0]);
         return new AbstractList<>() {
             @Override
             public JsonNode get(int index) {
-                return snapshot[index].twinDocument();
+                return new TwinView(snapshot[index]);
             }
 
             @Override
