@@ -27,15 +27,38 @@ public final class TwinSection {
 
     private static TwinSection of(ObjectNode values, ObjectNode metadata, long version, boolean desired) {
         values.set("$metadata", metadata);
-        values.put("$version", version);
+        values.set("$version", number(version));
         return new TwinSection(values, desired);
     }
 
+    /** Small numbers as shared IntNodes (versions start at 1): a million twins carry several each. */
+    private static JsonNode number(long n) {
+        return n <= Integer.MAX_VALUE ? Json.NODES.numberNode((int) n) : Json.NODES.numberNode(n);
+    }
+
+    /**
+     * The last empty sections handed out, by kind: devices created in the same millisecond (a bulk create
+     * makes thousands) share one immutable empty section instead of four JSON objects each.
+     */
+    private static volatile TwinSection lastEmptyDesired;
+    private static volatile TwinSection lastEmptyReported;
+
     /** A new device's section: no properties, {@code $version} 1. */
     public static TwinSection empty(boolean desired) {
+        String now = Json.time(Instant.now());
+        TwinSection last = desired ? lastEmptyDesired : lastEmptyReported;
+        if (last != null && now.equals(last.doc.get("$metadata").get("$lastUpdated").asText())) {
+            return last;
+        }
         ObjectNode meta = Json.object();
-        stamp(meta, Json.time(Instant.now()), 1, desired);
-        return of(Json.object(), meta, 1, desired);
+        stamp(meta, now, 1, desired);
+        TwinSection section = of(Json.object(), meta, 1, desired);
+        if (desired) {
+            lastEmptyDesired = section;
+        } else {
+            lastEmptyReported = section;
+        }
+        return section;
     }
 
     /** The properties without {@code $metadata} and {@code $version} (a copy). */
@@ -49,6 +72,11 @@ public final class TwinSection {
         return values;
     }
 
+    /** Values plus {@code $metadata} and {@code $version}, shared and read-only. */
+    public ObjectNode document() {
+        return doc;
+    }
+
     public long version() {
         return doc.get("$version").asLong();
     }
@@ -56,10 +84,20 @@ public final class TwinSection {
     /** JSON merge patch: objects merge, a null value deletes, anything else replaces. Version + 1. */
     public TwinSection merge(ObjectNode patch, Instant now) {
         long next = version() + 1;
-        ObjectNode newValues = values();
-        ObjectNode newMeta = ((ObjectNode) doc.get("$metadata")).deepCopy();
+        // Copy-on-write: only the objects along changed paths are copied; everything else stays shared
+        // with the previous (immutable) version.
+        ObjectNode newValues = shallowCopy(doc);
+        newValues.remove("$metadata");
+        newValues.remove("$version");
+        ObjectNode newMeta = shallowCopy((ObjectNode) doc.get("$metadata"));
         mergeInto(newValues, newMeta, patch, Json.time(now), next);
         return of(newValues, newMeta, next, desired);
+    }
+
+    private static ObjectNode shallowCopy(ObjectNode node) {
+        ObjectNode copy = Json.object();
+        copy.setAll(node);
+        return copy;
     }
 
     /** Replaces all values (PUT twin). Version + 1. */
@@ -80,11 +118,14 @@ public final class TwinSection {
                 target.remove(key);
                 meta.remove(key);
             } else if (value.isObject() && target.get(key) instanceof ObjectNode existing) {
-                ObjectNode childMeta = meta.get(key) instanceof ObjectNode m ? m : meta.putObject(key);
-                mergeInto(existing, childMeta, (ObjectNode) value, now, next);
+                ObjectNode childValues = shallowCopy(existing);
+                target.set(key, childValues);
+                ObjectNode childMeta = meta.get(key) instanceof ObjectNode m ? shallowCopy(m) : Json.object();
+                meta.set(key, childMeta);
+                mergeInto(childValues, childMeta, (ObjectNode) value, now, next);
             } else {
                 target.set(key, withoutNulls(value));
-                meta.set(key, metadataFor(value, now, next));
+                meta.set(key, value.isObject() ? metadataFor(value, now, next) : leafMetadata(now, next));
             }
         }
         stamp(meta, now, next, desired);
@@ -120,9 +161,32 @@ public final class TwinSection {
     private static void stamp(ObjectNode meta, String now, long next, boolean desired) {
         meta.put("$lastUpdated", now);
         if (desired) {
-            meta.put("$lastUpdatedVersion", next);
+            meta.set("$lastUpdatedVersion", number(next));
         }
     }
+
+    /**
+     * Metadata of a non-object value: the same for every twin a job writes at one instant and version, so
+     * it is shared (never modified: a later change replaces it; merges copy what they change).
+     */
+    private ObjectNode leafMetadata(String now, long next) {
+        ObjectNode last = desired ? lastDesiredLeaf : lastReportedLeaf;
+        if (last != null && last.get("$lastUpdated").asText().equals(now)
+                && (!desired || last.get("$lastUpdatedVersion").asLong() == next)) {
+            return last;
+        }
+        ObjectNode leaf = Json.object();
+        stamp(leaf, now, next, desired);
+        if (desired) {
+            lastDesiredLeaf = leaf;
+        } else {
+            lastReportedLeaf = leaf;
+        }
+        return leaf;
+    }
+
+    private static volatile ObjectNode lastDesiredLeaf;
+    private static volatile ObjectNode lastReportedLeaf;
 
     /**
      * The section as clients see it: values, {@code $metadata} (optional), {@code $version}. With metadata

@@ -79,7 +79,7 @@ public record TwinChange(ObjectNode tags, ObjectNode desired, boolean replace) {
             TwinSection section = replace || clears(desired)
                     ? current.desired().replace(clears(desired) ? Json.object() : desired, now)
                     : current.desired().merge(desired, now);
-            TwinRules.checkSize("properties.desired", section.values(), TwinRules.MAX_PROPERTIES_BYTES);
+            TwinRules.checkSize("properties.desired", section.document(), TwinRules.MAX_PROPERTIES_BYTES);
             b.desired = section;
             changed = true;
         }

@@ -68,11 +68,17 @@ public final class TwinRules {
         }
     }
 
-    /** IoT Hub's size rule: keys and string values by length, numbers 8 bytes, booleans 4. */
+    /**
+     * IoT Hub's size rule: keys and string values by length, numbers 8 bytes, booleans 4. Keys with a '$'
+     * ({@code $metadata}, {@code $version}) are read-only bookkeeping and do not count.
+     */
     static long size(JsonNode node) {
         long total = 0;
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
+            if (e.getKey().indexOf('$') >= 0) {
+                continue;
+            }
             total += e.getKey().length();
             JsonNode v = e.getValue();
             if (v.isObject()) {

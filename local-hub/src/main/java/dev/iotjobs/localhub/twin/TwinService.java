@@ -102,7 +102,7 @@ public final class TwinService {
                         + current.reported().version() + ", not " + expectedVersion + ".");
             }
             TwinSection reported = current.reported().merge(objectPatch, now);
-            TwinRules.checkSize("properties.reported", reported.values(), TwinRules.MAX_PROPERTIES_BYTES);
+            TwinRules.checkSize("properties.reported", reported.document(), TwinRules.MAX_PROPERTIES_BYTES);
             Device.Builder b = current.toBuilder();
             b.reported = reported;
             b.twinVersion = current.twinVersion() + 1;
