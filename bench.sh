@@ -14,9 +14,12 @@ mvn -B -q -Dstyle.color=never -pl local-hub test-compile dependency:build-classp
     -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 cp="local-hub/target/test-classes:local-hub/target/classes:$(cat local-hub/target/bench.classpath)"
 
+# The method-job scenario holds both ends of every device connection in this one JVM (2 descriptors each).
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
 heap="-Xmx4g"
 case "${1:-small}" in full) heap="-Xmx6g" ;; esac
 # shellcheck disable=SC2086
-exec java $heap -XX:+UseParallelGC ${BENCH_JAVA_OPTS:-} \
+exec java $heap ${BENCH_JAVA_OPTS:-} \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp "$cp" dev.iotjobs.localhub.bench.JobBenchmark "$@"

@@ -11,10 +11,15 @@ import com.microsoft.azure.sdk.iot.service.query.QueryPageOptions;
 import com.microsoft.azure.sdk.iot.service.query.RawQueryResponse;
 import com.microsoft.azure.sdk.iot.service.twin.Twin;
 import dev.iotjobs.localhub.config.WellKnownKeys;
+import dev.iotjobs.localhub.fleet.FleetDevices;
+import dev.iotjobs.localhub.fleet.FleetMain;
 import dev.iotjobs.localhub.fleet.FleetSimulator;
 import dev.iotjobs.localhub.json.Json;
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -85,20 +90,24 @@ public final class JobBenchmark {
         }
     }
 
-    /** scheduleDeviceMethod over N connected simulated devices; latency per device from the job records. */
+    /**
+     * scheduleDeviceMethod over N simulated devices connected from a separate JVM (FleetMain); latency per
+     * device from the job records.
+     */
     static void methodJob(int n) throws Exception {
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
         try (BenchHub bench = new BenchHub()) {
             String run = "m" + UUID.randomUUID().toString().substring(0, 6);
-            List<String> ids = bench.register(run, n, Json.object().put("bench", run));
-            List<FleetSimulator.DeviceCredentials> credentials = new ArrayList<>(n);
-            for (String id : ids) {
-                credentials.add(new FleetSimulator.DeviceCredentials(id, primaryKey(bench, id)));
-            }
-            long t0 = System.nanoTime();
-            try (FleetSimulator fleet = FleetSimulator.connect(vertx, new FleetSimulator.Options(WellKnownKeys.HOST_NAME,
-                    bench.hub.mqttPort(), bench.hub.trustStore(), WellKnownKeys.TRUST_STORE_PASSWORD, 200), credentials)) {
-                info("connected %d simulated devices in %.1f s", fleet.connectedCount(), (System.nanoTime() - t0) / 1e9);
+            List<FleetSimulator.DeviceCredentials> devices = FleetDevices.localHub().bulkCreate(run, n,
+                    Json.object().put("bench", run));
+            Path file = Files.createTempFile("fleet", ".csv");
+            Files.write(file, devices.stream().map(d -> d.deviceId() + "," + d.primaryKey()).toList());
+            Process fleet = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx1g", "-cp", System.getProperty("java.class.path"), FleetMain.class.getName(),
+                    file.toString(), Integer.toString(bench.hub.mqttPort()), bench.hub.trustStore().toString())
+                    .redirectErrorStream(true).start();
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(fleet.getInputStream(), StandardCharsets.UTF_8))) {
+                String line = awaitLine(out, "CONNECTED");
+                info("connected %d simulated devices in %s s (separate JVM)", n, line.split(" ")[2]);
                 ScheduledJobsClient jobs = jobsClient();
                 String jobId = "bench-" + UUID.randomUUID();
                 long start = System.nanoTime();
@@ -110,11 +119,29 @@ public final class JobBenchmark {
                 double seconds = (System.nanoTime() - start) / 1e9;
                 check(done, n);
                 long[] latencies = deviceLatenciesMillis(jobId, n);
-                report("method-job", n, seconds, BenchHub.heapAfterGcMb(), latencies);
+                long heap = BenchHub.heapAfterGcMb();
+                fleet.getOutputStream().close();
+                String calls = awaitLine(out, "CALLS");
+                if (!calls.equals("CALLS " + n + " PATCHES 0")) {
+                    throw new IllegalStateException("the fleet saw " + calls + ", expected " + n + " calls");
+                }
+                report("method-job", n, seconds, heap, latencies);
+            } finally {
+                fleet.destroy();
+                Files.deleteIfExists(file);
             }
-        } finally {
-            vertx.close().toCompletionStage().toCompletableFuture().join();
         }
+    }
+
+    private static String awaitLine(BufferedReader out, String prefix) throws java.io.IOException {
+        String line;
+        while ((line = out.readLine()) != null) {
+            if (line.startsWith(prefix)) {
+                return line;
+            }
+            System.out.println("  fleet: " + line);
+        }
+        throw new IllegalStateException("the fleet process ended before printing " + prefix);
     }
 
     /** SELECT COUNT() over N twins, ten times; rate is twins scanned per second at the median. */
@@ -139,11 +166,6 @@ public final class JobBenchmark {
             double medianSeconds = measured[measured.length / 2] / 1000.0;
             report("query", n, medianSeconds, BenchHub.heapAfterGcMb(), measured);
         }
-    }
-
-    private static String primaryKey(BenchHub bench, String id) {
-        String cs = bench.hub.deviceConnectionString(id);
-        return cs.substring(cs.indexOf("SharedAccessKey=") + "SharedAccessKey=".length());
     }
 
     private static ScheduledJob await(ScheduledJobsClient jobs, String jobId) throws Exception {
