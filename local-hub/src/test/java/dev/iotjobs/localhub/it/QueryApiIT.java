@@ -30,7 +30,7 @@ class QueryApiIT {
     void queryTwins_pagesThroughAThousandTwinsExactlyOnce(LocalHub hub) throws Exception {
         String run = TestDevices.uniqueId("page");
         ObjectNode tags = Json.object().put("run", run);
-        List<String> ids = RawRest.bulkCreate(run, 1000, tags);
+        List<String> ids = TestDevices.bulkRegister(run, 1000, tags);
 
         QueryClient queries = new QueryClient(hub.hubConnectionString());
         TwinQueryResponse response = queries.queryTwins("SELECT * FROM devices WHERE tags.run = '" + run + "'",
@@ -51,7 +51,7 @@ class QueryApiIT {
     @Test
     void queryTwins_pageSizeOne_givesATokenThenNone(LocalHub hub) throws Exception {
         String run = TestDevices.uniqueId("two");
-        RawRest.bulkCreate(run, 2, Json.object().put("run", run));
+        TestDevices.bulkRegister(run, 2, Json.object().put("run", run));
         QueryClient queries = new QueryClient(hub.hubConnectionString());
         TwinQueryResponse response = queries.queryTwins("select * from devices where tags.run = '" + run + "' ",
                 QueryPageOptions.builder().pageSize(1).build());
@@ -66,8 +66,8 @@ class QueryApiIT {
     @Test
     void queryRaw_countAndGroupBy(LocalHub hub) throws Exception {
         String run = TestDevices.uniqueId("agg");
-        RawRest.bulkCreate(run + "-a", 3, Json.object().put("run", run).put("fw", "1.0"));
-        RawRest.bulkCreate(run + "-b", 2, Json.object().put("run", run).put("fw", "2.0"));
+        TestDevices.bulkRegister(run + "-a", 3, Json.object().put("run", run).put("fw", "1.0"));
+        TestDevices.bulkRegister(run + "-b", 2, Json.object().put("run", run).put("fw", "2.0"));
         QueryClient queries = new QueryClient(hub.hubConnectionString());
 
         RawQueryResponse count = queries.queryRaw("SELECT COUNT() AS n FROM devices WHERE tags.run = '" + run + "'");
@@ -86,7 +86,7 @@ class QueryApiIT {
     @Test
     void queryTwins_caseInsensitiveDeviceIdAndInList(LocalHub hub) throws Exception {
         String run = TestDevices.uniqueId("case");
-        List<String> ids = RawRest.bulkCreate(run, 3, Json.object().put("run", run));
+        List<String> ids = TestDevices.bulkRegister(run, 3, Json.object().put("run", run));
         QueryClient queries = new QueryClient(hub.hubConnectionString());
         TwinQueryResponse response = queries.queryTwins("SELECT * FROM devices WHERE DeviceId IN ['" + ids.get(0)
                 + "', '" + ids.get(2) + "']");

@@ -26,6 +26,13 @@ final class TestDevices {
         return "HostName=127.0.0.1;DeviceId=" + device.getDeviceId() + ";SharedAccessKey=" + device.getPrimaryKey();
     }
 
+    /** Registers devices {@code prefix-0..count-1} with the given tags through the bulk registry API. */
+    static java.util.List<String> bulkRegister(String prefix, int count, com.fasterxml.jackson.databind.node.ObjectNode tags)
+            throws Exception {
+        return dev.iotjobs.localhub.fleet.FleetDevices.localHub().bulkCreate(prefix, count, tags).stream()
+                .map(dev.iotjobs.localhub.fleet.FleetSimulator.DeviceCredentials::deviceId).toList();
+    }
+
     /** An open MQTT DeviceClient for a newly registered device. */
     static DeviceClient connect(Device device) throws Exception {
         DeviceClient client = new DeviceClient(connectionString(device), IotHubClientProtocol.MQTT);
