@@ -36,8 +36,6 @@ import io.vertx.mqtt.MqttServerOptions;
 import java.net.BindException;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -56,8 +54,7 @@ public final class LocalHub implements AutoCloseable {
     private JobService jobs;
     /** Concurrent (non-terminal) jobs, as on an S3 IoT hub; more get 429004. */
     static final int MAX_ACTIVE_JOBS = 10;
-    private final List<MqttServer> mqttServers = new ArrayList<>();
-    private final List<HttpServer> httpServers = new ArrayList<>();
+    private int eventLoops;
     private ConnectProxy proxy;
     private int mqttPort;
     private int restPort;
@@ -87,6 +84,7 @@ public final class LocalHub implements AutoCloseable {
         registry.onRemovedOrDisabled(sessions::drop);
 
         int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
+        eventLoops = loops;
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setBlockedThreadCheckInterval(2000));
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", 16);
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
@@ -106,15 +104,12 @@ public final class LocalHub implements AutoCloseable {
         try {
             // One listener per event loop: Vert.x spreads connections over them (no thread per device).
             int wantedMqttPort = config.mqttPort() == 0 ? freePort() : config.mqttPort();
-            for (int i = 0; i < loops; i++) {
-                MqttServer server = MqttServer.create(vertx, new MqttServerOptions()
-                        .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
-                        .setHost(config.bindHost()).setPort(wantedMqttPort)
-                        .setMaxMessageSize(256 * 1024));
-                server.endpointHandler(mqtt::handle);
-                mqttPort = await(server.listen()).actualPort();
-                mqttServers.add(server);
-            }
+            mqttPort = listenOnEveryEventLoop(loops, () -> MqttServer.create(vertx, new MqttServerOptions()
+                            .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
+                            .setHost(config.bindHost()).setPort(wantedMqttPort)
+                            .setMaxMessageSize(256 * 1024))
+                    .endpointHandler(mqtt::handle)
+                    .listen().map(MqttServer::actualPort));
             restPort = listenRest(router, config.restPort() == 0 ? freePort() : config.restPort());
             if (restPort < 0) {
                 restPort = listenRest(router, freePort());
@@ -146,25 +141,36 @@ public final class LocalHub implements AutoCloseable {
 
     /** Binds the REST server; returns -1 (and remembers why) when the port is refused. */
     private int listenRest(io.vertx.ext.web.Router router, int port) {
-        int bound = -1;
-        for (int i = 0; i < Math.max(1, mqttServers.size()); i++) {
-            HttpServer server = vertx.createHttpServer(new HttpServerOptions()
-                    .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
-                    .setHost(config.bindHost()).setPort(bound > 0 ? bound : port)
-                    .setCompressionSupported(false));
-            server.requestHandler(router);
-            try {
-                bound = await(server.listen()).actualPort();
-                httpServers.add(server);
-            } catch (RuntimeException e) {
-                if (bound < 0 && port != 0 && isBindProblem(e)) {
-                    restBindProblem = e.getMessage();
-                    return -1;
-                }
-                throw e;
+        try {
+            return listenOnEveryEventLoop(eventLoops, () -> vertx.createHttpServer(new HttpServerOptions()
+                            .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
+                            .setHost(config.bindHost()).setPort(port).setCompressionSupported(false))
+                    .requestHandler(router).listen().map(HttpServer::actualPort));
+        } catch (RuntimeException e) {
+            if (isBindProblem(e)) {
+                restBindProblem = e.getMessage();
+                return -1;
             }
+            throw e;
         }
-        return bound;
+    }
+
+    /**
+     * Starts one listener per event loop, each created inside its own verticle instance so that it gets
+     * its own event-loop context (listeners created from one plain thread would all share a single
+     * event loop). Vert.x shares the port between them and spreads the connections.
+     *
+     * @return the bound port
+     */
+    private int listenOnEveryEventLoop(int instances, java.util.function.Supplier<Future<Integer>> listen) {
+        int[] port = new int[1];
+        await(vertx.deployVerticle(() -> new io.vertx.core.VerticleBase() {
+            @Override
+            public Future<?> start() {
+                return listen.get().onSuccess(p -> port[0] = p);
+            }
+        }, new io.vertx.core.DeploymentOptions().setInstances(instances)));
+        return port[0];
     }
 
     /**
@@ -222,8 +228,6 @@ public final class LocalHub implements AutoCloseable {
             await(vertx.close());
             vertx = null;
         }
-        mqttServers.clear();
-        httpServers.clear();
         if (store != null) {
             store.close();
             store = null;

@@ -29,7 +29,7 @@ final class JobRunner {
     private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
     static final int TWIN_BATCH = 1000;
     private static final int TWIN_BATCHES_IN_FLIGHT = 4;
-    static final int MAX_METHODS_IN_FLIGHT = 2000;
+    static final int MAX_METHODS_IN_FLIGHT = Integer.getInteger("localhub.jobs.methodsInFlight", 2000);
     private static final int MAX_RECORDS_PER_COMMIT = 5000;
 
     private final HubStore store;

@@ -3,6 +3,7 @@ package dev.iotjobs.localhub.mqtt;
 import dev.iotjobs.localhub.method.MethodResponse;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.mqtt.MqttEndpoint;
 

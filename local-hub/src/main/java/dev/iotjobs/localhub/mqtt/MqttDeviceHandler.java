@@ -73,6 +73,7 @@ public final class MqttDeviceHandler {
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED);
             return;
         }
+        // The connection's own event-loop context: answers to this device are written from it.
         Context context = vertx.getOrCreateContext();
         DeviceSession session = sessions.session(deviceId);
         MqttEndpoint previous = session.attach(endpoint, context);

@@ -101,10 +101,14 @@ public final class JobBenchmark {
                     Json.object().put("bench", run));
             Path file = Files.createTempFile("fleet", ".csv");
             Files.write(file, devices.stream().map(d -> d.deviceId() + "," + d.primaryKey()).toList());
-            Process fleet = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx1g", "-cp", System.getProperty("java.class.path"), FleetMain.class.getName(),
-                    file.toString(), Integer.toString(bench.hub.mqttPort()), bench.hub.trustStore().toString())
-                    .redirectErrorStream(true).start();
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
+            String fleetOptions = System.getProperty("bench.fleet.javaOptions", "");
+            if (!fleetOptions.isBlank()) {
+                command.addAll(Arrays.asList(fleetOptions.trim().split("\\s+")));
+            }
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetMain.class.getName(),
+                    file.toString(), Integer.toString(bench.hub.mqttPort()), bench.hub.trustStore().toString()));
+            Process fleet = new ProcessBuilder(command).redirectErrorStream(true).start();
             try (BufferedReader out = new BufferedReader(new InputStreamReader(fleet.getInputStream(), StandardCharsets.UTF_8))) {
                 String line = awaitLine(out, "CONNECTED");
                 info("connected %d simulated devices in %s s (separate JVM)", n, line.split(" ")[2]);
