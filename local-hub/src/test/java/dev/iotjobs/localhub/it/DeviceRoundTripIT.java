@@ -72,8 +72,7 @@ class DeviceRoundTripIT {
 
             TwinCollection reported = new TwinCollection();
             reported.put("door", "locked");
-            var ack = client.updateReportedProperties(reported);
-            assertEquals(2, ack.getVersion());
+            assertEquals(2, TestDevices.updateReported(client, reported, hub, device.getDeviceId()));
             Twin after = twins.get(device.getDeviceId());
             assertEquals("locked", after.getReportedProperties().get("door"));
             assertTrue(after.getVersion() >= 3);

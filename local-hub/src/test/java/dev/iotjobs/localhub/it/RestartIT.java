@@ -43,7 +43,7 @@ class RestartIT {
             client.subscribeToDesiredProperties((t, ctx) -> { }, null);
             TwinCollection reported = new TwinCollection();
             reported.put("firmware", "1.0");
-            client.updateReportedProperties(reported);
+            TestDevices.updateReported(client, reported, hub, id);
         } finally {
             client.close();
         }
@@ -78,7 +78,7 @@ class RestartIT {
         try {
             again.subscribeToMethods((name, payload, ctx) -> new DirectMethodResponse(200, name), null);
             again.subscribeToDesiredProperties((t, ctx) -> { }, null);
-            assertEquals(2, again.getTwin().getReportedProperties().getVersion());
+            assertEquals(2, TestDevices.getTwin(again).getReportedProperties().getVersion());
             var response = new DirectMethodsClient(hub.hubConnectionString()).invoke(id, "afterRestart",
                     DirectMethodRequestOptions.builder().methodResponseTimeoutSeconds(5).build());
             assertEquals(200, response.getStatus());

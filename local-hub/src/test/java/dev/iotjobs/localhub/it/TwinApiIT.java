@@ -237,7 +237,7 @@ class TwinApiIT {
         try {
             // The device SDK refuses twin operations before this subscription.
             client.subscribeToDesiredProperties((twin, ctx) -> { }, null);
-            com.microsoft.azure.sdk.iot.device.twin.Twin seen = client.getTwin();
+            com.microsoft.azure.sdk.iot.device.twin.Twin seen = TestDevices.getTwin(client);
             assertEquals(2, seen.getDesiredProperties().getVersion());
             assertEquals(21, ((Number) seen.getDesiredProperties().get("setpoint")).intValue());
             assertEquals(1, seen.getReportedProperties().getVersion());
@@ -246,17 +246,17 @@ class TwinApiIT {
             var reported = new com.microsoft.azure.sdk.iot.device.twin.TwinCollection();
             reported.put("firmware", "1.2");
             reported.put("gone", "soon");
-            assertEquals(2, client.updateReportedProperties(reported).getVersion());
+            assertEquals(2, TestDevices.updateReported(client, reported, hub, device.getDeviceId()));
 
             var removal = new com.microsoft.azure.sdk.iot.device.twin.TwinCollection();
             removal.put("gone", null);
-            assertEquals(3, client.updateReportedProperties(removal).getVersion());
+            assertEquals(3, TestDevices.updateReported(client, removal, hub, device.getDeviceId()));
 
             Twin service = twins.get(device.getDeviceId());
             assertEquals(3, service.getReportedProperties().getVersion());
             assertEquals(Set.of("firmware"), service.getReportedProperties().keySet());
             assertNotNull(service.getReportedProperties().getTwinMetadata("firmware"));
-            assertEquals(3, client.getTwin().getReportedProperties().getVersion());
+            assertEquals(3, TestDevices.getTwin(client).getReportedProperties().getVersion());
         } finally {
             client.close();
         }
@@ -271,12 +271,12 @@ class TwinApiIT {
             var first = new com.microsoft.azure.sdk.iot.device.twin.TwinCollection();
             first.put("a", 1);
             first.setVersion(1);
-            assertEquals(2, client.updateReportedProperties(first).getVersion());
+            assertEquals(2, TestDevices.updateReported(client, first, hub, device.getDeviceId()));
 
             var stale = new com.microsoft.azure.sdk.iot.device.twin.TwinCollection();
             stale.put("a", 2);
             stale.setVersion(1);
-            IotHubClientException e = assertThrows(IotHubClientException.class, () -> client.updateReportedProperties(stale));
+            IotHubClientException e = TestDevices.updateReportedRefused(client, stale);
             assertEquals(IotHubStatusCode.PRECONDITION_FAILED, e.getStatusCode());
             assertEquals(1, ((Number) twins.get(device.getDeviceId()).getReportedProperties().get("a")).intValue());
         } finally {
