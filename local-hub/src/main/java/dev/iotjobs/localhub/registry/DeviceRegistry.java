@@ -237,7 +237,7 @@ public final class DeviceRegistry {
         for (Device d : changed) {
             d.revision = revisions.incrementAndGet();
             staged.put(d.id(), d);
-            writes.add(new HubStore.Write(Bucket.DEVICES, d.id(), Json.bytes(d.storedDocument())));
+            writes.add(new HubStore.Write(Bucket.DEVICES, d.id(), d.storedBytes()));
         }
         CompletableFuture<Void> done = writes.isEmpty() ? CompletableFuture.completedFuture(null) : store.putAllAsync(writes);
         return new Staged(changed, done, () -> {

@@ -48,7 +48,7 @@ public final class JobBenchmark {
         }
         for (String scenario : scenarios) {
             switch (scenario) {
-                case "twin-job" -> twinJob("twin-job", full ? 1_000_000 : 20_000);
+                case "twin-job" -> twinJob("twin-job", Integer.getInteger("bench.twins", full ? 1_000_000 : 20_000));
                 case "method-job" -> methodJob(full ? 10_000 : 1_000);
                 case "query" -> query(full ? 1_000_000 : 20_000);
                 case "scaling" -> {
