@@ -18,7 +18,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 say() { printf '\n=== %s\n' "$*"; }
-prefix() { sed -u "s/^/[$1] /"; }
+prefix() { sed -u -e "s/\x1b\[[0-9;]*m//g" -e "s/^/[$1] /"; }
 wait_for() { # file, text, seconds, what
   for _ in $(seq 1 $(($3 * 10))); do
     grep -q "$2" "$1" 2>/dev/null && return 0
