@@ -1,5 +1,6 @@
 package dev.iotjobs.localhub.fleet;
 
+import dev.iotjobs.localhub.mqtt.DeviceTopics;
 import dev.iotjobs.localhub.auth.SasToken;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.mqtt.MqttQoS;
@@ -87,9 +88,9 @@ public final class FleetSimulator implements AutoCloseable {
 
     static final String API_VERSION = "2020-09-30";
     static final int KEEP_ALIVE_SECONDS = 230; // as the device SDK
-    static final String METHODS_FILTER = "$iothub/methods/POST/#";
-    static final String TWIN_RESPONSE_FILTER = "$iothub/twin/res/#";
-    static final String DESIRED_FILTER = "$iothub/twin/PATCH/properties/desired/#";
+    static final String METHODS_FILTER = DeviceTopics.METHODS_FILTER;
+    static final String TWIN_RESPONSE_FILTER = DeviceTopics.TWIN_RESPONSE_FILTER;
+    static final String DESIRED_FILTER = DeviceTopics.DESIRED_FILTER;
     static final String METHOD_REQUEST_PREFIX = "$iothub/methods/POST/";
     static final String DESIRED_PREFIX = "$iothub/twin/PATCH/properties/desired/";
     /** SAS tokens live a day: reconnecting is out of scope, and the hub disconnects at expiry. */
@@ -366,7 +367,7 @@ public final class FleetSimulator implements AutoCloseable {
         String rest = topic.substring(METHOD_REQUEST_PREFIX.length());
         int slash = rest.indexOf('/');
         String name = slash < 0 ? rest : rest.substring(0, slash);
-        String rid = param(topic, "$rid");
+        String rid = DeviceTopics.param(topic, "$rid");
         if (rid == null) {
             return; // nothing to answer to
         }
@@ -398,20 +399,6 @@ public final class FleetSimulator implements AutoCloseable {
         if (received != null) {
             latencies.add(System.nanoTime() - received);
         }
-    }
-
-    static String param(String topic, String name) {
-        int q = topic.indexOf('?');
-        if (q < 0) {
-            return null;
-        }
-        for (String pair : topic.substring(q + 1).split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0 && pair.substring(0, eq).equals(name)) {
-                return pair.substring(eq + 1);
-            }
-        }
-        return null;
     }
 
     // ---------------------------------------------------------------- close
