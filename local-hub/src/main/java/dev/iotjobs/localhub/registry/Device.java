@@ -311,6 +311,7 @@ public final class Device {
         }
 
         public Device build() {
+            tags = Interner.TAGS.intern(tags);
             if (desired == null) {
                 desired = TwinSection.empty(true);
             }

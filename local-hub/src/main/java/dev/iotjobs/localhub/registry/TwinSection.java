@@ -28,7 +28,7 @@ public final class TwinSection {
     private static TwinSection of(ObjectNode values, ObjectNode metadata, long version, boolean desired) {
         values.set("$metadata", metadata);
         values.set("$version", number(version));
-        return new TwinSection(values, desired);
+        return new TwinSection((desired ? Interner.DESIRED : Interner.REPORTED).intern(values), desired);
     }
 
     /** Small numbers as shared IntNodes (versions start at 1): a million twins carry several each. */
