@@ -10,8 +10,10 @@ import java.time.Instant;
 
 /**
  * Per-device job records: their store keys and documents, and the {@code devices.jobs} rows queries see.
- * Store keys in the DEVICE_JOBS bucket: {@code r/<jobId>/<deviceId>} for a finished device, and
- * {@code t/<jobId>/<chunk>} for the job's target list (fixed when the job starts).
+ * Store keys in the DEVICE_JOBS bucket: {@code r/<jobId>/<deviceId>} for a finished device,
+ * {@code b/<jobId>/<first index>} for a batch of devices a twin job completed together (one small document
+ * instead of a thousand, committed with the batch's twins), and {@code t/<jobId>/<chunk>} for the job's
+ * target list (fixed when the job starts).
  */
 final class DeviceJobRecords {
     static final int TARGET_CHUNK = 10_000;
@@ -25,6 +27,29 @@ final class DeviceJobRecords {
 
     static String targetKey(String jobId, int chunk) {
         return String.format("t/%s/%06d", jobId, chunk);
+    }
+
+    /** The devices (by target position) a twin job completed in one batch, with the batch's times. */
+    static HubStore.Write batchRecord(String jobId, int[] indices, long start, long end) {
+        ObjectNode n = Json.object();
+        n.put("st", start);
+        n.put("et", end);
+        com.fasterxml.jackson.databind.node.ArrayNode idx = n.putArray("idx");
+        for (int i : indices) {
+            idx.add(i);
+        }
+        String key = String.format("b/%s/%09d", jobId, indices.length == 0 ? 0 : indices[0]);
+        return new HubStore.Write(HubStore.Bucket.DEVICE_JOBS, key, Json.bytes(n));
+    }
+
+    /** Applies a stored batch record to the progress of a reloaded job. */
+    static void applyBatch(JobProgress progress, ObjectNode n) {
+        long start = n.get("st").asLong();
+        long end = n.get("et").asLong();
+        for (JsonNode i : n.get("idx")) {
+            progress.transition(i.asInt(), DeviceJobStatus.RUNNING, start, null);
+            progress.transition(i.asInt(), DeviceJobStatus.COMPLETED, end, null);
+        }
     }
 
     static HubStore.Write record(String jobId, String deviceId, DeviceJobStatus status, long start, long end,

@@ -125,11 +125,11 @@ final class JobRunner {
         long[] end = new long[1];
         return twins.patchMany(ids, job.definition.twinChange(), updated -> {
             end[0] = clock.millis();
-            List<HubStore.Write> records = new ArrayList<>(updated.size());
-            for (Device d : updated) {
-                records.add(DeviceJobRecords.record(job.id(), d.id(), DeviceJobStatus.COMPLETED, start, end[0], null));
+            int[] done = new int[updated.size()];
+            for (int k = 0; k < done.length; k++) {
+                done[k] = index.get(updated.get(k).id());
             }
-            return records;
+            return List.of(DeviceJobRecords.batchRecord(job.id(), done, start, end[0]));
         }).thenAcceptAsync(missing -> {
             java.util.Set<String> gone = new java.util.HashSet<>(missing);
             for (String id : ids) {

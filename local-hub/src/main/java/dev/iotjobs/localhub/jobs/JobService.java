@@ -270,9 +270,12 @@ public final class JobService implements AutoCloseable {
         store.forEach(Bucket.JOBS, (id, bytes) -> jobs.put(id, Job.fromStored(Json.readStored(bytes))));
         Map<String, List<String>> targets = new HashMap<>();
         Map<String, Map<String, ObjectNode>> records = new HashMap<>();
+        Map<String, List<ObjectNode>> batches = new HashMap<>();
         store.forEach(Bucket.DEVICE_JOBS, (key, bytes) -> {
             String[] parts = key.split("/", 3);
-            if (parts[0].equals("t")) {
+            if (parts[0].equals("b")) {
+                batches.computeIfAbsent(parts[1], k -> new ArrayList<>()).add(Json.readStored(bytes));
+            } else if (parts[0].equals("t")) {
                 Json.readStoredArray(bytes).forEach(n -> targets.computeIfAbsent(parts[1], k -> new ArrayList<>()).add(n.asText()));
             } else {
                 records.computeIfAbsent(parts[1], k -> new HashMap<>()).put(parts[2], Json.readStored(bytes));
@@ -285,6 +288,7 @@ public final class JobService implements AutoCloseable {
                 Map<String, Integer> index = job.progress.indexById();
                 records.getOrDefault(job.id(), Map.of()).forEach((device, record) ->
                         DeviceJobRecords.apply(job.progress, index, device, record));
+                batches.getOrDefault(job.id(), List.of()).forEach(batch -> DeviceJobRecords.applyBatch(job.progress, batch));
             }
             if (job.status == JobStatus.QUEUED) {
                 schedule(job);

@@ -1,0 +1,108 @@
+package dev.iotjobs.localhub.jobs;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.json.Json;
+import dev.iotjobs.localhub.method.DeviceConnections;
+import dev.iotjobs.localhub.method.MethodService;
+import dev.iotjobs.localhub.registry.DeviceRegistry;
+import dev.iotjobs.localhub.registry.RegistryService;
+import dev.iotjobs.localhub.store.HubStore;
+import dev.iotjobs.localhub.store.MemoryHubStore;
+import dev.iotjobs.localhub.twin.TwinService;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * A twin job stopped half-way resumes from what was committed: the store below holds a running job whose
+ * first batch of devices is recorded as done (as a hub killed after that commit leaves it), and a new hub
+ * on the same store finishes only the others.
+ */
+class TwinJobResumeTest {
+    private static final int DEVICES = 2500;
+
+    @Test
+    void runningTwinJob_resumesWithoutRepatchingCommittedBatches() throws Exception {
+        HubStore store = new MemoryHubStore();
+        DeviceRegistry registry = new DeviceRegistry(store, Clock.systemUTC());
+        RegistryService registryService = new RegistryService(registry);
+        for (int start = 0; start < DEVICES; start += 100) {
+            ArrayNode batch = Json.NODES.arrayNode();
+            for (int i = start; i < start + 100; i++) {
+                batch.addObject().put("id", String.format("dev-%05d", i)).put("importMode", "create")
+                        .putObject("tags").put("site", "b43");
+            }
+            registryService.bulk(batch);
+        }
+        List<String> targets = new ArrayList<>();
+        registry.all().forEach(d -> targets.add(d.id()));
+        targets.sort(null);
+
+        // What a hub leaves behind when killed after committing the first batch of a running twin job.
+        ObjectNode request = Json.object();
+        request.put("jobId", "resume-1").put("type", "scheduleUpdateTwin").put("queryCondition", "tags.site = 'b43'")
+                .put("startTime", "2026-01-01T00:00:00Z").put("maxExecutionTimeInSeconds", 3600);
+        ObjectNode twin = request.putObject("updateTwin").put("etag", "*");
+        twin.putObject("properties").putObject("desired").put("building", 43);
+        ObjectNode job = Json.object();
+        job.set("request", request);
+        job.put("createdTime", "2026-01-01T00:00:00Z").put("status", "running")
+                .put("runStarted", java.time.Instant.now().toString()); // its hour-long time limit still runs
+        store.put(HubStore.Bucket.JOBS, "resume-1", Json.bytes(job));
+        ArrayNode targetChunk = Json.NODES.arrayNode();
+        targets.forEach(targetChunk::add);
+        store.put(HubStore.Bucket.DEVICE_JOBS, DeviceJobRecords.targetKey("resume-1", 0), Json.bytes(targetChunk));
+        int[] firstBatch = new int[1000];
+        for (int i = 0; i < firstBatch.length; i++) {
+            firstBatch[i] = i;
+        }
+        store.putAll(List.of(DeviceJobRecords.batchRecord("resume-1", firstBatch, 1, 2)));
+
+        TwinService twins = new TwinService(registry);
+        try (JobService jobs = new JobService(store, registry, twins, new MethodService(registry, new NoDevices()), 10)) {
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (!jobs.get("resume-1").get("status").asText().equals("completed")) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new AssertionError("job did not complete: " + jobs.get("resume-1"));
+                }
+                Thread.sleep(20);
+            }
+            ObjectNode stats = (ObjectNode) jobs.get("resume-1").get("deviceJobStatistics");
+            assertEquals(DEVICES, stats.get("deviceCount").asInt());
+            assertEquals(DEVICES, stats.get("succeededCount").asInt());
+            assertEquals(0, stats.get("failedCount").asInt());
+        }
+        // The committed batch was not patched again; every other device was patched once.
+        assertEquals(1, registry.get(targets.get(0)).desired().version());
+        assertEquals(1, registry.get(targets.get(999)).desired().version());
+        assertEquals(2, registry.get(targets.get(1000)).desired().version());
+        assertEquals(2, registry.get(targets.get(DEVICES - 1)).desired().version());
+        assertEquals(43, registry.get(targets.get(DEVICES - 1)).desired().values().get("building").asInt());
+    }
+
+    /** No device is ever connected (a twin job needs none). */
+    private static final class NoDevices implements DeviceConnections {
+        @Override
+        public boolean isMethodReady(String deviceId) {
+            return false;
+        }
+
+        @Override
+        public CompletableFuture<Void> awaitMethodReady(String deviceId, Duration timeout) {
+            return new CompletableFuture<>();
+        }
+
+        @Override
+        public CompletableFuture<dev.iotjobs.localhub.method.MethodResponse> sendMethodRequest(String deviceId,
+                                                                                               String methodName, String payloadJson) {
+            return new CompletableFuture<>();
+        }
+    }
+}
