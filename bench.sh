@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Job fan-out benchmarks of the local hub (see docs/benchmarks.md).
-#   ./bench.sh                      small mode, every scenario (about a minute or two)
+#   ./bench.sh                      small mode, every scenario (about a minute)
 #   ./bench.sh full                 full mode: 1,000,000 twins, 10,000 connected devices (tens of minutes)
 #   ./bench.sh [small|full] twin-job method-job query scaling    chosen scenarios
 # Each scenario starts its own in-process hub on free ports (it does not need 443 or 8883) and prints
