@@ -4,6 +4,7 @@ import dev.iotjobs.localhub.method.MethodResponse;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.mqtt.MqttEndpoint;
 
@@ -72,15 +73,21 @@ final class DeviceSession {
             LOG.debug("Device {} not connected: dropped {}", deviceId, topic);
             return false;
         }
-        ctx.runOnContext(v -> {
-            if (current.isConnected()) {
-                current.publish(topic, Buffer.buffer(payload), MqttQoS.AT_MOST_ONCE, false, false)
-                        .onFailure(e -> LOG.debug("Device {}: publish to {} failed: {}", deviceId, topic, e.toString()));
-            } else {
-                LOG.debug("Device {} disconnected meanwhile: dropped {}", deviceId, topic);
-            }
-        });
+        if (Vertx.currentContext() == ctx) {
+            write(current, topic, payload); // already on the connection's event loop: no hop
+        } else {
+            ctx.runOnContext(v -> write(current, topic, payload));
+        }
         return true;
+    }
+
+    private void write(MqttEndpoint current, String topic, byte[] payload) {
+        if (current.isConnected()) {
+            current.publish(topic, Buffer.buffer(payload), MqttQoS.AT_MOST_ONCE, false, false)
+                    .onFailure(e -> LOG.debug("Device {}: publish to {} failed: {}", deviceId, topic, e.toString()));
+        } else {
+            LOG.debug("Device {} disconnected meanwhile: dropped {}", deviceId, topic);
+        }
     }
 
     void close() {
