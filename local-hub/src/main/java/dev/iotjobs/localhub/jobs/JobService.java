@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.model.ErrorCode;
-import dev.iotjobs.localhub.registry.Device;
 import dev.iotjobs.localhub.registry.DeviceRegistry;
 import dev.iotjobs.localhub.store.HubStore;
 import dev.iotjobs.localhub.store.HubStore.Bucket;

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.model.ErrorCode;
-import dev.iotjobs.localhub.model.HubException;
 
 import java.io.IOException;
 import java.time.Instant;
@@ -118,8 +117,4 @@ public final class Json {
         return nl < 0 ? message : message.substring(0, nl);
     }
 
-    /** Convenience for throwing with a message built from parts. */
-    public static HubException invalid(String message) {
-        return ErrorCode.ARGUMENT_INVALID.exception(message);
-    }
 }

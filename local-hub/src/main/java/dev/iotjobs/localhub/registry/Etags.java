@@ -23,9 +23,4 @@ public final class Etags {
                     + ") does not match the current etag (" + currentEtag + ").");
         }
     }
-
-    /** The quoted form IoT Hub uses in JSON bodies and ETag headers. */
-    public static String quoted(String etag) {
-        return "\"" + etag + "\"";
-    }
 }

@@ -2,7 +2,6 @@ package dev.iotjobs.localhub.twin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.registry.Device;
 import dev.iotjobs.localhub.registry.DeviceRegistry;
@@ -119,10 +118,5 @@ public final class TwinService {
         for (DesiredPropertiesListener l : listeners) {
             l.desiredChanged(updated.id(), () -> change.desiredNotification(updated));
         }
-    }
-
-    /** Convenience for callers that hold raw JSON (REST bodies). */
-    public static ObjectNode object(JsonNode node) {
-        return node instanceof ObjectNode o ? o : Json.object();
     }
 }
