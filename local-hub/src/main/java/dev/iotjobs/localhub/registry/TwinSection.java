@@ -37,28 +37,13 @@ public final class TwinSection {
     }
 
     /**
-     * The last empty sections handed out, by kind: devices created in the same millisecond (a bulk create
-     * makes thousands) share one immutable empty section instead of four JSON objects each.
+     * A new device's section: no properties, {@code $version} 1. Devices created in the same millisecond
+     * share the section's JSON through the {@link Interner} (see {@link #of}).
      */
-    private static volatile TwinSection lastEmptyDesired;
-    private static volatile TwinSection lastEmptyReported;
-
-    /** A new device's section: no properties, {@code $version} 1. */
     public static TwinSection empty(boolean desired) {
-        String now = Json.time(Instant.now());
-        TwinSection last = desired ? lastEmptyDesired : lastEmptyReported;
-        if (last != null && now.equals(last.doc.get("$metadata").get("$lastUpdated").asText())) {
-            return last;
-        }
         ObjectNode meta = Json.object();
-        stamp(meta, now, 1, desired);
-        TwinSection section = of(Json.object(), meta, 1, desired);
-        if (desired) {
-            lastEmptyDesired = section;
-        } else {
-            lastEmptyReported = section;
-        }
-        return section;
+        stamp(meta, Json.time(Instant.now()), 1, desired);
+        return of(Json.object(), meta, 1, desired);
     }
 
     /** The properties without {@code $metadata} and {@code $version} (a copy). */
