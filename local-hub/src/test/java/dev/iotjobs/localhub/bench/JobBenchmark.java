@@ -173,14 +173,7 @@ public final class JobBenchmark {
     }
 
     private static ScheduledJob await(ScheduledJobsClient jobs, String jobId) throws Exception {
-        while (true) {
-            ScheduledJob job = jobs.get(jobId);
-            if (job.getJobStatus() == ScheduledJobStatus.completed || job.getJobStatus() == ScheduledJobStatus.failed
-                    || job.getJobStatus() == ScheduledJobStatus.cancelled) {
-                return job;
-            }
-            Thread.sleep(50);
-        }
+        return dev.iotjobs.localhub.it.Jobs.awaitTerminal(jobs, jobId, 3_600_000, 50);
     }
 
     private static void check(ScheduledJob done, int n) {

@@ -130,18 +130,7 @@ class FleetSimulatorIT {
     }
 
     private static ScheduledJob awaitTerminal(ScheduledJobsClient jobs, String jobId, long millis) throws Exception {
-        long deadline = System.currentTimeMillis() + millis;
-        while (true) {
-            ScheduledJob job = jobs.get(jobId);
-            ScheduledJobStatus s = job.getJobStatus();
-            if (s == ScheduledJobStatus.completed || s == ScheduledJobStatus.failed || s == ScheduledJobStatus.cancelled) {
-                return job;
-            }
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("job " + jobId + " still " + s);
-            }
-            Thread.sleep(200);
-        }
+        return dev.iotjobs.localhub.it.Jobs.awaitTerminal(jobs, jobId, millis, 200);
     }
 
     private static void waitUntil(java.util.function.BooleanSupplier condition, long millis) throws InterruptedException {

@@ -53,18 +53,7 @@ class JobsApiIT {
     }
 
     static ScheduledJob awaitTerminal(ScheduledJobsClient jobs, String jobId, long millis) throws Exception {
-        long deadline = System.currentTimeMillis() + millis;
-        while (true) {
-            ScheduledJob job = jobs.get(jobId);
-            ScheduledJobStatus s = job.getJobStatus();
-            if (s == ScheduledJobStatus.completed || s == ScheduledJobStatus.failed || s == ScheduledJobStatus.cancelled) {
-                return job;
-            }
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("job " + jobId + " still " + s);
-            }
-            Thread.sleep(100);
-        }
+        return Jobs.awaitTerminal(jobs, jobId, millis, 100);
     }
 
     static Map<String, ScheduledJob> deviceRecords(LocalHub hub, String jobId) throws Exception {
