@@ -7,22 +7,20 @@ import dev.iotjobs.localhub.method.MethodResponse;
 import dev.iotjobs.localhub.store.HubStore;
 
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Per-device job records: their store keys and documents, and the {@code devices.jobs} rows queries see.
- * Store keys in the DEVICE_JOBS bucket: {@code r/<jobId>/<deviceId>} for a finished device,
- * {@code b/<jobId>/<first index>} for a batch of devices a twin job completed together (one small document
- * instead of a thousand, committed with the batch's twins), and {@code t/<jobId>/<chunk>} for the job's
- * target list (fixed when the job starts).
+ * Store keys in the DEVICE_JOBS bucket: {@code o/<jobId>/<first index>} for the outcomes of devices that
+ * finished in one group commit (method answers, failures, cancellations), {@code b/<jobId>/<first index>}
+ * for a batch of devices a twin job completed together (one small document instead of a thousand,
+ * committed with the batch's twins), and {@code t/<jobId>/<chunk>} for the job's target list (fixed when
+ * the job starts).
  */
 final class DeviceJobRecords {
     static final int TARGET_CHUNK = 10_000;
 
     private DeviceJobRecords() {
-    }
-
-    static String recordKey(String jobId, String deviceId) {
-        return "r/" + jobId + "/" + deviceId;
     }
 
     static String targetKey(String jobId, int chunk) {
@@ -52,28 +50,43 @@ final class DeviceJobRecords {
         }
     }
 
-    static HubStore.Write record(String jobId, String deviceId, DeviceJobStatus status, long start, long end,
-                                 ObjectNode result) {
-        ObjectNode n = Json.object();
-        n.put("s", status.ordinal());
-        n.put("st", start);
-        n.put("et", end);
-        if (result != null) {
-            n.set("r", result);
-        }
-        return new HubStore.Write(HubStore.Bucket.DEVICE_JOBS, recordKey(jobId, deviceId), Json.bytes(n));
+    /** A device's final state within an {@link #outcomeBatch}. */
+    record Outcome(int index, DeviceJobStatus status, long start, long end, ObjectNode result) {
     }
 
-    /** Applies a stored record to the progress of a reloaded job. */
-    static void apply(JobProgress progress, java.util.Map<String, Integer> index, String deviceId, ObjectNode n) {
-        Integer i = index.get(deviceId);
-        if (i == null) {
-            return;
+    /**
+     * The final states of devices of one job, recorded together (one store document per group commit
+     * instead of one per device). Keyed by the first target position: each device is recorded once per job,
+     * so no two batches of a job share it.
+     */
+    static HubStore.Write outcomeBatch(String jobId, List<Outcome> outcomes) {
+        com.fasterxml.jackson.databind.node.ArrayNode devices = Json.NODES.arrayNode();
+        for (Outcome o : outcomes) {
+            ObjectNode n = devices.addObject();
+            n.put("i", o.index());
+            n.put("s", o.status().ordinal());
+            n.put("st", o.start());
+            n.put("et", o.end());
+            if (o.result() != null) {
+                n.set("r", o.result());
+            }
         }
-        DeviceJobStatus status = DeviceJobStatus.ofOrdinal(n.get("s").asInt());
-        JsonNode r = n.get("r");
-        progress.transition(i, DeviceJobStatus.RUNNING, n.get("st").asLong(), null);
-        progress.transition(i, status, n.get("et").asLong(), r instanceof ObjectNode o ? o : null);
+        String key = String.format("o/%s/%09d", jobId, outcomes.get(0).index());
+        return new HubStore.Write(HubStore.Bucket.DEVICE_JOBS, key, Json.bytes(Json.object().set("d", devices)));
+    }
+
+    /** Applies a stored outcome batch to the progress of a reloaded job. */
+    static void applyOutcomes(JobProgress progress, ObjectNode batch) {
+        for (JsonNode n : batch.get("d")) {
+            int i = n.get("i").asInt();
+            if (i < 0 || i >= progress.size()) {
+                continue;
+            }
+            JsonNode r = n.get("r");
+            progress.transition(i, DeviceJobStatus.RUNNING, n.get("st").asLong(), null);
+            progress.transition(i, DeviceJobStatus.ofOrdinal(n.get("s").asInt()), n.get("et").asLong(),
+                    r instanceof ObjectNode o ? o : null);
+        }
     }
 
     static ObjectNode methodResult(MethodResponse response) {

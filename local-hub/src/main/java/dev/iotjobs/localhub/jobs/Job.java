@@ -25,6 +25,8 @@ final class Job {
     /** Method jobs: next target position to look at, and invocations in flight (guarded by this). */
     int nextIndex;
     int inFlight;
+    /** A pump of this (method) job is scheduled and has not started yet: completions need not schedule another. */
+    final java.util.concurrent.atomic.AtomicBoolean pumpScheduled = new java.util.concurrent.atomic.AtomicBoolean();
 
     Job(JobDefinition definition, JobStatus status) {
         this.definition = definition;

@@ -40,6 +40,7 @@ final class JobRunner {
     private final JobCompletion completion;
     private final Queue<Finished> finished = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
+    private final Object flushLock = new Object();
 
     /** Called when a job has no queued or running device left. */
     interface JobCompletion {
@@ -66,7 +67,7 @@ final class JobRunner {
         } else if (job.definition.type() == JobType.TWIN) {
             runTwinJob(job);
         } else {
-            pump(job);
+            schedulePump(job);
         }
     }
 
@@ -147,8 +148,19 @@ final class JobRunner {
         }, workers);
     }
 
+    /**
+     * Schedules a pump on a worker unless one is already waiting to run: a thousand answers arriving together
+     * wake one worker once, not a thousand times, and the pump then starts a thousand invocations.
+     */
+    private void schedulePump(Job job) {
+        if (job.pumpScheduled.compareAndSet(false, true)) {
+            execute(() -> pump(job));
+        }
+    }
+
     /** Starts method invocations until the in-flight limit is reached or no queued device is left. */
     private void pump(Job job) {
+        job.pumpScheduled.set(false);
         JobProgress p = job.progress;
         List<Integer> toStart = new ArrayList<>();
         synchronized (job) {
@@ -169,7 +181,7 @@ final class JobRunner {
                 finish(job, i, failure == null ? DeviceJobStatus.COMPLETED : DeviceJobStatus.FAILED, start,
                         failure == null ? DeviceJobRecords.methodResult(response) : errorOf(failure));
                 // Continue on a worker, never recursively: a thousand offline devices fail synchronously.
-                execute(() -> pump(job));
+                schedulePump(job);
             });
         }
     }
@@ -192,34 +204,37 @@ final class JobRunner {
 
     private void flush() {
         flushScheduled.set(false);
-        List<Finished> batch = new ArrayList<>();
-        Finished f;
-        while (batch.size() < MAX_RECORDS_PER_COMMIT && (f = finished.poll()) != null) {
-            batch.add(f);
-        }
-        if (batch.isEmpty()) {
-            return;
-        }
-        List<HubStore.Write> writes = new ArrayList<>(batch.size());
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        for (Finished x : batch) {
-            // The first outcome of a device wins (a cancel may race with its method's answer).
-            if (!x.job.progress.status(x.index).terminal() && seen.add(x.job.id() + "/" + x.index)) {
-                writes.add(DeviceJobRecords.record(x.job.id(), x.job.progress.deviceIds[x.index], x.status,
-                        x.start, x.end, x.result));
+        // One flush at a time: a device's first outcome wins, and each device is recorded once per job.
+        synchronized (flushLock) {
+            List<Finished> batch = new ArrayList<>();
+            Finished f;
+            while (batch.size() < MAX_RECORDS_PER_COMMIT && (f = finished.poll()) != null) {
+                batch.add(f);
             }
-        }
-        store.putAll(writes);
-        List<Job> touched = new ArrayList<>();
-        for (Finished x : batch) {
-            x.job.progress.transition(x.index, x.status, x.end, x.result);
-            if (!touched.contains(x.job)) {
-                touched.add(x.job);
+            if (batch.isEmpty()) {
+                return;
             }
-        }
-        for (Job job : touched) {
-            if (job.progress.finished()) {
-                completion.allDevicesDone(job);
+            java.util.Map<Job, List<DeviceJobRecords.Outcome>> byJob = new java.util.LinkedHashMap<>();
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            List<Finished> recorded = new ArrayList<>(batch.size());
+            for (Finished x : batch) {
+                // The first outcome of a device wins (a cancel may race with its method's answer).
+                if (!x.job.progress.status(x.index).terminal() && seen.add(x.job.id() + "/" + x.index)) {
+                    recorded.add(x);
+                    byJob.computeIfAbsent(x.job, j -> new ArrayList<>())
+                            .add(new DeviceJobRecords.Outcome(x.index, x.status, x.start, x.end, x.result));
+                }
+            }
+            List<HubStore.Write> writes = new ArrayList<>(byJob.size());
+            byJob.forEach((job, outcomes) -> writes.add(DeviceJobRecords.outcomeBatch(job.id(), outcomes)));
+            store.putAll(writes);
+            for (Finished x : recorded) {
+                x.job.progress.transition(x.index, x.status, x.end, x.result);
+            }
+            for (Job job : byJob.keySet()) {
+                if (job.progress.finished()) {
+                    completion.allDevicesDone(job);
+                }
             }
         }
         if (!finished.isEmpty() && flushScheduled.compareAndSet(false, true)) {

@@ -268,25 +268,22 @@ public final class JobService implements AutoCloseable {
     private void load() {
         store.forEach(Bucket.JOBS, (id, bytes) -> jobs.put(id, Job.fromStored(Json.readStored(bytes))));
         Map<String, List<String>> targets = new HashMap<>();
-        Map<String, Map<String, ObjectNode>> records = new HashMap<>();
+        Map<String, List<ObjectNode>> outcomes = new HashMap<>();
         Map<String, List<ObjectNode>> batches = new HashMap<>();
         store.forEach(Bucket.DEVICE_JOBS, (key, bytes) -> {
             String[] parts = key.split("/", 3);
-            if (parts[0].equals("b")) {
-                batches.computeIfAbsent(parts[1], k -> new ArrayList<>()).add(Json.readStored(bytes));
-            } else if (parts[0].equals("t")) {
-                Json.readStoredArray(bytes).forEach(n -> targets.computeIfAbsent(parts[1], k -> new ArrayList<>()).add(n.asText()));
-            } else {
-                records.computeIfAbsent(parts[1], k -> new HashMap<>()).put(parts[2], Json.readStored(bytes));
+            switch (parts[0]) {
+                case "b" -> batches.computeIfAbsent(parts[1], k -> new ArrayList<>()).add(Json.readStored(bytes));
+                case "o" -> outcomes.computeIfAbsent(parts[1], k -> new ArrayList<>()).add(Json.readStored(bytes));
+                case "t" -> Json.readStoredArray(bytes).forEach(n -> targets.computeIfAbsent(parts[1], k -> new ArrayList<>()).add(n.asText()));
+                default -> LOG.warn("Ignoring an unknown job record {}", key);
             }
         });
         for (Job job : jobs.values()) {
             List<String> ids = targets.get(job.id());
             if (ids != null && job.status != JobStatus.QUEUED) {
                 job.progress = new JobProgress(ids.toArray(String[]::new));
-                Map<String, Integer> index = job.progress.indexById();
-                records.getOrDefault(job.id(), Map.of()).forEach((device, record) ->
-                        DeviceJobRecords.apply(job.progress, index, device, record));
+                outcomes.getOrDefault(job.id(), List.of()).forEach(batch -> DeviceJobRecords.applyOutcomes(job.progress, batch));
                 batches.getOrDefault(job.id(), List.of()).forEach(batch -> DeviceJobRecords.applyBatch(job.progress, batch));
             }
             if (job.status == JobStatus.QUEUED) {

@@ -2,9 +2,6 @@ package dev.iotjobs.localhub.mqtt;
 
 import dev.iotjobs.localhub.method.MethodResponse;
 import io.netty.handler.codec.mqtt.MqttQoS;
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.mqtt.MqttEndpoint;
 
@@ -25,16 +22,16 @@ final class DeviceSession {
     final Map<String, CompletableFuture<MethodResponse>> pendingMethods = new ConcurrentHashMap<>();
     private final AtomicLong nextRid = new AtomicLong(1);
     private volatile MqttEndpoint endpoint;
-    private volatile Context context;
+    private volatile EventLoopOutbox outbox;
 
     DeviceSession(String deviceId) {
         this.deviceId = deviceId;
     }
 
-    synchronized MqttEndpoint attach(MqttEndpoint newEndpoint, Context newContext) {
+    synchronized MqttEndpoint attach(MqttEndpoint newEndpoint, EventLoopOutbox newOutbox) {
         MqttEndpoint previous = endpoint;
         endpoint = newEndpoint;
-        context = newContext;
+        outbox = newOutbox;
         return previous;
     }
 
@@ -44,7 +41,7 @@ final class DeviceSession {
             return false;
         }
         endpoint = null;
-        context = null;
+        outbox = null;
         return true;
     }
 
@@ -68,16 +65,12 @@ final class DeviceSession {
     /** Publishes at QoS 0 on the connection's own event loop; false if not connected. */
     boolean publish(String topic, byte[] payload) {
         MqttEndpoint current = endpoint;
-        Context ctx = context;
-        if (current == null || ctx == null) {
+        EventLoopOutbox loop = outbox;
+        if (current == null || loop == null) {
             LOG.debug("Device {} not connected: dropped {}", deviceId, topic);
             return false;
         }
-        if (Vertx.currentContext() == ctx) {
-            write(current, topic, payload); // already on the connection's event loop: no hop
-        } else {
-            ctx.runOnContext(v -> write(current, topic, payload));
-        }
+        loop.execute(() -> write(current, topic, payload));
         return true;
     }
 
@@ -92,9 +85,9 @@ final class DeviceSession {
 
     void close() {
         MqttEndpoint current = endpoint;
-        Context ctx = context;
-        if (current != null && ctx != null) {
-            ctx.runOnContext(v -> {
+        EventLoopOutbox loop = outbox;
+        if (current != null && loop != null) {
+            loop.execute(() -> {
                 if (current.isConnected()) {
                     current.close();
                 }

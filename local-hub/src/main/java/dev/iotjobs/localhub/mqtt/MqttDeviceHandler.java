@@ -43,6 +43,8 @@ public final class MqttDeviceHandler {
     private final TwinService twins;
     private final SessionRegistry sessions;
     private final Clock clock;
+    /** One outbox per event loop (the listeners' contexts), shared by the devices connected through it. */
+    private final java.util.Map<Context, EventLoopOutbox> outboxes = new java.util.concurrent.ConcurrentHashMap<>();
 
     public MqttDeviceHandler(Vertx vertx, WorkerExecutor workers, DeviceAuthenticator authenticator,
                              DeviceRegistry registry, TwinService twins, SessionRegistry sessions) {
@@ -74,9 +76,9 @@ public final class MqttDeviceHandler {
             return;
         }
         // The connection's own event-loop context: answers to this device are written from it.
-        Context context = vertx.getOrCreateContext();
+        EventLoopOutbox outbox = outboxes.computeIfAbsent(vertx.getOrCreateContext(), EventLoopOutbox::new);
         DeviceSession session = sessions.session(deviceId);
-        MqttEndpoint previous = session.attach(endpoint, context);
+        MqttEndpoint previous = session.attach(endpoint, outbox);
         if (previous != null) {
             // IoT Hub keeps one connection per device: the newer one wins (400027 on the old one).
             LOG.info("Device {} connected again: closing its previous connection", deviceId);

@@ -104,7 +104,7 @@ public final class JobBenchmark {
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
             String fleetOptions = System.getProperty("bench.fleet.javaOptions", "");
             if (!fleetOptions.isBlank()) {
-                command.addAll(Arrays.asList(fleetOptions.trim().split("\\s+")));
+                command.addAll(Arrays.asList(fleetOptions.trim().split("[\\s,]+"))); // "," separates options too
             }
             command.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetMain.class.getName(),
                     file.toString(), Integer.toString(bench.hub.mqttPort()), bench.hub.trustStore().toString()));
@@ -113,21 +113,29 @@ public final class JobBenchmark {
                 String line = awaitLine(out, "CONNECTED");
                 info("connected %d simulated devices in %s s (separate JVM)", n, line.split(" ")[2]);
                 ScheduledJobsClient jobs = jobsClient();
-                String jobId = "bench-" + UUID.randomUUID();
-                long start = System.nanoTime();
-                jobs.scheduleDirectMethod(jobId, "tags.bench = '" + run + "'", "lockDoor", new Date(),
-                        DirectMethodsJobOptions.builder().payload(java.util.Map.of("lockTime", "10m"))
-                                .methodResponseTimeoutSeconds(60).methodConnectTimeoutSeconds(0)
-                                .maxExecutionTimeSeconds(3600).build());
-                ScheduledJob done = await(jobs, jobId);
-                double seconds = (System.nanoTime() - start) / 1e9;
-                check(done, n);
+                int rounds = 1 + Integer.getInteger("bench.method.warmups", 0);
+                String jobId = null;
+                double seconds = 0;
+                for (int round = 1; round <= rounds; round++) {
+                    jobId = "bench-" + UUID.randomUUID();
+                    long start = System.nanoTime();
+                    jobs.scheduleDirectMethod(jobId, "tags.bench = '" + run + "'", "lockDoor", new Date(),
+                            DirectMethodsJobOptions.builder().payload(java.util.Map.of("lockTime", "10m"))
+                                    .methodResponseTimeoutSeconds(60).methodConnectTimeoutSeconds(0)
+                                    .maxExecutionTimeSeconds(3600).build());
+                    ScheduledJob done = await(jobs, jobId);
+                    seconds = (System.nanoTime() - start) / 1e9;
+                    check(done, n);
+                    if (round < rounds) {
+                        info("warm-up job %d of %d: %.3f s (%.0f devices/s)", round, rounds - 1, seconds, n / seconds);
+                    }
+                }
                 long[] latencies = deviceLatenciesMillis(jobId, n);
                 long heap = BenchHub.heapAfterGcMb();
                 fleet.getOutputStream().close();
                 String calls = awaitLine(out, "CALLS");
-                if (!calls.equals("CALLS " + n + " PATCHES 0")) {
-                    throw new IllegalStateException("the fleet saw " + calls + ", expected " + n + " calls");
+                if (!calls.equals("CALLS " + (long) n * rounds + " PATCHES 0")) {
+                    throw new IllegalStateException("the fleet saw " + calls + ", expected " + (long) n * rounds + " calls");
                 }
                 report("method-job", n, seconds, heap, latencies);
             } finally {
