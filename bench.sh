@@ -5,7 +5,8 @@
 #   ./bench.sh [small|full] twin-job method-job query scaling    chosen scenarios
 # Each scenario starts its own in-process hub on free ports (it does not need 443 or 8883) and prints
 #   BENCH <scenario> devices=<n> seconds=<s> rate=<devices per second> heapMB=<m> [p50ms=<x> p99ms=<y>]
-# Extra JVM options (e.g. -XX:+FlightRecorder settings) can be passed in BENCH_JAVA_OPTS.
+# Extra JVM options (e.g. -XX:StartFlightRecording=...) can be passed in BENCH_JAVA_OPTS (benchmark and hub)
+# and BENCH_FLEET_JAVA_OPTS (the simulated fleet's JVM of the method-job scenario).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -20,6 +21,6 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 heap="-Xmx4g"
 case "${1:-small}" in full) heap="-Xmx6g" ;; esac
 # shellcheck disable=SC2086
-exec java $heap ${BENCH_JAVA_OPTS:-} \
+exec java $heap ${BENCH_JAVA_OPTS:-} -Dbench.fleet.javaOptions="${BENCH_FLEET_JAVA_OPTS:-}" \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp "$cp" dev.iotjobs.localhub.bench.JobBenchmark "$@"

@@ -103,10 +103,7 @@ public final class LocalHub implements AutoCloseable {
         try {
             // One listener per event loop: Vert.x spreads connections over them (no thread per device).
             int wantedMqttPort = config.mqttPort() == 0 ? freePort() : config.mqttPort();
-            mqttPort = listenOnEveryEventLoop(loops, () -> MqttServer.create(vertx, new MqttServerOptions()
-                            .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
-                            .setHost(config.bindHost()).setPort(wantedMqttPort)
-                            .setMaxMessageSize(256 * 1024))
+            mqttPort = listenOnEveryEventLoop(loops, () -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
                     .endpointHandler(mqtt::handle)
                     .listen().map(MqttServer::actualPort));
             restPort = listenRest(router, config.restPort() == 0 ? freePort() : config.restPort());
@@ -122,6 +119,15 @@ public final class LocalHub implements AutoCloseable {
             throw e;
         }
         writeEndpointsFile();
+    }
+
+    private MqttServerOptions mqttOptions(int port) {
+        MqttServerOptions options = new MqttServerOptions();
+        options.setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
+                .setSslEngineOptions(VertxTlsOptions.engine())
+                .setHost(config.bindHost()).setPort(port);
+        options.setMaxMessageSize(256 * 1024);
+        return options;
     }
 
     /** Tells clients on this machine how to reach the hub (LocalHubTrust reads it). */
@@ -143,6 +149,7 @@ public final class LocalHub implements AutoCloseable {
         try {
             return listenOnEveryEventLoop(eventLoops, () -> vertx.createHttpServer(new HttpServerOptions()
                             .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
+                            .setSslEngineOptions(VertxTlsOptions.engine())
                             .setHost(config.bindHost()).setPort(port).setCompressionSupported(false))
                     .requestHandler(router).listen().map(HttpServer::actualPort));
         } catch (RuntimeException e) {

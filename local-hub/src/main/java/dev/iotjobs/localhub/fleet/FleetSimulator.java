@@ -462,6 +462,7 @@ public final class FleetSimulator implements AutoCloseable {
     private static MqttClientOptions baseClientOptions(Options options, TrustManagerFactory trust) {
         MqttClientOptions o = new MqttClientOptions();
         o.setSsl(true);
+        o.setSslEngineOptions(dev.iotjobs.localhub.tls.VertxTlsOptions.engine());
         o.setTrustOptions(TrustOptions.wrap(trust));
         // The hub's certificate has SAN IP:127.0.0.1; JSSE's HTTPS identification checks IP SANs for IP hosts.
         o.setHostnameVerificationAlgorithm("HTTPS");

@@ -104,7 +104,7 @@ public final class JobBenchmark {
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
             String fleetOptions = System.getProperty("bench.fleet.javaOptions", "");
             if (!fleetOptions.isBlank()) {
-                command.addAll(Arrays.asList(fleetOptions.trim().split("[\\s,]+"))); // "," separates options too
+                command.addAll(Arrays.asList(fleetOptions.trim().split("\\s+")));
             }
             command.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetMain.class.getName(),
                     file.toString(), Integer.toString(bench.hub.mqttPort()), bench.hub.trustStore().toString()));
