@@ -17,6 +17,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -31,11 +33,17 @@ final class JobRunner {
     private static final int TWIN_BATCHES_IN_FLIGHT = 4;
     static final int MAX_METHODS_IN_FLIGHT = Integer.getInteger("localhub.jobs.methodsInFlight", 2000);
     private static final int MAX_RECORDS_PER_COMMIT = 5000;
+    /**
+     * How long finished devices wait to be recorded together: one store commit for every answer of these
+     * milliseconds rather than one per few answers (a commit has a fixed cost; answers arrive by thousands).
+     */
+    private static final long RECORD_LINGER_MILLIS = 20;
 
     private final HubStore store;
     private final TwinService twins;
     private final MethodService methods;
     private final ExecutorService workers;
+    private final ScheduledExecutorService timers;
     private final Clock clock;
     private final JobCompletion completion;
     private final Queue<Finished> finished = new ConcurrentLinkedQueue<>();
@@ -50,9 +58,10 @@ final class JobRunner {
     private record Finished(Job job, int index, DeviceJobStatus status, long start, long end, ObjectNode result) {
     }
 
-    JobRunner(HubStore store, TwinService twins, MethodService methods, ExecutorService workers, Clock clock,
-              JobCompletion completion) {
+    JobRunner(HubStore store, TwinService twins, MethodService methods, ExecutorService workers,
+              ScheduledExecutorService timers, Clock clock, JobCompletion completion) {
         this.store = store;
+        this.timers = timers;
         this.twins = twins;
         this.methods = methods;
         this.workers = workers;
@@ -198,7 +207,18 @@ final class JobRunner {
     void finish(Job job, int index, DeviceJobStatus status, long start, ObjectNode result) {
         finished.add(new Finished(job, index, status, start, clock.millis(), result));
         if (flushScheduled.compareAndSet(false, true)) {
-            execute(this::flush);
+            try {
+                timers.schedule(() -> execute(this::flush), RECORD_LINGER_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                LOG.debug("Hub is stopping: job records not flushed");
+            }
+        }
+    }
+
+    /** Records every finished device now (on close: the linger timer no longer runs). */
+    void flushNow() {
+        while (!finished.isEmpty()) {
+            flush();
         }
     }
 

@@ -54,7 +54,7 @@ public final class JobService implements AutoCloseable {
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "local-hub-job-timers"));
         int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
         this.workers = Executors.newFixedThreadPool(threads, r -> daemon(r, "local-hub-job-worker"));
-        this.runner = new JobRunner(store, twins, methods, workers, clock, this::allDevicesDone);
+        this.runner = new JobRunner(store, twins, methods, workers, timers, clock, this::allDevicesDone);
         load();
     }
 
@@ -304,6 +304,7 @@ public final class JobService implements AutoCloseable {
     public void close() {
         jobs.values().forEach(j -> j.stopped = true);
         timers.shutdownNow();
+        runner.flushNow(); // outcomes still lingering are recorded, so a restart does not run those devices again
         workers.shutdown();
         try {
             if (!workers.awaitTermination(10, TimeUnit.SECONDS)) {
