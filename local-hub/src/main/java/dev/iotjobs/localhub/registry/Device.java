@@ -211,13 +211,13 @@ public final class Device {
             g.writeBooleanField("iotEdge", iotEdge);
             writeIfPresent(g, "deviceScope", deviceScope);
             g.writeFieldName("parentScopes");
-            g.writeTree(parentScopes);
+            Json.write(g, parentScopes);
             g.writeFieldName("tags");
-            g.writeTree(tags);
+            Json.write(g, tags);
             g.writeFieldName("desired");
-            g.writeTree(desired.stored());
+            Json.write(g, desired.stored());
             g.writeFieldName("reported");
-            g.writeTree(reported.stored());
+            Json.write(g, reported.stored());
             g.writeNumberField("twinVersion", twinVersion);
             Instant last = runtime.lastActivityTime();
             writeIfPresent(g, "lastActivityTime", last == null ? null : last.toString());

@@ -41,12 +41,22 @@ final class GroupCommitter implements AutoCloseable {
 
     /** Counters of the committer thread, logged at debug level on close (for profiling the store). */
     private static final class Stats {
+        long since = System.nanoTime();
         long commits;
         long writes;
         long applyNanos;
         long commitNanos;
         long notifyNanos;
+
+        void log(String period) {
+            LOG.debug("{}: {} commits of {} writes: apply {} ms, commit {} ms, notify {} ms", period, commits, writes,
+                    applyNanos / 1_000_000, commitNanos / 1_000_000, notifyNanos / 1_000_000);
+            since = System.nanoTime();
+            commits = writes = applyNanos = commitNanos = notifyNanos = 0;
+        }
     }
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GroupCommitter.class);
 
     private final Stats stats = new Stats();
     private final Sink sink;
@@ -54,12 +64,18 @@ final class GroupCommitter implements AutoCloseable {
     /** Read-locked by writers while enqueueing, write-locked by close: nothing can be enqueued after STOP. */
     private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
     private final Thread thread;
+    private final java.util.concurrent.ExecutorService notifier;
     private final Consumer<Throwable> onFailure;
     private boolean closed;
 
     GroupCommitter(String name, Sink sink, Consumer<Throwable> onFailure) {
         this.sink = sink;
         this.onFailure = onFailure;
+        this.notifier = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, name + "-notifier");
+            t.setDaemon(true);
+            return t;
+        });
         this.thread = new Thread(this::run, name);
         this.thread.setDaemon(true);
         this.thread.start();
@@ -136,19 +152,26 @@ final class GroupCommitter implements AutoCloseable {
                 long t1 = System.nanoTime();
                 sink.commit();
                 long t2 = System.nanoTime();
-                group.forEach(r -> r.done().complete(null));
+                // Writers are released on the notifier thread: what they chain on their futures (making new
+                // twins visible, answering devices) then runs next to the committer's next group, not before it.
+                List<Request> committed = List.copyOf(group);
+                notifier.execute(() -> committed.forEach(r -> r.done().complete(null)));
                 stats.commits++;
                 stats.writes += writes.size();
                 stats.applyNanos += t1 - t0;
                 stats.commitNanos += t2 - t1;
-                stats.notifyNanos += System.nanoTime() - t2;
+                stats.notifyNanos += System.nanoTime() - t2; // the hand-over to the notifier
+                if (LOG.isDebugEnabled() && System.nanoTime() - stats.since > 2_000_000_000L) {
+                    stats.log("last 2 s");
+                }
             } catch (Throwable t) {
                 try {
                     sink.rollback();
                 } catch (Throwable r) {
                     t.addSuppressed(r);
                 }
-                group.forEach(r -> r.done().completeExceptionally(t));
+                List<Request> failed = List.copyOf(group);
+                notifier.execute(() -> failed.forEach(r -> r.done().completeExceptionally(t)));
                 onFailure.accept(t);
             }
         }
@@ -175,11 +198,17 @@ final class GroupCommitter implements AutoCloseable {
                 interrupted = true;
             }
         }
+        notifier.shutdown(); // after the committer's last group: every writer is released before close returns
+        while (!notifier.isTerminated()) {
+            try {
+                notifier.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        org.slf4j.LoggerFactory.getLogger(GroupCommitter.class).debug(
-                "{} commits of {} writes: apply {} ms, commit {} ms, notify {} ms", stats.commits, stats.writes,
-                stats.applyNanos / 1_000_000, stats.commitNanos / 1_000_000, stats.notifyNanos / 1_000_000);
+        stats.log("until close");
     }
 }
