@@ -194,7 +194,9 @@ public final class Device {
      * straight to bytes: a large twin job writes a million of these. Absent values are left out.
      */
     public byte[] storedBytes() {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(512);
+        // One growing buffer per thread, reset for each document: only the final copy is allocated.
+        java.io.ByteArrayOutputStream out = STORED_BUFFER.get();
+        out.reset();
         try (com.fasterxml.jackson.core.JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
             g.writeStartObject();
             g.writeStringField("id", id);
@@ -227,6 +229,9 @@ public final class Device {
         }
         return out.toByteArray();
     }
+
+    private static final ThreadLocal<java.io.ByteArrayOutputStream> STORED_BUFFER =
+            ThreadLocal.withInitial(() -> new java.io.ByteArrayOutputStream(1024));
 
     private static void writeIfPresent(com.fasterxml.jackson.core.JsonGenerator g, String name, String value)
             throws java.io.IOException {

@@ -21,7 +21,11 @@ public interface HubStore extends AutoCloseable {
     /** Stores (or replaces) one document and commits. */
     void put(Bucket bucket, String key, byte[] document);
 
-    /** Stores several documents (possibly of several collections) atomically and commits once. */
+    /**
+     * Stores several documents (possibly of several collections) atomically and commits once. Unlike
+     * {@link #put}, the store keeps the arrays of the writes as they are, without copying them: batches
+     * carry freshly serialized documents (a twin job writes a million), and the caller must not change them.
+     */
     void putAll(Collection<Write> writes);
 
     /**

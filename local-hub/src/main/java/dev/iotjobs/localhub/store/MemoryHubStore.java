@@ -40,7 +40,7 @@ public final class MemoryHubStore implements HubStore {
             if (write.document() == null) {
                 buckets.get(write.bucket()).remove(write.key());
             } else {
-                buckets.get(write.bucket()).put(write.key(), write.document().clone());
+                buckets.get(write.bucket()).put(write.key(), write.document()); // handed over: see HubStore.putAll
             }
         }
     }

@@ -118,11 +118,11 @@ public final class MvHubStore implements HubStore {
         return copy.isEmpty() ? java.util.concurrent.CompletableFuture.completedFuture(null) : committer.submit(copy);
     }
 
+    /** The writes as an unmodifiable list, each validated; documents are handed over (see HubStore.putAll). */
     private List<Write> copyOf(Collection<Write> writes) {
-        List<Write> copy = new ArrayList<>(writes.size());
-        for (Write write : writes) {
-            byte[] document = write.document();
-            copy.add(checked(new Write(write.bucket(), write.key(), document == null ? null : document.clone())));
+        List<Write> copy = List.copyOf(writes);
+        for (Write write : copy) {
+            checked(write);
         }
         return copy;
     }

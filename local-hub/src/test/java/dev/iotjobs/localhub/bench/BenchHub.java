@@ -83,6 +83,11 @@ final class BenchHub implements AutoCloseable {
     }
 
     /** Heap in use after a full GC, in MB. */
+    /** Size of the hub's store file in MB (how much the store wrote: it only appends between compactions). */
+    long storeFileMb() throws java.io.IOException {
+        return Files.size(dev.iotjobs.localhub.config.DataDirectory.storeFile(dataDir)) >> 20;
+    }
+
     static long heapAfterGcMb() {
         for (int i = 0; i < 3; i++) {
             System.gc();

@@ -74,7 +74,7 @@ public final class JobBenchmark {
             String run = "b" + UUID.randomUUID().toString().substring(0, 6);
             long t0 = System.nanoTime();
             bench.register(run, n, Json.object().put("bench", run).put("building", "43"));
-            info("registered %d twins in %.1f s", n, (System.nanoTime() - t0) / 1e9);
+            info("registered %d twins in %.1f s, store file %d MB", n, (System.nanoTime() - t0) / 1e9, bench.storeFileMb());
             ScheduledJobsClient jobs = jobsClient();
             Twin patch = new Twin();
             patch.getTags().put("floor", 3);
@@ -90,7 +90,7 @@ public final class JobBenchmark {
                 jobs.scheduleUpdateTwin(warmJob, "tags.bench = '" + run + "'", patch, new Date(), 3600);
                 check(await(jobs, warmJob), n);
                 double ws = (System.nanoTime() - w0) / 1e9;
-                info("warm-up job %d: %.3f s (%.0f devices/s)", w, ws, n / ws);
+                info("warm-up job %d: %.3f s (%.0f devices/s), store file %d MB", w, ws, n / ws, bench.storeFileMb());
             }
             String jobId = "bench-" + UUID.randomUUID();
             long cpu0 = processCpuNanos();

@@ -55,6 +55,7 @@ interface HubStoreContract {
         }
     }
 
+    /** put copies its array; putAll takes its arrays over (HubStore.putAll), so only put is checked here. */
     @Test
     default void arraysAreCopiedInAndOut() throws Exception {
         try (HubStore store = newStore()) {
