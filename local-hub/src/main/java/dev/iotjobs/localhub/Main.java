@@ -99,6 +99,7 @@ public final class Main {
         s.append("local-hub ").append(VERSION).append(" - a local Azure IoT Hub for development (never for production)\n");
         s.append("  devices  (MQTT/TLS): ").append(c.bindHost()).append(':').append(hub.mqttPort()).append('\n');
         s.append("  service  (HTTPS):    ").append(c.bindHost()).append(':').append(hub.restPort()).append('\n');
+        s.append("  TLS engine:          ").append(dev.iotjobs.localhub.tls.VertxTlsOptions.engineName()).append('\n');
         s.append("  store:               ").append(c.inMemory() ? "in memory" : c.dataDirectory()).append('\n');
         s.append("  CA certificate:      ").append(hub.caCertificatePem()).append('\n');
         s.append("  trust store:         ").append(hub.trustStore()).append(" (PKCS12, password ")
