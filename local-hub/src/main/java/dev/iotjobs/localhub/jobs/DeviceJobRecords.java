@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * Per-device job records: their store keys and documents, and the {@code devices.jobs} rows queries see.
- * Store keys in the DEVICE_JOBS bucket: {@code o/<jobId>/<first index>} for the outcomes of devices that
+ * Store keys in the DEVICE_JOBS bucket (stores of earlier versions also hold {@code r/<jobId>/<deviceId>},
+ * one per device, still read): {@code o/<jobId>/<first index>} for the outcomes of devices that
  * finished in one group commit (method answers, failures, cancellations), {@code b/<jobId>/<first index>}
  * for a batch of devices a twin job completed together (one small document instead of a thousand,
  * committed with the batch's twins), and {@code t/<jobId>/<chunk>} for the job's target list (fixed when
@@ -78,15 +79,22 @@ final class DeviceJobRecords {
     /** Applies a stored outcome batch to the progress of a reloaded job. */
     static void applyOutcomes(JobProgress progress, ObjectNode batch) {
         for (JsonNode n : batch.get("d")) {
-            int i = n.get("i").asInt();
-            if (i < 0 || i >= progress.size()) {
-                continue;
-            }
-            JsonNode r = n.get("r");
-            progress.transition(i, DeviceJobStatus.RUNNING, n.get("st").asLong(), null);
-            progress.transition(i, DeviceJobStatus.ofOrdinal(n.get("s").asInt()), n.get("et").asLong(),
-                    r instanceof ObjectNode o ? o : null);
+            applyDeviceRecord(progress, n.get("i").asInt(), n);
         }
+    }
+
+    /**
+     * Applies one device's stored outcome ({@code s}, {@code st}, {@code et}, {@code r}); also reads the
+     * per-device {@code r/<jobId>/<deviceId>} records that stores written by earlier versions hold.
+     */
+    static void applyDeviceRecord(JobProgress progress, Integer index, JsonNode n) {
+        if (index == null || index < 0 || index >= progress.size()) {
+            return;
+        }
+        JsonNode r = n.get("r");
+        progress.transition(index, DeviceJobStatus.RUNNING, n.get("st").asLong(), null);
+        progress.transition(index, DeviceJobStatus.ofOrdinal(n.get("s").asInt()), n.get("et").asLong(),
+                r instanceof ObjectNode o ? o : null);
     }
 
     static ObjectNode methodResult(MethodResponse response) {

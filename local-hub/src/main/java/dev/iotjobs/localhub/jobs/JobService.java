@@ -291,6 +291,7 @@ public final class JobService implements AutoCloseable {
         store.forEach(Bucket.JOBS, (id, bytes) -> jobs.put(id, Job.fromStored(Json.readStored(bytes))));
         Map<String, List<String>> targets = new HashMap<>();
         Map<String, List<ObjectNode>> outcomes = new HashMap<>();
+        Map<String, Map<String, ObjectNode>> deviceRecords = new HashMap<>(); // r/: one per device, older stores
         Map<String, List<ObjectNode>> batches = new HashMap<>();
         store.forEach(Bucket.DEVICE_JOBS, (key, bytes) -> {
             String[] parts = key.split("/", 3);
@@ -298,6 +299,7 @@ public final class JobService implements AutoCloseable {
                 case "b" -> batches.computeIfAbsent(parts[1], k -> new ArrayList<>()).add(Json.readStored(bytes));
                 case "o" -> outcomes.computeIfAbsent(parts[1], k -> new ArrayList<>()).add(Json.readStored(bytes));
                 case "t" -> Json.readStoredArray(bytes).forEach(n -> targets.computeIfAbsent(parts[1], k -> new ArrayList<>()).add(n.asText()));
+                case "r" -> deviceRecords.computeIfAbsent(parts[1], k -> new HashMap<>()).put(parts[2], Json.readStored(bytes));
                 default -> LOG.warn("Ignoring an unknown job record {}", key);
             }
         });
@@ -306,6 +308,11 @@ public final class JobService implements AutoCloseable {
             if (ids != null && job.status != JobStatus.QUEUED) {
                 job.progress = new JobProgress(ids.toArray(String[]::new));
                 outcomes.getOrDefault(job.id(), List.of()).forEach(batch -> DeviceJobRecords.applyOutcomes(job.progress, batch));
+                Map<String, ObjectNode> old = deviceRecords.getOrDefault(job.id(), Map.of());
+                if (!old.isEmpty()) {
+                    Map<String, Integer> index = job.progress.indexById();
+                    old.forEach((device, record) -> DeviceJobRecords.applyDeviceRecord(job.progress, index.get(device), record));
+                }
                 batches.getOrDefault(job.id(), List.of()).forEach(batch -> DeviceJobRecords.applyBatch(job.progress, batch));
             }
             if (job.status == JobStatus.QUEUED) {

@@ -6,11 +6,10 @@ import dev.iotjobs.localhub.auth.SasToken;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.json.Json;
+import dev.iotjobs.localhub.tls.TrustStores;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -21,9 +20,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Instant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,7 +38,7 @@ class ConnectProxyIT {
                 .mqttPort(0).restPort(0).proxyPort(0).alwaysProxy(true).build())) {
             HttpClient client = HttpClient.newBuilder()
                     .proxy(ProxySelector.of(new InetSocketAddress(WellKnownKeys.HOST_NAME, hub.proxyPort())))
-                    .sslContext(trusting(hub.trustStore()))
+                    .sslContext(TrustStores.trusting(hub.trustStore()))
                     .build();
             String token = SasToken.create(WellKnownKeys.HOST_NAME, WellKnownKeys.IOTHUBOWNER_KEY, "iothubowner",
                     Instant.now().getEpochSecond() + 600);
@@ -67,17 +64,5 @@ class ConnectProxyIT {
             String status = new String(in.readNBytes(12), StandardCharsets.ISO_8859_1);
             assertTrue(status.startsWith("HTTP/1.1 405"), status);
         }
-    }
-
-    private static SSLContext trusting(Path trustStore) throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(trustStore)) {
-            ks.load(in, WellKnownKeys.TRUST_STORE_PASSWORD.toCharArray());
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(ks);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), null);
-        return ctx;
     }
 }

@@ -21,7 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * A twin job stopped half-way resumes from what was committed: the store below holds a running job whose
+ * A job stopped half-way resumes from what was committed. First, a twin job: the store below holds a running job whose
  * first batch of devices is recorded as done (as a hub killed after that commit leaves it), and a new hub
  * on the same store finishes only the others.
  */
@@ -85,6 +85,58 @@ class TwinJobResumeTest {
         assertEquals(2, registry.get(targets.get(1000)).desired().version());
         assertEquals(2, registry.get(targets.get(DEVICES - 1)).desired().version());
         assertEquals(43, registry.get(targets.get(DEVICES - 1)).desired().values().get("building").asInt());
+    }
+
+    @Test
+    void runningJob_keepsOutcomesRecordedInBatchesAndInOlderPerDeviceRecords() throws Exception {
+        HubStore store = new MemoryHubStore();
+        DeviceRegistry registry = new DeviceRegistry(store, Clock.systemUTC());
+        RegistryService registryService = new RegistryService(registry);
+        ArrayNode batch = Json.NODES.arrayNode();
+        for (int i = 0; i < 10; i++) {
+            batch.addObject().put("id", String.format("old-%02d", i)).put("importMode", "create")
+                    .putObject("tags").put("site", "b44");
+        }
+        registryService.bulk(batch);
+        ObjectNode request = Json.object();
+        request.put("jobId", "resume-2").put("type", "scheduleUpdateTwin").put("queryCondition", "tags.site = 'b44'")
+                .put("startTime", "2026-01-01T00:00:00Z").put("maxExecutionTimeInSeconds", 3600);
+        request.putObject("updateTwin").put("etag", "*").putObject("properties").putObject("desired").put("floor", 3);
+        ObjectNode job = Json.object();
+        job.set("request", request);
+        job.put("createdTime", "2026-01-01T00:00:00Z").put("status", "running")
+                .put("runStarted", java.time.Instant.now().toString());
+        store.put(HubStore.Bucket.JOBS, "resume-2", Json.bytes(job));
+        ArrayNode targetChunk = Json.NODES.arrayNode();
+        for (int i = 0; i < 10; i++) {
+            targetChunk.add(String.format("old-%02d", i));
+        }
+        store.put(HubStore.Bucket.DEVICE_JOBS, DeviceJobRecords.targetKey("resume-2", 0), Json.bytes(targetChunk));
+        // Devices 3 and 7 failed, recorded together; device 5 completed, in the per-device form of older stores.
+        ObjectNode error = DeviceJobRecords.errorResult("DeviceNotFound", "gone");
+        store.putAll(List.of(DeviceJobRecords.outcomeBatch("resume-2", List.of(
+                new DeviceJobRecords.Outcome(3, DeviceJobStatus.FAILED, 1, 2, error),
+                new DeviceJobRecords.Outcome(7, DeviceJobStatus.FAILED, 1, 2, error)))));
+        ObjectNode old = Json.object().put("s", DeviceJobStatus.COMPLETED.ordinal()).put("st", 1).put("et", 2);
+        store.put(HubStore.Bucket.DEVICE_JOBS, "r/resume-2/old-05", Json.bytes(old));
+
+        try (JobService jobs = new JobService(store, registry, new TwinService(registry),
+                new MethodService(registry, new NoDevices()), 10)) {
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (!jobs.get("resume-2").get("status").asText().equals("completed")) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new AssertionError("job did not complete: " + jobs.get("resume-2"));
+                }
+                Thread.sleep(20);
+            }
+            ObjectNode stats = (ObjectNode) jobs.get("resume-2").get("deviceJobStatistics");
+            assertEquals(8, stats.get("succeededCount").asInt(), stats.toString());
+            assertEquals(2, stats.get("failedCount").asInt(), stats.toString());
+        }
+        for (String recorded : List.of("old-03", "old-05", "old-07")) {
+            assertEquals(1, registry.get(recorded).desired().version(), recorded + " must not be patched again");
+        }
+        assertEquals(2, registry.get("old-04").desired().version());
     }
 
     /** No device is ever connected (a twin job needs none). */

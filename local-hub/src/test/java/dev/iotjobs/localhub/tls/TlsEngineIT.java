@@ -12,15 +12,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Instant;
 import java.util.Locale;
 
@@ -51,7 +47,7 @@ class TlsEngineIT {
         }
         try (LocalHub hub = LocalHub.start(HubConfig.builder().dataDirectory(dir).inMemory(true)
                 .mqttPort(0).restPort(0).proxyPort(0).build())) {
-            SSLContext trust = trusting(hub.trustStore());
+            SSLContext trust = TrustStores.trusting(hub.trustStore());
             HttpClient client = HttpClient.newBuilder().sslContext(trust).build();
             String token = SasToken.create(WellKnownKeys.HOST_NAME, WellKnownKeys.IOTHUBOWNER_KEY, "iothubowner",
                     Instant.now().getEpochSecond() + 600);
@@ -75,17 +71,5 @@ class TlsEngineIT {
                 System.setProperty("localhub.tls.engine", previous);
             }
         }
-    }
-
-    private static SSLContext trusting(Path trustStore) throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(trustStore)) {
-            ks.load(in, WellKnownKeys.TRUST_STORE_PASSWORD.toCharArray());
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(ks);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), null);
-        return ctx;
     }
 }
