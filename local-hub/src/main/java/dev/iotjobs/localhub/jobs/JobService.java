@@ -197,11 +197,13 @@ public final class JobService implements AutoCloseable {
                 job.progress = new JobProgress(ids);
                 armExpiry(job);
             }
-            targetsStored.whenComplete((v, e) -> {
+            // On a worker: failing the job stores it, and a store write must not wait on the thread that
+            // completes store futures.
+            targetsStored.whenCompleteAsync((v, e) -> {
                 if (e != null) {
                     failToStart(job, e);
                 }
-            });
+            }, workers);
             LOG.info("Job {} ({}) started on {} device(s)", job.id(), job.definition.type().wireName(), ids.length);
             LOG.debug("Job {}: selection {} ms, target list {} ms", job.id(), (t1 - t0) / 1_000_000,
                     (System.nanoTime() - t1) / 1_000_000);

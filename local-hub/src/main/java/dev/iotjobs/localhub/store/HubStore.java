@@ -30,7 +30,8 @@ public interface HubStore extends AutoCloseable {
 
     /**
      * Like {@link #putAll} but does not wait: the future completes once the writes are committed. Writes
-     * submitted one after the other are applied in that order.
+     * submitted one after the other are applied in that order. The future may complete on a thread of the
+     * store: what is chained on it must not wait for another store write (hop to an executor first).
      */
     default java.util.concurrent.CompletableFuture<Void> putAllAsync(Collection<Write> writes) {
         try {
