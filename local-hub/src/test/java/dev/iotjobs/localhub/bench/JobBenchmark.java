@@ -117,7 +117,10 @@ public final class JobBenchmark {
                     Json.object().put("bench", run));
             Path file = Files.createTempFile("fleet", ".csv");
             Files.write(file, devices.stream().map(d -> d.deviceId() + "," + d.primaryKey()).toList());
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                    // The fleet is a load generator with a small heap: the throughput collector spares the two
+                    // shared cores G1's concurrent marking and refinement threads (about a tenth of the CPU).
+                    "-XX:+UseParallelGC"));
             String fleetOptions = System.getProperty("bench.fleet.javaOptions", "");
             if (!fleetOptions.isBlank()) {
                 command.addAll(Arrays.asList(fleetOptions.trim().split("\\s+")));
@@ -131,7 +134,7 @@ public final class JobBenchmark {
                 ScheduledJobsClient jobs = jobsClient();
                 // The hub's JIT compiler needs several jobs to settle on two cores: warm-up jobs first, then
                 // the median of the measured jobs (all over the same connected fleet).
-                int warmups = Integer.getInteger("bench.method.warmups", 5);
+                int warmups = Integer.getInteger("bench.method.warmups", 8);
                 int measured = Integer.getInteger("bench.method.measured", 3);
                 int rounds = warmups + measured;
                 List<double[]> results = new ArrayList<>();
