@@ -46,19 +46,7 @@ class TwinJobResumeTest {
         targets.sort(null);
 
         // What a hub leaves behind when killed after committing the first batch of a running twin job.
-        ObjectNode request = Json.object();
-        request.put("jobId", "resume-1").put("type", "scheduleUpdateTwin").put("queryCondition", "tags.site = 'b43'")
-                .put("startTime", "2026-01-01T00:00:00Z").put("maxExecutionTimeInSeconds", 3600);
-        ObjectNode twin = request.putObject("updateTwin").put("etag", "*");
-        twin.putObject("properties").putObject("desired").put("building", 43);
-        ObjectNode job = Json.object();
-        job.set("request", request);
-        job.put("createdTime", "2026-01-01T00:00:00Z").put("status", "running")
-                .put("runStarted", java.time.Instant.now().toString()); // its hour-long time limit still runs
-        store.put(HubStore.Bucket.JOBS, "resume-1", Json.bytes(job));
-        ArrayNode targetChunk = Json.NODES.arrayNode();
-        targets.forEach(targetChunk::add);
-        store.put(HubStore.Bucket.DEVICE_JOBS, DeviceJobRecords.targetKey("resume-1", 0), Json.bytes(targetChunk));
+        storeRunningTwinJob(store, "resume-1", "tags.site = 'b43'", "building", 43, targets);
         int[] firstBatch = new int[1000];
         for (int i = 0; i < firstBatch.length; i++) {
             firstBatch[i] = i;
@@ -67,13 +55,7 @@ class TwinJobResumeTest {
 
         TwinService twins = new TwinService(registry);
         try (JobService jobs = new JobService(store, registry, twins, new MethodService(registry, new NoDevices()), 10)) {
-            long deadline = System.currentTimeMillis() + 20_000;
-            while (!jobs.get("resume-1").get("status").asText().equals("completed")) {
-                if (System.currentTimeMillis() > deadline) {
-                    throw new AssertionError("job did not complete: " + jobs.get("resume-1"));
-                }
-                Thread.sleep(20);
-            }
+            awaitCompleted(jobs, "resume-1");
             ObjectNode stats = (ObjectNode) jobs.get("resume-1").get("deviceJobStatistics");
             assertEquals(DEVICES, stats.get("deviceCount").asInt());
             assertEquals(DEVICES, stats.get("succeededCount").asInt());
@@ -98,20 +80,11 @@ class TwinJobResumeTest {
                     .putObject("tags").put("site", "b44");
         }
         registryService.bulk(batch);
-        ObjectNode request = Json.object();
-        request.put("jobId", "resume-2").put("type", "scheduleUpdateTwin").put("queryCondition", "tags.site = 'b44'")
-                .put("startTime", "2026-01-01T00:00:00Z").put("maxExecutionTimeInSeconds", 3600);
-        request.putObject("updateTwin").put("etag", "*").putObject("properties").putObject("desired").put("floor", 3);
-        ObjectNode job = Json.object();
-        job.set("request", request);
-        job.put("createdTime", "2026-01-01T00:00:00Z").put("status", "running")
-                .put("runStarted", java.time.Instant.now().toString());
-        store.put(HubStore.Bucket.JOBS, "resume-2", Json.bytes(job));
-        ArrayNode targetChunk = Json.NODES.arrayNode();
+        List<String> targets = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
-            targetChunk.add(String.format("old-%02d", i));
+            targets.add(String.format("old-%02d", i));
         }
-        store.put(HubStore.Bucket.DEVICE_JOBS, DeviceJobRecords.targetKey("resume-2", 0), Json.bytes(targetChunk));
+        storeRunningTwinJob(store, "resume-2", "tags.site = 'b44'", "floor", 3, targets);
         // Devices 3 and 7 failed, recorded together; device 5 completed, in the per-device form of older stores.
         ObjectNode error = DeviceJobRecords.errorResult("DeviceNotFound", "gone");
         store.putAll(List.of(DeviceJobRecords.outcomeBatch("resume-2", List.of(
@@ -122,13 +95,7 @@ class TwinJobResumeTest {
 
         try (JobService jobs = new JobService(store, registry, new TwinService(registry),
                 new MethodService(registry, new NoDevices()), 10)) {
-            long deadline = System.currentTimeMillis() + 20_000;
-            while (!jobs.get("resume-2").get("status").asText().equals("completed")) {
-                if (System.currentTimeMillis() > deadline) {
-                    throw new AssertionError("job did not complete: " + jobs.get("resume-2"));
-                }
-                Thread.sleep(20);
-            }
+            awaitCompleted(jobs, "resume-2");
             ObjectNode stats = (ObjectNode) jobs.get("resume-2").get("deviceJobStatistics");
             assertEquals(8, stats.get("succeededCount").asInt(), stats.toString());
             assertEquals(2, stats.get("failedCount").asInt(), stats.toString());
@@ -137,6 +104,33 @@ class TwinJobResumeTest {
             assertEquals(1, registry.get(recorded).desired().version(), recorded + " must not be patched again");
         }
         assertEquals(2, registry.get("old-04").desired().version());
+    }
+
+    /** What a hub leaves behind when killed while a twin job runs: the job (started now) and its targets. */
+    private static void storeRunningTwinJob(HubStore store, String jobId, String condition, String property,
+                                            int value, List<String> targets) {
+        ObjectNode request = Json.object();
+        request.put("jobId", jobId).put("type", "scheduleUpdateTwin").put("queryCondition", condition)
+                .put("startTime", "2026-01-01T00:00:00Z").put("maxExecutionTimeInSeconds", 3600);
+        request.putObject("updateTwin").put("etag", "*").putObject("properties").putObject("desired").put(property, value);
+        ObjectNode job = Json.object();
+        job.set("request", request);
+        job.put("createdTime", "2026-01-01T00:00:00Z").put("status", "running")
+                .put("runStarted", java.time.Instant.now().toString()); // its hour-long time limit still runs
+        store.put(HubStore.Bucket.JOBS, jobId, Json.bytes(job));
+        ArrayNode targetChunk = Json.NODES.arrayNode();
+        targets.forEach(targetChunk::add);
+        store.put(HubStore.Bucket.DEVICE_JOBS, DeviceJobRecords.targetKey(jobId, 0), Json.bytes(targetChunk));
+    }
+
+    private static void awaitCompleted(JobService jobs, String jobId) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (!jobs.get(jobId).get("status").asText().equals("completed")) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("job did not complete: " + jobs.get(jobId));
+            }
+            Thread.sleep(20);
+        }
     }
 
     /** No device is ever connected (a twin job needs none). */
