@@ -10,8 +10,21 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The command line of the hub: options, defaults, and clear errors for bad input. */
+/** The command line of the hub: options, defaults, clear errors for bad input, and the start-up banner. */
 class MainTest {
+
+    @Test
+    void banner_namesTheEndpointsTheTlsEngineAndTheConnectionStrings(@org.junit.jupiter.api.io.TempDir Path dir) {
+        try (LocalHub hub = LocalHub.start(HubConfig.builder().dataDirectory(dir).inMemory(true)
+                .mqttPort(0).restPort(0).proxyPort(0).build())) {
+            String banner = Main.banner(hub);
+            assertTrue(banner.contains("devices  (MQTT/TLS): 127.0.0.1:" + hub.mqttPort()), banner);
+            assertTrue(banner.contains("service  (HTTPS):    127.0.0.1:" + hub.restPort()), banner);
+            assertTrue(banner.contains("TLS engine:          " + dev.iotjobs.localhub.tls.VertxTlsOptions.engineName()), banner);
+            assertTrue(banner.contains(hub.hubConnectionString()), banner);
+            assertTrue(banner.endsWith("Ready. Ctrl-C stops the hub."), banner);
+        }
+    }
 
     @Test
     void parse_defaultsAreTheSdksPorts() {

@@ -94,4 +94,17 @@ final class TestDevices {
         client.open(false);
         return client;
     }
+
+    /** Opening an MQTT DeviceClient with this connection string is refused as unauthorized (CONNACK 5). */
+    static void assertConnectRefused(String deviceConnectionString) throws Exception {
+        DeviceClient client = new DeviceClient(deviceConnectionString, IotHubClientProtocol.MQTT);
+        try {
+            com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException.class, () -> client.open(false));
+            org.junit.jupiter.api.Assertions.assertEquals(com.microsoft.azure.sdk.iot.device.IotHubStatusCode.UNAUTHORIZED,
+                    e.getStatusCode());
+        } finally {
+            client.close();
+        }
+    }
 }
