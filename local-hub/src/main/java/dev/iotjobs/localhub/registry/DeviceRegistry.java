@@ -98,18 +98,7 @@ public final class DeviceRegistry {
      * each document is a lazily rendered, read-only view.
      */
     public List<JsonNode> twinDocuments() {
-        Device[] snapshot = devices.values().toArray(new Device[0]);
-        return new AbstractList<>() {
-            @Override
-            public JsonNode get(int index) {
-                return new TwinView(snapshot[index]);
-            }
-
-            @Override
-            public int size() {
-                return snapshot.length;
-            }
-        };
+        return views(java.util.Arrays.asList(devices.values().toArray(new Device[0])));
     }
 
     /** As {@link #twinDocuments()}, in device id order. */
@@ -121,15 +110,20 @@ public final class DeviceRegistry {
                 ordered.add(d);
             }
         }
+        return views(ordered);
+    }
+
+    /** Lazily rendered twin views over a fixed list of devices. */
+    private static List<JsonNode> views(List<Device> snapshot) {
         return new AbstractList<>() {
             @Override
             public JsonNode get(int index) {
-                return new TwinView(ordered.get(index));
+                return new TwinView(snapshot.get(index));
             }
 
             @Override
             public int size() {
-                return ordered.size();
+                return snapshot.size();
             }
         };
     }
