@@ -6,6 +6,7 @@ import dev.iotjobs.localhub.auth.SharedAccessPolicy;
 import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
+import dev.iotjobs.localhub.console.ConsoleServer;
 import dev.iotjobs.localhub.jobs.JobService;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.query.QueryService;
@@ -59,6 +60,8 @@ public final class LocalHub implements AutoCloseable {
     private int restPort;
     private int proxyPort = -1;
     private String restBindProblem;
+    private ConsoleServer console;
+    private String consoleProblem;
 
     private LocalHub(HubConfig config) {
         this.config = config;
@@ -121,6 +124,45 @@ public final class LocalHub implements AutoCloseable {
             throw e;
         }
         writeEndpointsFile();
+        if (config.consolePort() != HubConfig.CONSOLE_OFF) {
+            try {
+                startConsole(config.consolePort());
+            } catch (RuntimeException e) { // the hub serves the SDKs without its console
+                consoleProblem = "port " + config.consolePort() + " cannot be bound (" + e.getMessage()
+                        + "); start the hub with --console-port <another port> or --no-console";
+            }
+        }
+    }
+
+    /**
+     * Starts the web console on 127.0.0.1:{@code port} (0: any free port) unless it runs, and returns its URL.
+     * It acts on this hub through the REST API with the iothubowner policy (docs/console.md).
+     */
+    public synchronized String startConsole(int port) {
+        if (console == null) {
+            console = await(ConsoleServer.start(vertx, new ConsoleServer.Target(WellKnownKeys.HOST_NAME, restPort,
+                    certificates.caPemPath(), WellKnownKeys.HOST_NAME, "iothubowner", WellKnownKeys.IOTHUBOWNER_KEY),
+                    port));
+            consoleProblem = null;
+        }
+        return console.url();
+    }
+
+    public synchronized void stopConsole() {
+        if (console != null) {
+            await(console.close());
+            console = null;
+        }
+    }
+
+    /** The console's URL, or null when it does not run. */
+    public synchronized String consoleUrl() {
+        return console == null ? null : console.url();
+    }
+
+    /** Why the configured console could not start, or null. */
+    public String consoleProblem() {
+        return consoleProblem;
     }
 
     private MqttServerOptions mqttOptions(int port) {
@@ -257,6 +299,7 @@ public final class LocalHub implements AutoCloseable {
             jobs.close();
             jobs = null;
         }
+        console = null; // closed with Vert.x
         if (vertx != null) {
             await(vertx.close());
             vertx = null;
@@ -277,8 +320,9 @@ public final class LocalHub implements AutoCloseable {
      * restarted process would. Connected devices are disconnected and reconnect by themselves.
      */
     public synchronized LocalHub restart() {
+        int consolePort = console != null ? console.port() : config.consolePort();
         stop();
-        config = config.toBuilder().mqttPort(mqttPort).restPort(restPort)
+        config = config.toBuilder().mqttPort(mqttPort).restPort(restPort).consolePort(consolePort)
                 .proxyPort(proxyPort > 0 ? proxyPort : config.proxyPort())
                 .alwaysProxy(config.alwaysProxy() || proxyPort > 0).build();
         restBindProblem = null;

@@ -18,6 +18,8 @@ public final class Main {
               --mqtt-port N      device endpoint, MQTT over TLS (default 8883; the device SDK dials 8883)
               --rest-port N      service endpoint, HTTPS (default 443; the service SDK dials 443)
               --proxy-port N     HTTPS CONNECT proxy used when --rest-port cannot be bound (default 4443)
+              --console-port N   web console, http://127.0.0.1:N (default 8080; 0 picks a free port)
+              --no-console       no web console
               --help             this text
             """;
 
@@ -56,7 +58,7 @@ public final class Main {
     }
 
     static HubConfig parse(String[] args) {
-        HubConfig.Builder b = HubConfig.builder();
+        HubConfig.Builder b = HubConfig.builder().consolePort(HubConfig.DEFAULT_CONSOLE_PORT);
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -69,6 +71,8 @@ public final class Main {
                 case "--mqtt-port" -> b.mqttPort(port(value(args, ++i, a), a));
                 case "--rest-port" -> b.restPort(port(value(args, ++i, a), a));
                 case "--proxy-port" -> b.proxyPort(port(value(args, ++i, a), a));
+                case "--console-port" -> b.consolePort(port(value(args, ++i, a), a));
+                case "--no-console" -> b.consolePort(HubConfig.CONSOLE_OFF);
                 default -> throw new IllegalArgumentException("Unknown option: " + a);
             }
         }
@@ -100,6 +104,12 @@ public final class Main {
         s.append("local-hub ").append(VERSION).append(" - a local Azure IoT Hub for development (never for production)\n");
         s.append("  devices  (MQTT/TLS): ").append(c.bindHost()).append(':').append(hub.mqttPort()).append('\n');
         s.append("  service  (HTTPS):    ").append(c.bindHost()).append(':').append(hub.restPort()).append('\n');
+        if (hub.consoleUrl() != null) {
+            s.append("  console  (HTTP):     ").append(hub.consoleUrl())
+                    .append("  (loopback only; acts with the iothubowner policy)\n");
+        } else if (hub.consoleProblem() != null) {
+            s.append("  console:             not started: ").append(hub.consoleProblem()).append('\n');
+        }
         s.append("  TLS engine:          ").append(dev.iotjobs.localhub.tls.VertxTlsOptions.engineName()).append('\n');
         s.append("  store:               ").append(c.inMemory() ? "in memory" : c.dataDirectory()).append('\n');
         s.append("  CA certificate:      ").append(hub.caCertificatePem()).append('\n');

@@ -14,13 +14,17 @@ import java.nio.file.Path;
  * @param proxyPort       HTTPS CONNECT proxy to the service endpoint, used when restPort cannot be bound
  *                        (or always, when {@code alwaysProxy}); 0 picks a free port
  * @param alwaysProxy     start the proxy even when restPort could be bound
+ * @param consolePort     the web console (plain HTTP on 127.0.0.1 only); 0 picks a free port, {@link #CONSOLE_OFF}
+ *                        (the default here; the command line's default is {@link #DEFAULT_CONSOLE_PORT}) starts none
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
-                        int proxyPort, boolean alwaysProxy) {
+                        int proxyPort, boolean alwaysProxy, int consolePort) {
 
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_REST_PORT = 443;
     public static final int DEFAULT_PROXY_PORT = 4443;
+    public static final int DEFAULT_CONSOLE_PORT = 8080;
+    public static final int CONSOLE_OFF = -1;
 
     public static Builder builder() {
         return new Builder();
@@ -35,6 +39,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.restPort = restPort;
         b.proxyPort = proxyPort;
         b.alwaysProxy = alwaysProxy;
+        b.consolePort = consolePort;
         return b;
     }
 
@@ -46,6 +51,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int restPort = DEFAULT_REST_PORT;
         private int proxyPort = DEFAULT_PROXY_PORT;
         private boolean alwaysProxy;
+        private int consolePort = CONSOLE_OFF;
 
         public Builder dataDirectory(Path value) {
             dataDirectory = value;
@@ -82,9 +88,14 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
+        public Builder consolePort(int value) {
+            consolePort = value;
+            return this;
+        }
+
         public HubConfig build() {
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
-                    bindHost, mqttPort, restPort, proxyPort, alwaysProxy);
+                    bindHost, mqttPort, restPort, proxyPort, alwaysProxy, consolePort);
         }
     }
 }

@@ -20,6 +20,10 @@ import java.nio.file.Path;
  * The hub keeps a real (durable) store in a temporary directory, so tests can restart it. Before the
  * first test runs, the JVM is set to trust the hub's CA (and to use its CONNECT proxy where port 443 could
  * not be bound), so the unmodified SDKs connect with full certificate checks.
+ * <p>
+ * The hub's web console is off here unless asked for: {@code -Dlocalhub.console.port=8080} (0: any free port)
+ * starts it and prints its URL, to watch the tests' devices and jobs in a browser; a test may also call
+ * {@link LocalHub#startConsole(int)}.
  */
 public final class LocalHubExtension implements BeforeAllCallback, ParameterResolver {
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(LocalHubExtension.class);
@@ -51,8 +55,13 @@ public final class LocalHubExtension implements BeforeAllCallback, ParameterReso
         SharedHub() {
             try {
                 Path dir = Files.createTempDirectory("local-iothub-test");
-                hub = LocalHub.start(HubConfig.builder().dataDirectory(dir).build());
+                String console = System.getProperty("localhub.console.port");
+                hub = LocalHub.start(HubConfig.builder().dataDirectory(dir).consolePort(console == null
+                        ? HubConfig.CONSOLE_OFF : Integer.parseInt(console.trim())).build());
                 hub.configureThisJvm();
+                if (hub.consoleUrl() != null) {
+                    System.out.println("local-hub console for these tests: " + hub.consoleUrl());
+                }
             } catch (IOException e) {
                 throw new IllegalStateException("Cannot create a data directory for the test hub", e);
             }

@@ -1,0 +1,77 @@
+package dev.iotjobs.localhub.console;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+
+import java.nio.file.Path;
+
+/**
+ * The hub's web console: static pages from the jar and {@code /api/...}, a loopback-only bridge to the hub's
+ * own REST API. The console holds no data and no rights of its own: every {@code /api} call is forwarded to
+ * the REST endpoint with a SAS token of a shared access policy (iothubowner for the command-line hub), which
+ * the hub's own authenticator checks exactly as for the service SDK; the key stays in this JVM.
+ * <p>
+ * It listens on {@value #HOST} only, whatever address the hub's other endpoints use. See docs/console.md.
+ */
+public final class ConsoleServer {
+    /** The console is never reachable from another machine: it acts with the policy's rights. */
+    public static final String HOST = "127.0.0.1";
+    /** Larger than any body the pages send (a twin patch, a method payload, a job). */
+    private static final long MAX_BODY_BYTES = 512 * 1024;
+
+    private final HttpServer server;
+    private final HubApiBridge bridge;
+
+    private ConsoleServer(HttpServer server, HubApiBridge bridge) {
+        this.server = server;
+        this.bridge = bridge;
+    }
+
+    /**
+     * Where the hub's REST API is and which policy the console acts with.
+     *
+     * @param restHost   address of the REST endpoint (HTTPS)
+     * @param restPort   its port
+     * @param caPem      the development CA that signed the REST endpoint's certificate
+     * @param hubName    the host name SAS tokens are signed for
+     * @param policyName shared access policy the console acts with
+     * @param policyKey  that policy's key (used here to sign tokens; never sent to a browser)
+     */
+    public record Target(String restHost, int restPort, Path caPem, String hubName, String policyName,
+                         String policyKey) {
+    }
+
+    /** Starts the console on {@value #HOST}:{@code port} (0: any free port); the future fails if it cannot bind. */
+    public static Future<ConsoleServer> start(Vertx vertx, Target target, int port) {
+        HubApiBridge bridge = new HubApiBridge(vertx, target);
+        StaticFiles files = StaticFiles.load("console");
+        Router router = Router.router(vertx);
+        router.route().handler(ConsoleGuard::admitLoopbackHost);
+        router.route("/api/*").handler(ConsoleGuard::admitApiCall);
+        router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+        bridge.register(router);
+        router.get("/*").handler(files::serve);
+        router.route().last().handler(ctx -> ConsoleGuard.refuse(ctx, 404, "Not found: " + ctx.request().path()));
+        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(HOST).setPort(port));
+        return server.requestHandler(router).listen()
+                .map(s -> new ConsoleServer(s, bridge))
+                .onFailure(e -> bridge.close());
+    }
+
+    public int port() {
+        return server.actualPort();
+    }
+
+    /** The address to open in a browser. */
+    public String url() {
+        return "http://" + HOST + ":" + port() + "/";
+    }
+
+    public Future<Void> close() {
+        return server.close().eventually(bridge::close);
+    }
+}

@@ -1,0 +1,25 @@
+// The console's pages, chosen by the URL's hash: #/devices, #/device/<id>, #/jobs, #/job/<id>.
+import { devicesPage } from './devices.js';
+import { devicePage } from './device.js';
+import { jobsPage } from './jobs.js';
+import { jobPage } from './job.js';
+
+const pages = { devices: devicesPage, device: devicePage, jobs: jobsPage, job: jobPage };
+let current = null;
+
+function route() {
+  if (current) current.stop();
+  const hash = location.hash || '#/devices';
+  const match = /^#\/([a-z]+)(?:\/(.*))?$/.exec(hash);
+  const name = match && pages[match[1]] ? match[1] : 'devices';
+  const arg = match && match[2] ? decodeURIComponent(match[2]) : null;
+  for (const a of document.querySelectorAll('header nav a')) {
+    a.classList.toggle('current', a.dataset.nav === (name.startsWith('job') ? 'jobs' : 'devices'));
+  }
+  const view = document.getElementById('view');
+  view.replaceChildren();
+  current = pages[name](view, arg);
+}
+
+window.addEventListener('hashchange', route);
+route();

@@ -1,0 +1,157 @@
+// One device: its twin, refreshed live; a merge patch of desired properties or tags sent with the etag the
+// edit started from (a change made meanwhile elsewhere is shown as a conflict, not overwritten); a direct
+// method call; the device's job records.
+import { api, query, seg, quote } from './api.js';
+import { h, show, showIfChanged, time, json, compact, badge, errorBox, Live, Pager } from './ui.js';
+
+export function devicePage(view, deviceId) {
+  const live = new Live();
+  let twin = null;
+  let baseEtag = null; // the etag the edit is based on
+
+  const facts = h('div', { 'data-testid': 'twin-facts' });
+  const tags = h('pre', { class: 'json', 'data-testid': 'tags' });
+  const desired = h('pre', { class: 'json', 'data-testid': 'desired' });
+  const reported = h('pre', { class: 'json', 'data-testid': 'reported' });
+  const loadError = h('div');
+
+  // Edit desired properties or tags.
+  const section = h('select', { 'data-testid': 'patch-section', 'aria-label': 'What to change' },
+    h('option', { value: 'desired' }, 'desired properties'), h('option', { value: 'tags' }, 'tags'));
+  const patch = h('textarea', { 'data-testid': 'patch', rows: 4, spellcheck: 'false' }, '{\n  "building": 43\n}');
+  const base = h('span', { class: 'muted', 'data-testid': 'patch-base' });
+  const patchResult = h('div', { 'data-testid': 'patch-result' });
+  const rebase = () => {
+    baseEtag = twin ? twin.etag : null;
+    show(base, baseEtag ? `based on etag ${baseEtag} (version ${twin.version})` : '');
+  };
+  const sendPatch = async e => {
+    e.preventDefault();
+    let value;
+    try {
+      value = JSON.parse(patch.value);
+    } catch (err) {
+      show(patchResult, errorBox(new Error('The patch is not JSON: ' + err.message)));
+      return;
+    }
+    const body = section.value === 'tags' ? { tags: value } : { properties: { desired: value } };
+    try {
+      const r = await api('PATCH', '/twins/' + seg(deviceId), { body, headers: baseEtag ? { 'If-Match': '"' + baseEtag + '"' } : {} });
+      twin = r.json;
+      renderTwin();
+      rebase();
+      show(patchResult, h('div', { class: 'ok' }, `Saved: the twin is now at version ${twin.version}.`));
+    } catch (err) {
+      if (err.status === 412) {
+        show(patchResult, h('div', { class: 'error', 'data-testid': 'conflict' },
+          `Conflict: the twin changed since this edit started (etag ${baseEtag}, now ${twin ? twin.etag : '?'}). `
+          + 'Nothing was written. Check the twin above, then ',
+          h('button', { 'data-testid': 'rebase', onclick: () => { rebase(); show(patchResult); } }, 'edit the current twin'),
+          ' and save again.'));
+      } else {
+        show(patchResult, errorBox(err));
+      }
+    }
+  };
+
+  // Direct method.
+  const methodName = h('input', { type: 'text', 'data-testid': 'method-name', value: 'lockDoor' });
+  const methodPayload = h('textarea', { 'data-testid': 'method-payload', rows: 3, spellcheck: 'false' }, '{}');
+  const methodTimeout = h('input', { type: 'number', min: 5, max: 300, value: '30', 'data-testid': 'method-timeout' });
+  const methodResult = h('div', { 'data-testid': 'method-result' });
+  const invoke = async e => {
+    e.preventDefault();
+    let payload;
+    try {
+      payload = methodPayload.value.trim() ? JSON.parse(methodPayload.value) : null;
+    } catch (err) {
+      show(methodResult, errorBox(new Error('The payload is not JSON: ' + err.message)));
+      return;
+    }
+    show(methodResult, h('p', { class: 'muted' }, 'Calling ' + methodName.value + '\u2026'));
+    try {
+      const r = await api('POST', '/twins/' + seg(deviceId) + '/methods', { body: {
+        methodName: methodName.value, payload, responseTimeoutInSeconds: Number(methodTimeout.value) } });
+      show(methodResult, h('div', { class: 'ok' }, 'status ', h('b', { 'data-testid': 'method-status' }, String(r.json.status)),
+        h('pre', { class: 'json', 'data-testid': 'method-payload-result' }, json(r.json.payload))));
+    } catch (err) {
+      show(methodResult, errorBox(err));
+    }
+  };
+
+  // Job records of this device.
+  const records = h('div', { 'data-testid': 'device-jobs' });
+  const pager = new Pager(() => refreshRecords());
+
+  show(view,
+    h('p', {}, h('a', { href: '#/devices' }, '\u2190 Devices')),
+    h('h1', {}, 'Device ', h('span', { class: 'mono', 'data-testid': 'device-id' }, deviceId)),
+    loadError, facts,
+    h('div', { class: 'grid' },
+      h('div', { class: 'card' }, h('h2', {}, 'Desired properties'), desired),
+      h('div', { class: 'card' }, h('h2', {}, 'Reported properties'), reported),
+      h('div', { class: 'card' }, h('h2', {}, 'Tags'), tags)),
+    h('div', { class: 'grid' },
+      h('form', { class: 'card stack', 'data-testid': 'patch-form', onsubmit: sendPatch },
+        h('h2', {}, 'Change the twin'),
+        h('label', {}, 'Merge patch of the ', section, ' (null removes a property)'), patch,
+        h('p', {}, h('button', { class: 'primary', type: 'submit', 'data-testid': 'save-patch' }, 'Save'), ' ', base),
+        patchResult),
+      h('form', { class: 'card stack', 'data-testid': 'method-form', onsubmit: invoke },
+        h('h2', {}, 'Invoke a direct method'),
+        h('label', {}, 'Method name'), methodName,
+        h('label', {}, 'Payload (JSON)'), methodPayload,
+        h('label', {}, 'Response timeout (s)'), methodTimeout,
+        h('p', {}, h('button', { class: 'primary', type: 'submit', 'data-testid': 'invoke' }, 'Invoke')),
+        methodResult)),
+    h('h2', {}, 'Job records'), records, pager.el);
+
+  function renderTwin() {
+    showIfChanged(facts, [twin.connectionState, twin.status, twin.lastActivityTime, twin.version, twin.etag], () =>
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'Connection'), h('dd', { 'data-testid': 'connection' }, badge(twin.connectionState || '')),
+        h('dt', {}, 'Status'), h('dd', {}, badge(twin.status || '')),
+        h('dt', {}, 'Last activity'), h('dd', {}, time(twin.lastActivityTime)),
+        h('dt', {}, 'Twin version / etag'), h('dd', { class: 'mono', 'data-testid': 'version' }, `${twin.version} / ${twin.etag}`)));
+    showIfChanged(desired, twin.properties?.desired, v => json(v ?? {}));
+    showIfChanged(reported, twin.properties?.reported, v => json(v ?? {}));
+    showIfChanged(tags, twin.tags, v => json(v ?? {}));
+  }
+
+  async function refreshTwin() {
+    try {
+      twin = (await api('GET', '/twins/' + seg(deviceId))).json;
+      show(loadError);
+      renderTwin();
+      if (baseEtag === null) rebase();
+    } catch (e) {
+      show(loadError, errorBox(e));
+      throw e;
+    }
+  }
+
+  async function refreshRecords() {
+    const page = await query('SELECT * FROM devices.jobs WHERE devices.jobs.deviceId = ' + quote(deviceId), 20, pager.token);
+    pager.update(page.continuation);
+    showIfChanged(records, page.rows, rows => rows.length === 0
+      ? h('p', { class: 'muted' }, 'No job has run on this device yet.')
+      : h('table', {},
+        h('thead', {}, h('tr', {}, ['Job', 'Type', 'Status', 'Started', 'Ended', 'Outcome'].map(c => h('th', {}, c)))),
+        h('tbody', {}, rows.map(r => h('tr', { 'data-job': r.jobId },
+          h('td', {}, h('a', { href: '#/job/' + seg(r.jobId) }, r.jobId)),
+          h('td', {}, r.jobType), h('td', {}, badge(r.status)),
+          h('td', {}, time(r.startTimeUtc)), h('td', {}, time(r.endTimeUtc)),
+          h('td', { class: 'mono' }, outcome(r)))))));
+  }
+
+  live.every(1000, refreshTwin);
+  live.every(2000, refreshRecords);
+  return live;
+}
+
+export function outcome(r) {
+  const m = r.outcome?.deviceMethodResponse;
+  if (m) return `status ${m.status} ${compact(m.payload, 60)}`;
+  if (r.error) return `${r.error.code}: ${r.error.description}`;
+  return '';
+}

@@ -1,0 +1,103 @@
+// One job: its definition and progress, refreshed every second, cancel, and its per-device records
+// (devices.jobs rows) paged and filtered by status, failures first.
+import { api, query, seg, quote } from './api.js';
+import { h, show, showIfChanged, time, json, badge, errorBox, progress, Live, Pager } from './ui.js';
+import { TERMINAL, cancelButton } from './jobs.js';
+import { outcome } from './device.js';
+
+const FAILURES_FIRST = 'failures-first';
+
+export function jobPage(view, jobId) {
+  const live = new Live();
+  const summary = h('div', { 'data-testid': 'job-summary' });
+  const bar = h('div', { 'data-testid': 'job-progress' });
+  const actions = h('div', { class: 'toolbar' });
+  const message = h('div');
+  const records = h('div', { 'data-testid': 'job-records' });
+  const filter = h('select', { 'data-testid': 'record-filter', 'aria-label': 'Device status',
+    onchange: () => { phase = 0; pager.reset(); refreshRecords(); } },
+    h('option', { value: FAILURES_FIRST }, 'all devices, failures first'),
+    ['failed', 'completed', 'running', 'queued', 'cancelled'].map(s => h('option', { value: s }, s + ' only')));
+  const pager = new Pager(() => refreshRecords());
+  let job = null;
+
+  show(view,
+    h('p', {}, h('a', { href: '#/jobs' }, '\u2190 Jobs')),
+    h('h1', {}, 'Job ', h('span', { class: 'mono', 'data-testid': 'job-id' }, jobId)),
+    message, bar, actions, summary,
+    h('h2', {}, 'Devices'),
+    h('div', { class: 'toolbar' }, filter),
+    records, pager.el);
+
+  async function refreshJob() {
+    try {
+      job = (await api('GET', '/jobs/v2/' + seg(jobId))).json;
+      show(message);
+    } catch (e) {
+      show(message, errorBox(e));
+      throw e;
+    }
+    showIfChanged(bar, job.deviceJobStatistics || {}, s => progress(s, true));
+    showIfChanged(actions, job.status, status => [h('span', { 'data-testid': 'job-status' }, badge(status)),
+      TERMINAL.includes(status) ? null : cancelButton(jobId, message, refreshJob)]);
+    showIfChanged(summary, job, j => h('dl', { class: 'facts' },
+      h('dt', {}, 'Type'), h('dd', {}, j.type),
+      h('dt', {}, 'Devices'), h('dd', { class: 'mono' }, j.queryCondition),
+      j.cloudToDeviceMethod ? [h('dt', {}, 'Method'), h('dd', { class: 'mono' },
+        j.cloudToDeviceMethod.methodName + ' ' + JSON.stringify(j.cloudToDeviceMethod.payload))] : null,
+      j.updateTwin ? [h('dt', {}, 'Twin patch'), h('dd', {}, h('pre', { class: 'json' }, json(j.updateTwin)))] : null,
+      h('dt', {}, 'Created'), h('dd', {}, time(j.createdTime)),
+      h('dt', {}, 'Start'), h('dd', {}, time(j.startTime)),
+      h('dt', {}, 'End'), h('dd', {}, time(j.endTime)),
+      h('dt', {}, 'Max execution time'), h('dd', {}, j.maxExecutionTimeInSeconds + ' s'),
+      j.failureReason ? [h('dt', {}, 'Failure'), h('dd', {}, j.failureReason)] : null,
+      j.statusMessage ? [h('dt', {}, 'Message'), h('dd', {}, j.statusMessage)] : null));
+  }
+
+  // "Failures first" walks two queries one after the other; the pager's tokens belong to the current one.
+  let phase = 0;
+  function recordQuery() {
+    const base = 'SELECT * FROM devices.jobs WHERE devices.jobs.jobId = ' + quote(jobId);
+    if (filter.value !== FAILURES_FIRST) return base + ' AND devices.jobs.status = ' + quote(filter.value);
+    return base + (phase === 0 ? " AND devices.jobs.status = 'failed'" : " AND devices.jobs.status != 'failed'");
+  }
+  const nextPhase = () => { phase = 1; pager.reset(); refreshRecords(); };
+  const previousPhase = () => { phase = 0; pager.reset(); refreshRecords(); };
+
+  async function refreshRecords() {
+    const page = await query(recordQuery(), 50, pager.token);
+    pager.update(page.continuation);
+    if (filter.value === FAILURES_FIRST && phase === 0 && !page.continuation) {
+      pager.nextButton.disabled = false;
+      pager.nextButton.onclick = nextPhase; // after the last page of failures come the others
+    } else {
+      pager.nextButton.onclick = null;
+    }
+    if (phase === 1 && pager.tokens.length === 1) {
+      pager.prevButton.disabled = false;
+      pager.prevButton.onclick = previousPhase;
+    } else {
+      pager.prevButton.onclick = null;
+    }
+    const heading = filter.value === FAILURES_FIRST ? (phase === 0 ? 'Failed devices' : 'Other devices') : null;
+    showIfChanged(records, [heading, page.rows], ([title, rows]) => [
+      title ? h('p', { class: 'muted', 'data-testid': 'records-phase' }, title) : null,
+      rows.length === 0 ? h('p', { class: 'muted', 'data-testid': 'no-records' },
+        job && ['scheduled', 'queued'].includes(job.status) ? 'The job has not started yet.' : 'No devices here.')
+        : h('table', {},
+          h('thead', {}, h('tr', {}, ['Device', 'Status', 'Started', 'Ended', 'Outcome'].map(c => h('th', {}, c)))),
+          h('tbody', {}, rows.map(r => h('tr', { 'data-device': r.deviceId },
+            h('td', {}, h('a', { href: '#/device/' + seg(r.deviceId) }, r.deviceId)),
+            h('td', { 'data-testid': 'record-status' }, badge(r.status)),
+            h('td', {}, time(r.startTimeUtc)), h('td', {}, time(r.endTimeUtc)),
+            h('td', { class: 'mono', 'data-testid': 'record-outcome' }, outcome(r))))))]);
+  }
+
+  live.every(1000, refreshJob);
+  live.every(1000, async () => {
+    if (job && TERMINAL.includes(job.status) && records.dataset.final === job.status) return;
+    await refreshRecords();
+    if (job && TERMINAL.includes(job.status)) records.dataset.final = job.status;
+  });
+  return live;
+}
