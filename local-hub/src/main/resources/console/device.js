@@ -46,7 +46,8 @@ export function devicePage(view, deviceId) {
         show(patchResult, h('div', { class: 'error', 'data-testid': 'conflict' },
           `Conflict: the twin changed since this edit started (etag ${baseEtag}, now ${twin ? twin.etag : '?'}). `
           + 'Nothing was written. Check the twin above, then ',
-          h('button', { 'data-testid': 'rebase', onclick: () => { rebase(); show(patchResult); } }, 'edit the current twin'),
+          h('button', { type: 'button', 'data-testid': 'rebase', onclick: async () => { await refreshTwin(); rebase(); show(patchResult); } },
+            'edit the current twin'),
           ' and save again.'));
       } else {
         show(patchResult, errorBox(err));

@@ -64,8 +64,17 @@ export function jobPage(view, jobId) {
   const nextPhase = () => { phase = 1; pager.reset(); refreshRecords(); };
   const previousPhase = () => { phase = 0; pager.reset(); refreshRecords(); };
 
+  // With no failures at all, "failures first" shows the other devices straight away (and looks again each time).
+  let skipped = false;
   async function refreshRecords() {
-    const page = await query(recordQuery(), 50, pager.token);
+    if (skipped) phase = 0;
+    let page = await query(recordQuery(), 50, pager.token);
+    skipped = filter.value === FAILURES_FIRST && phase === 0 && pager.tokens.length === 1
+      && page.rows.length === 0 && !page.continuation;
+    if (skipped) {
+      phase = 1;
+      page = await query(recordQuery(), 50, null);
+    }
     pager.update(page.continuation);
     if (filter.value === FAILURES_FIRST && phase === 0 && !page.continuation) {
       pager.nextButton.disabled = false;
@@ -73,13 +82,14 @@ export function jobPage(view, jobId) {
     } else {
       pager.nextButton.onclick = null;
     }
-    if (phase === 1 && pager.tokens.length === 1) {
+    if (phase === 1 && !skipped && pager.tokens.length === 1) {
       pager.prevButton.disabled = false;
       pager.prevButton.onclick = previousPhase;
     } else {
       pager.prevButton.onclick = null;
     }
-    const heading = filter.value === FAILURES_FIRST ? (phase === 0 ? 'Failed devices' : 'Other devices') : null;
+    const heading = filter.value !== FAILURES_FIRST ? null
+      : phase === 0 ? 'Failed devices first' : skipped ? 'No device failed.' : 'Devices that did not fail';
     showIfChanged(records, [heading, page.rows], ([title, rows]) => [
       title ? h('p', { class: 'muted', 'data-testid': 'records-phase' }, title) : null,
       rows.length === 0 ? h('p', { class: 'muted', 'data-testid': 'no-records' },

@@ -1,0 +1,236 @@
+package dev.iotjobs.localhub.console;
+
+import com.microsoft.azure.sdk.iot.device.DeviceClient;
+import com.microsoft.azure.sdk.iot.device.IotHubClientProtocol;
+import com.microsoft.azure.sdk.iot.device.twin.DirectMethodResponse;
+import com.microsoft.azure.sdk.iot.service.jobs.DirectMethodsJobOptions;
+import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobStatus;
+import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobsClient;
+import com.microsoft.azure.sdk.iot.service.registry.Device;
+import com.microsoft.azure.sdk.iot.service.registry.RegistryClient;
+import com.microsoft.azure.sdk.iot.service.twin.Twin;
+import com.microsoft.azure.sdk.iot.service.twin.TwinClient;
+import dev.iotjobs.localhub.LocalHub;
+import dev.iotjobs.localhub.junit.LocalHubExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.openqa.selenium.By;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The console in a real browser (headless Chromium through Selenium), against the shared test hub, with real
+ * SDK devices and jobs: what the pages show is what the hub did, and what the forms do reaches the devices.
+ */
+@ExtendWith(LocalHubExtension.class)
+class ConsoleBrowserIT {
+    private static final Duration SEEN = Duration.ofSeconds(20);
+    private static Browser browser;
+    private static String console;
+
+    @BeforeAll
+    static void start(LocalHub hub) throws Exception {
+        browser = Browser.start();
+        console = hub.startConsole(0);
+    }
+
+    @AfterAll
+    static void stop(LocalHub hub) throws Exception {
+        hub.stopConsole();
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    /** The tutorial's two jobs (lockDoor, then desired building 43 / floor 3) on one device, watched in the pages. */
+    @Test
+    void tutorialJobs_showProgressTo100_theMethodRecordsStatus200_andDesiredBuilding43(LocalHub hub) throws Exception {
+        Device device = register(hub, "console-tutorial");
+        String id = device.getDeviceId();
+        DeviceClient client = connect(device);
+        try {
+            client.subscribeToMethods((name, payload, ctx) -> new DirectMethodResponse(200,
+                    Map.of("result", "locked " + name)), null);
+            client.subscribeToDesiredProperties((twin, ctx) -> { }, null);
+
+            browser.open(console + "#/devices");
+            browser.type("query", "SELECT * FROM devices WHERE deviceId = '" + id + "'");
+            browser.click("run-query");
+            browser.waitUntil(SEEN, () -> browser.textOf("tr[data-device='" + id + "']").contains("Connected"),
+                    () -> "the device row, connected");
+            browser.screenshot("console-devices");
+
+            // What ScheduleJobService does (schedule-job-service cannot be a dependency of local-hub).
+            ScheduledJobsClient jobs = new ScheduledJobsClient(hub.hubConnectionString());
+            String condition = "deviceId IN ['" + id + "']";
+            String methodJob = UUID.randomUUID().toString();
+            jobs.scheduleDirectMethod(methodJob, condition, "lockDoor", new Date(), DirectMethodsJobOptions.builder()
+                    .payload(Map.of("lockTime", "10m")).maxExecutionTimeSeconds(3600)
+                    .methodConnectTimeoutSeconds(30).methodResponseTimeoutSeconds(30).build());
+            Twin update = new Twin();
+            update.getDesiredProperties().putAll(Map.of("building", 43, "floor", 3));
+            update.setETag("*");
+            String twinJob = UUID.randomUUID().toString();
+            jobs.scheduleUpdateTwin(twinJob, condition, update, new Date(), 3600);
+
+            browser.open(console + "#/jobs");
+            for (String job : new String[]{methodJob, twinJob}) {
+                String row = "tr[data-job='" + job + "']";
+                browser.waitUntil(SEEN, () -> browser.textOf(row).contains("100 % (1 of 1)")
+                        && browser.textOf(row).contains("completed"), () -> "job " + job + " at 100 %: " + browser.textOf(row));
+            }
+            browser.screenshot("console-jobs");
+
+            browser.open(console + "#/job/" + methodJob);
+            browser.waitUntil(SEEN, () -> browser.text("job-status").equals("completed")
+                            && browser.textOf("tr[data-device='" + id + "']").contains("status 200"),
+                    () -> "the device's record with status 200");
+            assertTrue(browser.text("job-progress").contains("100 %"), browser.text("job-progress"));
+            assertTrue(browser.textOf("tr[data-device='" + id + "'] [data-testid='record-status']").contains("completed"));
+            browser.screenshot("console-job");
+
+            browser.open(console + "#/device/" + id);
+            browser.waitUntil(SEEN, () -> browser.text("desired").contains("\"building\": 43")
+                    && browser.text("desired").contains("\"floor\": 3"), () -> "desired building 43");
+            browser.waitUntil(SEEN, () -> browser.textOf("[data-testid='device-jobs'] tr[data-job='" + methodJob + "']")
+                    .contains("status 200"), () -> "the device's job records");
+            browser.screenshot("console-device");
+        } finally {
+            client.close();
+        }
+    }
+
+    @Test
+    void devicePage_editsDesired_theDeviceReceivesIt_aConcurrentChangeIsAConflict_andInvokesAMethod(LocalHub hub)
+            throws Exception {
+        Device device = register(hub, "console-edit");
+        String id = device.getDeviceId();
+        BlockingQueue<com.microsoft.azure.sdk.iot.device.twin.Twin> received = new LinkedBlockingQueue<>();
+        DeviceClient client = connect(device);
+        try {
+            client.subscribeToDesiredProperties((twin, ctx) -> received.add(twin), null);
+            client.subscribeToMethods((name, payload, ctx) -> new DirectMethodResponse(200,
+                    Map.of("called", name, "with", payload.getPayloadAsJsonString())), null);
+            browser.open(console + "#/device/" + id);
+            browser.waitUntil(SEEN, () -> browser.text("connection").equals("Connected"), () -> "connected");
+            browser.waitUntil(SEEN, () -> browser.text("patch-base").contains("etag"), () -> "the edit's etag");
+
+            browser.type("patch", "{\"color\": \"blue\"}");
+            browser.click("save-patch");
+            browser.waitUntil(SEEN, () -> browser.text("patch-result").startsWith("Saved"), () -> browser.text("patch-result"));
+            assertEquals("blue", receivedDesired(received, "color"));
+            browser.waitUntil(SEEN, () -> browser.text("desired").contains("\"color\": \"blue\""), () -> "blue in the twin");
+
+            // Someone else changes the twin after this edit started: saving must not overwrite it.
+            TwinClient twins = new TwinClient(hub.hubConnectionString());
+            Twin twin = twins.get(id);
+            twin.getDesiredProperties().put("color", "green");
+            twins.patch(twin);
+            assertEquals("green", receivedDesired(received, "color"));
+            browser.type("patch", "{\"color\": \"red\"}");
+            browser.click("save-patch");
+            browser.waitUntil(SEEN, () -> browser.text("conflict").startsWith("Conflict"), () -> browser.text("patch-result"));
+            assertEquals("green", twins.get(id).getDesiredProperties().get("color"), "the conflicting patch was not written");
+            assertNull(received.poll(1, TimeUnit.SECONDS), "the device got no patch from the refused save");
+
+            // Re-based on the current twin, the same patch goes through.
+            browser.click("rebase");
+            browser.click("save-patch");
+            browser.waitUntil(SEEN, () -> browser.text("patch-result").startsWith("Saved"), () -> browser.text("patch-result"));
+            assertEquals("red", receivedDesired(received, "color"));
+
+            browser.type("method-name", "lockDoor");
+            browser.type("method-payload", "{\"lockTime\": \"10m\"}");
+            browser.click("invoke");
+            browser.waitUntil(SEEN, () -> browser.text("method-status").equals("200"), () -> browser.text("method-result"));
+            assertTrue(browser.text("method-payload-result").contains("lockDoor"), browser.text("method-payload-result"));
+            assertTrue(browser.text("method-payload-result").contains("10m"), browser.text("method-payload-result"));
+        } finally {
+            client.close();
+        }
+    }
+
+    @Test
+    void jobsForm_schedulesAFutureJob_andTheCancelButtonCancelsIt(LocalHub hub) throws Exception {
+        String jobId = "console-form-" + UUID.randomUUID().toString().substring(0, 8);
+        browser.open(console + "#/jobs");
+        browser.type("new-job-id", jobId);
+        browser.type("new-condition", "deviceId IN ['nobody-" + jobId + "']");
+        browser.type("new-method-name", "lockDoor");
+        browser.type("new-payload", "{\"lockTime\": \"1h\"}");
+        browser.driver.executeScript("arguments[0].value = arguments[1];", browser.find("new-start"), "2099-01-01T12:00");
+        browser.click("schedule");
+        browser.waitUntil(SEEN, () -> browser.text("new-result").startsWith("Scheduled"), () -> browser.text("new-result"));
+
+        ScheduledJobsClient jobs = new ScheduledJobsClient(hub.hubConnectionString());
+        var job = jobs.get(jobId);
+        assertEquals(ScheduledJobStatus.scheduled, job.getJobStatus());
+        assertTrue(String.valueOf(job.getCloudToDeviceMethod()).contains("lockDoor"), String.valueOf(job.getCloudToDeviceMethod()));
+        assertEquals(2099, job.getStartTime().toInstant().atZone(java.time.ZoneId.systemDefault()).getYear());
+
+        String row = "tr[data-job='" + jobId + "']";
+        browser.waitUntil(SEEN, () -> browser.textOf(row).contains("scheduled"), () -> browser.textOf(row));
+        browser.eventually(SEEN, () -> {
+            browser.driver.findElement(By.cssSelector(row + " [data-testid='cancel']")).click();
+            return true;
+        }, "the Cancel button");
+        browser.driver.switchTo().alert().accept();
+        browser.waitUntil(SEEN, () -> browser.textOf(row + " [data-testid='job-status']").equals("cancelled"),
+                () -> browser.textOf(row));
+        assertEquals(ScheduledJobStatus.cancelled, jobs.get(jobId).getJobStatus());
+    }
+
+    @Test
+    void devicesPage_badQuery_showsTheHubsErrorWithItsPosition() {
+        browser.open(console + "#/devices");
+        browser.type("query", "SELECT * FROM devices WHERE");
+        browser.click("run-query");
+        browser.waitUntil(SEEN, () -> browser.text("error-position").contains("position 28"), () -> browser.text("error"));
+        assertTrue(browser.text("error").contains("Syntax error at position 28"), browser.text("error"));
+        assertTrue(browser.text("error-position").contains("^"), browser.text("error-position"));
+        browser.type("query", "SELECT * FROM devices");
+        browser.click("run-query");
+        browser.waitUntil(SEEN, () -> browser.text("error").isEmpty()
+                && browser.textOf("[data-testid='devices-table'] tr[data-device]").length() > 0, () -> "rows again");
+    }
+
+    private static Device register(LocalHub hub, String prefix) throws Exception {
+        String id = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+        return new RegistryClient(hub.hubConnectionString()).addDevice(new Device(id));
+    }
+
+    private static DeviceClient connect(Device device) throws Exception {
+        DeviceClient client = new DeviceClient("HostName=127.0.0.1;DeviceId=" + device.getDeviceId()
+                + ";SharedAccessKey=" + device.getPrimaryKey(), IotHubClientProtocol.MQTT);
+        client.open(false);
+        return client;
+    }
+
+    /** The value of a desired property in the next patch the device receives (the first one is its initial twin). */
+    private static Object receivedDesired(BlockingQueue<com.microsoft.azure.sdk.iot.device.twin.Twin> received,
+                                          String name) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (System.nanoTime() < deadline) {
+            var twin = received.poll(500, TimeUnit.MILLISECONDS);
+            if (twin != null && twin.getDesiredProperties().containsKey(name)) {
+                return twin.getDesiredProperties().get(name);
+            }
+        }
+        assertNotNull(null, "the device received no desired patch with " + name + " by " + Instant.now());
+        return null;
+    }
+}
