@@ -2,7 +2,7 @@
 // edit started from (a change made meanwhile elsewhere is shown as a conflict, not overwritten); a direct
 // method call; the device's job records.
 import { api, query, seg, quote } from './api.js';
-import { h, show, showIfChanged, time, json, compact, badge, errorBox, Live, Pager } from './ui.js';
+import { h, show, showIfChanged, time, json, compact, badge, errorBox, withoutMetadata, Live, Pager } from './ui.js';
 
 export function devicePage(view, deviceId) {
   const live = new Live();
@@ -14,6 +14,8 @@ export function devicePage(view, deviceId) {
   const desired = h('pre', { class: 'json', 'data-testid': 'desired' });
   const reported = h('pre', { class: 'json', 'data-testid': 'reported' });
   const loadError = h('div');
+  const desiredVersion = h('span', { class: 'muted', 'data-testid': 'desired-version' });
+  const reportedVersion = h('span', { class: 'muted', 'data-testid': 'reported-version' });
 
   // Edit desired properties or tags.
   const section = h('select', { 'data-testid': 'patch-section', 'aria-label': 'What to change' },
@@ -89,8 +91,8 @@ export function devicePage(view, deviceId) {
     h('h1', {}, 'Device ', h('span', { class: 'mono', 'data-testid': 'device-id' }, deviceId)),
     loadError, facts,
     h('div', { class: 'grid' },
-      h('div', { class: 'card' }, h('h2', {}, 'Desired properties'), desired),
-      h('div', { class: 'card' }, h('h2', {}, 'Reported properties'), reported),
+      h('div', { class: 'card' }, h('h2', {}, 'Desired properties ', desiredVersion), desired),
+      h('div', { class: 'card' }, h('h2', {}, 'Reported properties ', reportedVersion), reported),
       h('div', { class: 'card' }, h('h2', {}, 'Tags'), tags)),
     h('div', { class: 'grid' },
       h('form', { class: 'card stack', 'data-testid': 'patch-form', onsubmit: sendPatch },
@@ -114,8 +116,10 @@ export function devicePage(view, deviceId) {
         h('dt', {}, 'Status'), h('dd', {}, badge(twin.status || '')),
         h('dt', {}, 'Last activity'), h('dd', {}, time(twin.lastActivityTime)),
         h('dt', {}, 'Twin version / etag'), h('dd', { class: 'mono', 'data-testid': 'version' }, `${twin.version} / ${twin.etag}`)));
-    showIfChanged(desired, twin.properties?.desired, v => json(v ?? {}));
-    showIfChanged(reported, twin.properties?.reported, v => json(v ?? {}));
+    showIfChanged(desired, twin.properties?.desired, v => json(withoutMetadata(v)));
+    showIfChanged(reported, twin.properties?.reported, v => json(withoutMetadata(v)));
+    showIfChanged(desiredVersion, twin.properties?.desired?.$version, v => 'version ' + v);
+    showIfChanged(reportedVersion, twin.properties?.reported?.$version, v => 'version ' + v);
     showIfChanged(tags, twin.tags, v => json(v ?? {}));
   }
 

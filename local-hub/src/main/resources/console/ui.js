@@ -26,10 +26,19 @@ function append(el, children) {
   }
 }
 
+/** An ISO time from the hub as local "YYYY-MM-DD HH:MM:SS" ("" for IoT Hub's "never", 0001-01-01). */
 export function time(text) {
   if (!text || text.startsWith('0001-01-01')) return '';
   const d = new Date(text);
-  return isNaN(d) ? text : d.toLocaleString();
+  if (isNaN(d)) return text;
+  const pad = n => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** A twin section without its $metadata (the version is shown beside it). */
+export function withoutMetadata(section) {
+  const { $metadata, $version, ...rest } = section || {};
+  return rest;
 }
 
 export function json(value) {
@@ -79,7 +88,10 @@ export function progress(stats, big = false) {
   }
   const text = h('span', { class: 'progress-text', 'data-testid': 'progress-text' },
     total === 0 ? 'no devices yet' : `${pct} % (${done.toLocaleString()} of ${total.toLocaleString()})`);
-  return h('div', {}, bar, text);
+  const counts = big ? h('span', { class: 'progress-text', 'data-testid': 'progress-counts' },
+    ` \u00b7 ${(s.succeededCount || 0).toLocaleString()} succeeded \u00b7 ${(s.failedCount || 0).toLocaleString()} failed`
+    + ` \u00b7 ${(s.runningCount || 0).toLocaleString()} running \u00b7 ${(s.pendingCount || 0).toLocaleString()} pending`) : null;
+  return h('div', {}, bar, text, counts);
 }
 
 /**

@@ -2,6 +2,7 @@ package dev.iotjobs.localhub.console;
 
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 
@@ -39,7 +40,7 @@ final class ConsoleGuard {
                 .putHeader("Cache-Control", "no-store");
         if (!isLoopback(request.remoteAddress())) {
             refuse(ctx, 403, "The console answers only requests from this machine.");
-        } else if (!isConsoleHost(request.getHeader("Host"), request.localAddress().port())) {
+        } else if (!isConsoleHost(request.authority(), request.localAddress().port())) {
             refuse(ctx, 421, "The console answers only requests for 127.0.0.1:" + request.localAddress().port()
                     + " or localhost:" + request.localAddress().port() + ".");
         } else {
@@ -53,7 +54,7 @@ final class ConsoleGuard {
         String site = request.getHeader("Sec-Fetch-Site");
         if (!"1".equals(request.getHeader(API_HEADER))) {
             refuse(ctx, 403, "Console API calls need the " + API_HEADER + ": 1 header (the console's pages send it).");
-        } else if (origin != null && !origin.equals("http://" + request.getHeader("Host"))) {
+        } else if (origin != null && !origin.equals("http://" + request.authority())) {
             refuse(ctx, 403, "Cross-origin console API calls are refused (Origin " + origin + ").");
         } else if (site != null && !site.equals("same-origin")) {
             refuse(ctx, 403, "Cross-site console API calls are refused (Sec-Fetch-Site " + site + ").");
@@ -70,13 +71,14 @@ final class ConsoleGuard {
         }
     }
 
-    static boolean isConsoleHost(String host, int port) {
-        if (host == null) {
+    /** The Host header (HTTP/1.1) or :authority (HTTP/2) names the console: 127.0.0.1 or localhost, its port. */
+    static boolean isConsoleHost(HostAndPort authority, int port) {
+        if (authority == null) {
             return false;
         }
-        String h = host.toLowerCase(Locale.ROOT);
-        return h.equals("127.0.0.1:" + port) || h.equals("localhost:" + port)
-                || port == 80 && (h.equals("127.0.0.1") || h.equals("localhost"));
+        String host = authority.host().toLowerCase(Locale.ROOT);
+        int named = authority.port() < 0 ? 80 : authority.port();
+        return named == port && (host.equals("127.0.0.1") || host.equals("localhost"));
     }
 
     private static boolean isLoopback(SocketAddress address) {

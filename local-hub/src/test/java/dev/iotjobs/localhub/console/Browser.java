@@ -138,7 +138,16 @@ final class Browser implements AutoCloseable {
 
     /** Saves a PNG of the window in target/console-screenshots (and in -Dconsole.screenshots when set). */
     void screenshot(String name) throws IOException {
-        byte[] png = driver.getScreenshotAs(OutputType.BYTES);
+        org.openqa.selenium.Dimension window = driver.manage().window().getSize();
+        Number height = (Number) driver.executeScript("return document.documentElement.scrollHeight");
+        driver.manage().window().setSize(new org.openqa.selenium.Dimension(window.getWidth(),
+                Math.min(2000, Math.max(window.getHeight(), height.intValue() + 20))));
+        byte[] png;
+        try {
+            png = driver.getScreenshotAs(OutputType.BYTES);
+        } finally {
+            driver.manage().window().setSize(window);
+        }
         Path dir = Path.of("target", "console-screenshots");
         Files.createDirectories(dir);
         Files.write(dir.resolve(name + ".png"), png);

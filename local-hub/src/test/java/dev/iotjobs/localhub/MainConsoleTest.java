@@ -1,0 +1,56 @@
+package dev.iotjobs.localhub;
+
+import dev.iotjobs.localhub.config.HubConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The web console on the command line: on by default on 8080, --console-port, --no-console, its banner line. */
+class MainConsoleTest {
+
+    @Test
+    void parse_consoleOnPort8080ByDefault_otherPortOrOff() {
+        assertEquals(8080, Main.parse(new String[0]).consolePort());
+        assertEquals(9090, Main.parse(new String[]{"--console-port", "9090"}).consolePort());
+        assertEquals(HubConfig.CONSOLE_OFF, Main.parse(new String[]{"--no-console"}).consolePort());
+        assertEquals(HubConfig.CONSOLE_OFF, HubConfig.builder().build().consolePort(), "embedded hubs have none unless asked");
+    }
+
+    @Test
+    void banner_showsTheConsoleUrlAndWhatItActsWith(@TempDir Path dir) throws Exception {
+        try (LocalHub hub = LocalHub.start(HubConfig.builder().dataDirectory(dir).inMemory(true)
+                .mqttPort(0).restPort(0).proxyPort(0).consolePort(0).build())) {
+            String url = hub.consoleUrl();
+            assertNotNull(url);
+            assertTrue(url.matches("http://127\\.0\\.0\\.1:\\d+/"), url);
+            String banner = Main.banner(hub);
+            assertTrue(banner.contains("console  (HTTP):     " + url + "  (loopback only; acts with the iothubowner policy)"), banner);
+            // HttpURLConnection for plain HTTP: java.net.http.HttpClient would fix the JVM's default SSL context
+            // before the shared test hub sets the trust store.
+            java.net.HttpURLConnection page = (java.net.HttpURLConnection) URI.create(url).toURL().openConnection(java.net.Proxy.NO_PROXY);
+            assertEquals(200, page.getResponseCode());
+            String body = new String(page.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(body.contains("local-hub console"), body);
+        }
+    }
+
+    @Test
+    void consolePortTaken_theHubStillStarts_andTheBannerSaysWhy(@TempDir Path dir) throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"));
+             LocalHub hub = LocalHub.start(HubConfig.builder().dataDirectory(dir).inMemory(true)
+                     .mqttPort(0).restPort(0).proxyPort(0).consolePort(taken.getLocalPort()).build())) {
+            assertNull(hub.consoleUrl());
+            String banner = Main.banner(hub);
+            assertTrue(banner.contains("console:             not started: port " + taken.getLocalPort()), banner);
+            assertTrue(banner.contains("--console-port <another port> or --no-console"), banner);
+        }
+    }
+}
