@@ -45,6 +45,7 @@ final class Browser implements AutoCloseable {
             if (Boolean.getBoolean(REQUIRED_PROPERTY)) {
                 Assertions.fail(message + " (-D" + REQUIRED_PROPERTY + "=true makes a missing browser a failure)");
             }
+            System.err.println("[WARNING] " + message + "; the browser tests are skipped.");
             Assumptions.abort(message + "; skipped.");
         }
         Path profile = Files.createTempDirectory("console-chromium");
