@@ -4,7 +4,6 @@ import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.By;
 import org.openqa.selenium.NoSuchElementException;
-import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -16,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -139,16 +139,13 @@ final class Browser implements AutoCloseable {
 
     /** Saves a PNG of the window in target/console-screenshots (and in -Dconsole.screenshots when set). */
     void screenshot(String name) throws IOException {
-        org.openqa.selenium.Dimension window = driver.manage().window().getSize();
+        // The whole page, not only the window (Chrome DevTools' capture beyond the viewport), at most 2000 px high.
         Number height = (Number) driver.executeScript("return document.documentElement.scrollHeight");
-        driver.manage().window().setSize(new org.openqa.selenium.Dimension(window.getWidth(),
-                Math.min(2000, Math.max(window.getHeight(), height.intValue() + 20))));
-        byte[] png;
-        try {
-            png = driver.getScreenshotAs(OutputType.BYTES);
-        } finally {
-            driver.manage().window().setSize(window);
-        }
+        Number width = (Number) driver.executeScript("return document.documentElement.clientWidth");
+        Map<String, Object> shot = driver.executeCdpCommand("Page.captureScreenshot", Map.of("format", "png",
+                "captureBeyondViewport", true, "clip", Map.of("x", 0, "y", 0, "width", width.intValue(),
+                        "height", Math.min(2000, height.intValue()), "scale", 1)));
+        byte[] png = java.util.Base64.getDecoder().decode((String) shot.get("data"));
         Path dir = Path.of("target", "console-screenshots");
         Files.createDirectories(dir);
         Files.write(dir.resolve(name + ".png"), png);
