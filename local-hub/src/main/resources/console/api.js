@@ -75,3 +75,19 @@ export const seg = encodeURIComponent;
 export function quote(text) {
   return "'" + String(text).replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
 }
+
+/**
+ * Job records (devices.jobs) are queried by scanning every record of every job: cheap for the tutorial, seconds
+ * for a job over a million twins. Pages refresh them by themselves only while all jobs together hold at most
+ * this many records (the jobs list, which says so, is cheap); otherwise they offer a Refresh button.
+ */
+export const LIVE_RECORDS_LIMIT = 100000;
+
+export async function totalJobRecords() {
+  const r = await api('GET', '/jobs/v2/query', { headers: { 'x-ms-max-item-count': '100' } });
+  return (r.json || []).reduce((n, j) => n + (j.deviceJobStatistics?.deviceCount || 0), 0)
+    + (r.continuation ? Infinity : 0);
+}
+
+/** Counting connected devices scans every twin: automatic up to this many devices, on request above. */
+export const LIVE_COUNT_LIMIT = 100000;

@@ -1,7 +1,7 @@
 // One device: its twin, refreshed live; a merge patch of desired properties or tags sent with the etag the
 // edit started from (a change made meanwhile elsewhere is shown as a conflict, not overwritten); a direct
 // method call; the device's job records.
-import { api, query, seg, quote } from './api.js';
+import { api, query, seg, quote, totalJobRecords, LIVE_RECORDS_LIMIT } from './api.js';
 import { h, show, showIfChanged, time, json, compact, badge, errorBox, withoutMetadata, Live, Pager } from './ui.js';
 
 export function devicePage(view, deviceId) {
@@ -85,6 +85,8 @@ export function devicePage(view, deviceId) {
   // Job records of this device.
   const records = h('div', { 'data-testid': 'device-jobs' });
   const pager = new Pager(() => refreshRecords());
+  const recordsNote = h('span', { class: 'muted' });
+  const refreshButton = h('button', { 'data-testid': 'refresh-records', onclick: () => refreshRecords() }, 'Refresh');
 
   show(view,
     h('p', {}, h('a', { href: '#/devices' }, '\u2190 Devices')),
@@ -107,7 +109,7 @@ export function devicePage(view, deviceId) {
         h('label', {}, 'Response timeout (s)'), methodTimeout,
         h('p', {}, h('button', { class: 'primary', type: 'submit', 'data-testid': 'invoke' }, 'Invoke')),
         methodResult)),
-    h('h2', {}, 'Job records'), records, pager.el);
+    h('h2', {}, 'Job records'), h('div', { class: 'toolbar' }, refreshButton, recordsNote), records, pager.el);
 
   function renderTwin() {
     showIfChanged(facts, [twin.connectionState, twin.status, twin.lastActivityTime, twin.version, twin.etag], () =>
@@ -150,7 +152,15 @@ export function devicePage(view, deviceId) {
   }
 
   live.every(1000, refreshTwin);
-  live.every(2000, refreshRecords);
+  let loaded = false;
+  live.every(2000, async () => {
+    const cheap = (await totalJobRecords()) <= LIVE_RECORDS_LIMIT;
+    show(recordsNote, cheap ? 'refreshed every few seconds' : 'the hub holds many job records: press Refresh to update');
+    if (cheap || !loaded) {
+      loaded = true;
+      await refreshRecords();
+    }
+  });
   return live;
 }
 

@@ -1,6 +1,6 @@
 // One job: its definition and progress, refreshed every second, cancel, and its per-device records
 // (devices.jobs rows) paged and filtered by status, failures first.
-import { api, query, seg, quote } from './api.js';
+import { api, query, seg, quote, totalJobRecords, LIVE_RECORDS_LIMIT } from './api.js';
 import { h, show, showIfChanged, time, json, badge, errorBox, progress, Live, Pager } from './ui.js';
 import { TERMINAL, cancelButton } from './jobs.js';
 import { outcome } from './device.js';
@@ -19,6 +19,8 @@ export function jobPage(view, jobId) {
     h('option', { value: FAILURES_FIRST }, 'all devices, failures first'),
     ['failed', 'completed', 'running', 'queued', 'cancelled'].map(s => h('option', { value: s }, s + ' only')));
   const pager = new Pager(() => refreshRecords());
+  const refreshButton = h('button', { 'data-testid': 'refresh-records', onclick: () => refreshRecords() }, 'Refresh');
+  const recordsNote = h('span', { class: 'muted' });
   let job = null;
 
   show(view,
@@ -26,7 +28,7 @@ export function jobPage(view, jobId) {
     h('h1', {}, 'Job ', h('span', { class: 'mono', 'data-testid': 'job-id' }, jobId)),
     message, bar, actions, summary,
     h('h2', {}, 'Devices'),
-    h('div', { class: 'toolbar' }, filter),
+    h('div', { class: 'toolbar' }, filter, refreshButton, recordsNote),
     records, pager.el);
 
   async function refreshJob() {
@@ -104,10 +106,18 @@ export function jobPage(view, jobId) {
   }
 
   live.every(1000, refreshJob);
+  // Records refresh by themselves while they are cheap to query (see LIVE_RECORDS_LIMIT), and once more when
+  // the job has ended; on a big hub the Refresh button updates them.
+  let loadedFor = null;
   live.every(1000, async () => {
-    if (job && TERMINAL.includes(job.status) && records.dataset.final === job.status) return;
-    await refreshRecords();
-    if (job && TERMINAL.includes(job.status)) records.dataset.final = job.status;
+    if (!job) return;
+    const state = job.status + (TERMINAL.includes(job.status) ? '' : '/' + Date.now());
+    const cheap = (await totalJobRecords()) <= LIVE_RECORDS_LIMIT;
+    show(recordsNote, cheap ? '' : 'the hub holds many job records: press Refresh to update this list');
+    if (loadedFor === null || (loadedFor !== state && (cheap || TERMINAL.includes(job.status)))) {
+      loadedFor = state;
+      await refreshRecords();
+    }
   });
   return live;
 }
