@@ -150,7 +150,10 @@ public final class LocalHub implements AutoCloseable {
             return listenOnEveryEventLoop(eventLoops, () -> vertx.createHttpServer(new HttpServerOptions()
                             .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
                             .setSslEngineOptions(VertxTlsOptions.engine())
-                            .setHost(config.bindHost()).setPort(port).setCompressionSupported(false))
+                            .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)
+                            .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE_BYTES)
+                            .setMaxHeaderSize(RestApi.MAX_HEADER_BYTES))
+                    .invalidRequestHandler(RestApi::invalidRequest)
                     .requestHandler(router).listen().map(HttpServer::actualPort));
         } catch (RuntimeException e) {
             if (isBindProblem(e)) {
