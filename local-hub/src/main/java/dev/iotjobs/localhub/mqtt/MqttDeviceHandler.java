@@ -105,11 +105,15 @@ public final class MqttDeviceHandler {
         }
     }
 
-    /** The username is {@code {host}/{deviceId}/?api-version=...}; the host part is not checked. */
-    private static boolean usernameNamesDevice(String username, String deviceId) {
+    /** The username is {@code {hub host}/{deviceId}/?api-version=...}, as IoT Hub requires: this hub and this device. */
+    static boolean usernameNamesDevice(String username, String deviceId) {
         int query = username.indexOf("/?");
         String head = query < 0 ? username : username.substring(0, query);
-        return head.endsWith("/" + deviceId);
+        String host = dev.iotjobs.localhub.config.WellKnownKeys.HOST_NAME;
+        return head.length() == host.length() + 1 + deviceId.length()
+                && head.regionMatches(true, 0, host, 0, host.length())
+                && head.charAt(host.length()) == '/'
+                && head.endsWith(deviceId);
     }
 
     private void onSubscribe(MqttEndpoint endpoint, DeviceSession session, MqttSubscribeMessage sub) {
