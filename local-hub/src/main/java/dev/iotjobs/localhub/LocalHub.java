@@ -15,6 +15,7 @@ import dev.iotjobs.localhub.registry.Device;
 import dev.iotjobs.localhub.registry.DeviceRegistry;
 import dev.iotjobs.localhub.registry.RegistryService;
 import dev.iotjobs.localhub.rest.ConnectProxy;
+import dev.iotjobs.localhub.rest.HttpDeadlines;
 import dev.iotjobs.localhub.rest.RestApi;
 import dev.iotjobs.localhub.rest.RestSupport;
 import dev.iotjobs.localhub.store.HubStore;
@@ -54,7 +55,10 @@ public final class LocalHub implements AutoCloseable {
     /** Concurrent (non-terminal) jobs, as on an S3 IoT hub; more get 429004. */
     static final int MAX_ACTIVE_JOBS = 10;
     private int eventLoops;
+    /** A TLS handshake must finish within this time on both endpoints (Vert.x's default, stated). */
+    static final int TLS_HANDSHAKE_TIMEOUT_SECONDS = 10;
     private ConnectProxy proxy;
+    private HttpDeadlines deadlines;
     private int mqttPort;
     private int restPort;
     private int proxyPort = -1;
@@ -94,11 +98,13 @@ public final class LocalHub implements AutoCloseable {
         QueryService queries = new QueryService(
                 registry::twinDocuments,
                 jobs::deviceJobRows);
+        deadlines = new HttpDeadlines(vertx, config.limits().httpHeadersTimeout(), config.limits().httpBodyTimeout());
         var router = RestApi.router(vertx, rest,
                 RestApi.queries(rest, queries),
                 RestApi.devices(rest, new RegistryService(registry)),
                 RestApi.twins(rest, twins, methods),
                 RestApi.jobs(rest, jobs));
+        router.route().order(-1).handler(deadlines::onRequest);
 
         try {
             // One listener per event loop: Vert.x spreads connections over them (no thread per device).
@@ -127,6 +133,8 @@ public final class LocalHub implements AutoCloseable {
                 .setSslEngineOptions(VertxTlsOptions.engine())
                 .setHost(config.bindHost()).setPort(port);
         options.setMaxMessageSize(256 * 1024);
+        options.setTimeoutOnConnect((int) Math.max(1, config.limits().mqttConnectTimeout().toSeconds()));
+        options.setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS);
         return options;
     }
 
@@ -152,8 +160,10 @@ public final class LocalHub implements AutoCloseable {
                             .setSslEngineOptions(VertxTlsOptions.engine())
                             .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)
                             .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE_BYTES)
-                            .setMaxHeaderSize(RestApi.MAX_HEADER_BYTES))
+                            .setMaxHeaderSize(RestApi.MAX_HEADER_BYTES)
+                            .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS))
                     .invalidRequestHandler(RestApi::invalidRequest)
+                    .connectionHandler(deadlines::onConnection)
                     .requestHandler(router).listen().map(HttpServer::actualPort));
         } catch (RuntimeException e) {
             if (isBindProblem(e)) {
