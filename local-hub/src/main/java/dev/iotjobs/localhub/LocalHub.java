@@ -44,6 +44,7 @@ import java.util.concurrent.TimeUnit;
  * adapters around them.
  */
 public final class LocalHub implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LocalHub.class);
     private HubConfig config;
     private final Clock clock = Clock.systemUTC();
     private Vertx vertx;
@@ -89,9 +90,10 @@ public final class LocalHub implements AutoCloseable {
         int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
         eventLoops = loops;
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setBlockedThreadCheckInterval(2000));
+        vertx.exceptionHandler(LocalHub::unhandled);
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", 16);
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
-                new DeviceAuthenticator(registry, clock), registry, twins, sessions);
+                new DeviceAuthenticator(registry, clock), registry, twins, sessions, config.limits());
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
         jobs = new JobService(store, registry, twins, methods, MAX_ACTIVE_JOBS);
@@ -212,6 +214,18 @@ public final class LocalHub implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * Exceptions no handler took. Vert.x MQTT throws for each packet a client sends after the hub closed its
+     * connection (the rest of the read batch); a flooding client sends thousands, so these are logged at debug.
+     */
+    private static void unhandled(Throwable e) {
+        if (e instanceof IllegalArgumentException && String.valueOf(e.getMessage()).contains("not connected client")) {
+            LOG.debug("MQTT packet after close: {}", e.getMessage());
+        } else {
+            LOG.error("Unhandled exception", e);
+        }
     }
 
     private void ensureDefaultDevice() {

@@ -22,7 +22,7 @@ public record HubLimits(int mqttOutboundBytes, int mqttTwinRequestsInFlight, Dur
                         Duration httpHeadersTimeout, Duration httpBodyTimeout) {
 
     public static final HubLimits DEFAULTS = new HubLimits(1024 * 1024, 16, Duration.ofSeconds(10),
-            Duration.ofSeconds(30), Duration.ofSeconds(30));
+            Duration.ofSeconds(20), Duration.ofSeconds(30));
 
     public HubLimits {
         if (mqttOutboundBytes < 1024 || mqttTwinRequestsInFlight < 1) {
