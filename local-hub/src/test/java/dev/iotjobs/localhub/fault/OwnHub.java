@@ -16,9 +16,15 @@ final class OwnHub {
     private OwnHub() {
     }
 
-    static LocalHub start(HubLimits limits) {
+    /** One data directory for all of them: the development CA is generated once (RSA keys take seconds). */
+    private static java.nio.file.Path directory;
+
+    static synchronized LocalHub start(HubLimits limits) {
         try {
-            return LocalHub.start(HubConfig.builder().dataDirectory(Files.createTempDirectory("local-iothub-fault"))
+            if (directory == null) {
+                directory = Files.createTempDirectory("local-iothub-fault");
+            }
+            return LocalHub.start(HubConfig.builder().dataDirectory(directory)
                     .inMemory(true).mqttPort(0).restPort(0).limits(limits).build());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
