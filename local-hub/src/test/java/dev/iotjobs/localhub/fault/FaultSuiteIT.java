@@ -480,7 +480,8 @@ class FaultSuiteIT {
         Arbitrary<String> subscribeTopic = Combinators.combine(other, Arbitraries.of(
                 "devices/%s/messages/devicebound/#", "devices/%s/#", "#", "$iothub/#", "devices/+/messages/devicebound/#",
                 "$iothub/twin/res/%s", "devices/%s/messages/events/"))
-                .as((o, t) -> t.replace("%s", o.equals("fault-bob") ? bob.id() : o));
+                .as((o, t) -> t.replace("%s", o.equals("fault-bob") ? bob.id() : o))
+                .filter(t -> !t.equals("$iothub/twin/res/#")); // alice's own twin answers: allowed
         return Arbitraries.oneOf(publishTopic.map(t -> new Foreign("publish", t)),
                 subscribeTopic.map(t -> new Foreign("subscribe", t)));
     }
