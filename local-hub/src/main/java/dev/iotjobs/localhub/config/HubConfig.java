@@ -14,9 +14,10 @@ import java.nio.file.Path;
  * @param proxyPort       HTTPS CONNECT proxy to the service endpoint, used when restPort cannot be bound
  *                        (or always, when {@code alwaysProxy}); 0 picks a free port
  * @param alwaysProxy     start the proxy even when restPort could be bound
+ * @param limits          what one client may cost the hub (buffers, in-flight requests, timeouts)
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
-                        int proxyPort, boolean alwaysProxy) {
+                        int proxyPort, boolean alwaysProxy, HubLimits limits) {
 
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_REST_PORT = 443;
@@ -35,6 +36,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.restPort = restPort;
         b.proxyPort = proxyPort;
         b.alwaysProxy = alwaysProxy;
+        b.limits = limits;
         return b;
     }
 
@@ -46,6 +48,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int restPort = DEFAULT_REST_PORT;
         private int proxyPort = DEFAULT_PROXY_PORT;
         private boolean alwaysProxy;
+        private HubLimits limits = HubLimits.DEFAULTS;
 
         public Builder dataDirectory(Path value) {
             dataDirectory = value;
@@ -82,9 +85,15 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
+        public Builder limits(HubLimits value) {
+            limits = value;
+            return this;
+        }
+
         public HubConfig build() {
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
-                    bindHost, mqttPort, restPort, proxyPort, alwaysProxy);
+                    bindHost, mqttPort, restPort, proxyPort, alwaysProxy,
+                    limits == null ? HubLimits.DEFAULTS : limits);
         }
     }
 }
