@@ -16,6 +16,7 @@ import dev.iotjobs.localhub.registry.Device;
 import dev.iotjobs.localhub.registry.DeviceRegistry;
 import dev.iotjobs.localhub.registry.RegistryService;
 import dev.iotjobs.localhub.rest.ConnectProxy;
+import dev.iotjobs.localhub.rest.HttpDeadlines;
 import dev.iotjobs.localhub.rest.RestApi;
 import dev.iotjobs.localhub.rest.RestSupport;
 import dev.iotjobs.localhub.store.HubStore;
@@ -44,6 +45,7 @@ import java.util.concurrent.TimeUnit;
  * adapters around them.
  */
 public final class LocalHub implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LocalHub.class);
     private HubConfig config;
     private final Clock clock = Clock.systemUTC();
     private Vertx vertx;
@@ -55,7 +57,10 @@ public final class LocalHub implements AutoCloseable {
     /** Concurrent (non-terminal) jobs, as on an S3 IoT hub; more get 429004. */
     static final int MAX_ACTIVE_JOBS = 10;
     private int eventLoops;
+    /** A TLS handshake must finish within this time on both endpoints (Vert.x's default, stated). */
+    static final int TLS_HANDSHAKE_TIMEOUT_SECONDS = 10;
     private ConnectProxy proxy;
+    private HttpDeadlines deadlines;
     private int mqttPort;
     private int restPort;
     private int proxyPort = -1;
@@ -88,20 +93,23 @@ public final class LocalHub implements AutoCloseable {
         int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
         eventLoops = loops;
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setBlockedThreadCheckInterval(2000));
+        vertx.exceptionHandler(LocalHub::unhandled);
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", 16);
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
-                new DeviceAuthenticator(registry, clock), registry, twins, sessions);
+                new DeviceAuthenticator(registry, clock), registry, twins, sessions, config.limits());
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
         jobs = new JobService(store, registry, twins, methods, MAX_ACTIVE_JOBS);
         QueryService queries = new QueryService(
                 registry::twinDocuments,
                 jobs::deviceJobRows);
+        deadlines = new HttpDeadlines(vertx, config.limits().httpHeadersTimeout(), config.limits().httpBodyTimeout());
         var router = RestApi.router(vertx, rest,
                 RestApi.queries(rest, queries),
                 RestApi.devices(rest, new RegistryService(registry)),
                 RestApi.twins(rest, twins, methods),
                 RestApi.jobs(rest, jobs));
+        router.route().order(-1).handler(deadlines::onRequest);
 
         try {
             // One listener per event loop: Vert.x spreads connections over them (no thread per device).
@@ -171,6 +179,8 @@ public final class LocalHub implements AutoCloseable {
                 .setSslEngineOptions(VertxTlsOptions.engine())
                 .setHost(config.bindHost()).setPort(port);
         options.setMaxMessageSize(256 * 1024);
+        options.setTimeoutOnConnect((int) Math.max(1, config.limits().mqttConnectTimeout().toSeconds()));
+        options.setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS);
         return options;
     }
 
@@ -219,7 +229,12 @@ public final class LocalHub implements AutoCloseable {
             return listenOnEveryEventLoop(eventLoops, () -> vertx.createHttpServer(new HttpServerOptions()
                             .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
                             .setSslEngineOptions(VertxTlsOptions.engine())
-                            .setHost(config.bindHost()).setPort(port).setCompressionSupported(false))
+                            .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)
+                            .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE_BYTES)
+                            .setMaxHeaderSize(RestApi.MAX_HEADER_BYTES)
+                            .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS))
+                    .invalidRequestHandler(RestApi::invalidRequest)
+                    .connectionHandler(deadlines::onConnection)
                     .requestHandler(router).listen().map(HttpServer::actualPort));
         } catch (RuntimeException e) {
             if (isBindProblem(e)) {
@@ -268,6 +283,18 @@ public final class LocalHub implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * Exceptions no handler took. Vert.x MQTT throws for each packet a client sends after the hub closed its
+     * connection (the rest of the read batch); a flooding client sends thousands, so these are logged at debug.
+     */
+    private static void unhandled(Throwable e) {
+        if (e instanceof IllegalArgumentException && String.valueOf(e.getMessage()).contains("not connected client")) {
+            LOG.debug("MQTT packet after close: {}", e.getMessage());
+        } else {
+            LOG.error("Unhandled exception", e);
+        }
     }
 
     private void ensureDefaultDevice() {

@@ -14,11 +14,12 @@ import java.nio.file.Path;
  * @param proxyPort       HTTPS CONNECT proxy to the service endpoint, used when restPort cannot be bound
  *                        (or always, when {@code alwaysProxy}); 0 picks a free port
  * @param alwaysProxy     start the proxy even when restPort could be bound
+ * @param limits          what one client may cost the hub (buffers, in-flight requests, timeouts)
  * @param consolePort     the web console (plain HTTP on 127.0.0.1 only); 0 picks a free port, {@link #CONSOLE_OFF}
  *                        (the default here; the command line's default is {@link #DEFAULT_CONSOLE_PORT}) starts none
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
-                        int proxyPort, boolean alwaysProxy, int consolePort) {
+                        int proxyPort, boolean alwaysProxy, HubLimits limits, int consolePort) {
 
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_REST_PORT = 443;
@@ -39,6 +40,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.restPort = restPort;
         b.proxyPort = proxyPort;
         b.alwaysProxy = alwaysProxy;
+        b.limits = limits;
         b.consolePort = consolePort;
         return b;
     }
@@ -51,6 +53,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int restPort = DEFAULT_REST_PORT;
         private int proxyPort = DEFAULT_PROXY_PORT;
         private boolean alwaysProxy;
+        private HubLimits limits = HubLimits.DEFAULTS;
         private int consolePort = CONSOLE_OFF;
 
         public Builder dataDirectory(Path value) {
@@ -88,6 +91,11 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
+        public Builder limits(HubLimits value) {
+            limits = value;
+            return this;
+        }
+
         public Builder consolePort(int value) {
             consolePort = value;
             return this;
@@ -95,7 +103,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
 
         public HubConfig build() {
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
-                    bindHost, mqttPort, restPort, proxyPort, alwaysProxy, consolePort);
+                    bindHost, mqttPort, restPort, proxyPort, alwaysProxy,
+                    limits == null ? HubLimits.DEFAULTS : limits, consolePort);
         }
     }
 }

@@ -56,7 +56,8 @@ public final class ConsoleServer {
         bridge.register(router);
         router.get("/*").handler(files::serve);
         router.route().last().handler(ctx -> ConsoleGuard.refuse(ctx, 404, "Not found: " + ctx.request().path()));
-        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(HOST).setPort(port));
+        // Browsers keep connections open between polls; one that stays idle for a minute is closed.
+        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(HOST).setPort(port).setIdleTimeout(60));
         return server.requestHandler(router).listen()
                 .map(s -> new ConsoleServer(s, bridge))
                 .onFailure(e -> bridge.close());

@@ -45,7 +45,10 @@ final class HubApiBridge {
         this.target = target;
         HttpClientOptions options = new HttpClientOptions().setSsl(true)
                 .setTrustOptions(new PemTrustOptions().addCertPath(target.caPem().toString()))
-                .setVerifyHost(true);
+                .setVerifyHost(true)
+                // Drop idle connections before the hub does (it closes them after its HTTP headers timeout, 20 s by
+                // default), so that a call never goes out on a connection the hub is closing.
+                .setKeepAliveTimeout(10);
         options.getSslOptions().setHostnameVerificationAlgorithm("HTTPS");
         // Pages poll every second and a direct method may hold a connection for minutes: more than the default 5.
         this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(32));

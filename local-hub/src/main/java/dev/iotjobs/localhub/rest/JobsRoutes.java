@@ -68,7 +68,7 @@ final class JobsRoutes {
                 Integer size = QueryRoutes.parsePageSize(pageSizeHeader);
                 int pageSize = size == null ? 100 : Math.min(100, size);
                 int offset = offset(continuation);
-                int end = Math.min(all.size(), offset + pageSize);
+                int end = (int) Math.min(all.size(), (long) offset + pageSize);
                 List<ObjectNode> page = offset >= all.size() ? List.of() : all.subList(offset, end);
                 QueryRoutes.sendPage(ctx, page, end < all.size() ? token(end) : null, "jobResponse");
             } catch (RuntimeException e) {
@@ -88,7 +88,10 @@ final class JobsRoutes {
         try {
             String text = new String(Base64.getUrlDecoder().decode(token.trim()), StandardCharsets.UTF_8);
             if (text.startsWith("j:")) {
-                return Integer.parseInt(text.substring(2));
+                int offset = Integer.parseInt(text.substring(2));
+                if (offset >= 0) {
+                    return offset;
+                }
             }
         } catch (IllegalArgumentException ignored) {
             // reported below
