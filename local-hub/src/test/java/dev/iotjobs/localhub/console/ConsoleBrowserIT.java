@@ -194,6 +194,54 @@ class ConsoleBrowserIT {
         assertEquals(ScheduledJobStatus.cancelled, jobs.get(jobId).getJobStatus());
     }
 
+    /** Paging follows the hub's continuation tokens; a job's records put failures first and filter by status. */
+    @Test
+    void devicesPaging_andJobRecordsFailuresFirst_andStatusFilter(LocalHub hub) throws Exception {
+        String prefix = "console-page-" + UUID.randomUUID().toString().substring(0, 6);
+        RegistryClient registry = new RegistryClient(hub.hubConnectionString());
+        for (int i = 0; i < 23; i++) {
+            registry.addDevice(new Device(String.format("%s-%02d", prefix, i)));
+        }
+        browser.open(console + "#/devices");
+        browser.driver.findElement(By.cssSelector("[data-testid='page-size'] option[value='20']")).click();
+        browser.type("query", "SELECT * FROM devices WHERE STARTS_WITH(deviceId, '" + prefix + "')");
+        browser.click("run-query");
+        browser.waitUntil(SEEN, () -> browser.findAll("[data-testid='devices-table'] tr[data-device]").size() == 20
+                && browser.text("page").equals("page 1"), () -> "20 rows on page 1");
+        browser.click("next");
+        browser.waitUntil(SEEN, () -> browser.findAll("[data-testid='devices-table'] tr[data-device]").size() == 3
+                && browser.text("page").equals("page 2"), () -> "3 rows on page 2");
+        browser.click("prev");
+        browser.waitUntil(SEEN, () -> browser.findAll("[data-testid='devices-table'] tr[data-device]").size() == 20,
+                () -> "20 rows again");
+
+        // One connected device answers; the other is offline and fails at once (no connect timeout).
+        Device online = registry.getDevice(prefix + "-00");
+        String offline = prefix + "-01";
+        DeviceClient client = connect(online);
+        try {
+            client.subscribeToMethods((name, payload, ctx) -> new DirectMethodResponse(200, Map.of("ok", true)), null);
+            ScheduledJobsClient jobs = new ScheduledJobsClient(hub.hubConnectionString());
+            String jobId = UUID.randomUUID().toString();
+            jobs.scheduleDirectMethod(jobId, "deviceId IN ['" + online.getDeviceId() + "', '" + offline + "']", "lockDoor",
+                    new Date(), DirectMethodsJobOptions.builder().methodConnectTimeoutSeconds(0)
+                            .methodResponseTimeoutSeconds(10).maxExecutionTimeSeconds(60).build());
+            browser.open(console + "#/job/" + jobId);
+            browser.waitUntil(SEEN, () -> browser.text("job-progress").contains("100 %")
+                    && browser.text("records-phase").equals("Failed devices first")
+                    && browser.textOf("tr[data-device='" + offline + "']").contains("failed"), () -> "the failed device first");
+            assertTrue(browser.findAll("tr[data-device='" + online.getDeviceId() + "']").isEmpty(), "only failures first");
+            browser.click("next");
+            browser.waitUntil(SEEN, () -> browser.textOf("tr[data-device='" + online.getDeviceId() + "']").contains("status 200"),
+                    () -> "then the others");
+            browser.driver.findElement(By.cssSelector("[data-testid='record-filter'] option[value='completed']")).click();
+            browser.waitUntil(SEEN, () -> browser.findAll("tr[data-device]").size() == 1
+                    && browser.textOf("tr[data-device='" + online.getDeviceId() + "']").contains("completed"), () -> "completed only");
+        } finally {
+            client.close();
+        }
+    }
+
     @Test
     void devicesPage_badQuery_showsTheHubsErrorWithItsPosition() {
         browser.open(console + "#/devices");
