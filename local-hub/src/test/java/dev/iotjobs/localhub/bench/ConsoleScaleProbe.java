@@ -12,9 +12,13 @@ import java.util.Arrays;
 
 /**
  * What the console's refreshes cost on a big hub: the time of each call a page makes, through the console, with
- * {@code -Dbench.twins} twins (default 1,000,000), before and while a twin job runs over all of them. Run with
- * {@code mvn -pl local-hub exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.iotjobs.localhub.bench.ConsoleScaleProbe}
- * (give the JVM a few GB: {@code MAVEN_OPTS=-Xmx6g}). Results are in docs/console.md.
+ * {@code -Dbench.twins} twins (default 1,000,000), before and while a twin job runs over all of them. After
+ * {@code mvn -B -q -pl local-hub test-compile}, from {@code local-hub/}:
+ * <pre>
+ * mvn -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/cp.txt
+ * java -Xmx6g -cp target/test-classes:target/classes:$(cat target/cp.txt) dev.iotjobs.localhub.bench.ConsoleScaleProbe
+ * </pre>
+ * It uses free ports, not 443/8883. Results are in docs/console.md.
  */
 public final class ConsoleScaleProbe {
     private static HttpClient http;
