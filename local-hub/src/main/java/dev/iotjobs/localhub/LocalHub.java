@@ -87,7 +87,7 @@ public final class LocalHub implements AutoCloseable {
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setBlockedThreadCheckInterval(2000));
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", 16);
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
-                new DeviceAuthenticator(registry, clock), registry, twins, sessions);
+                new DeviceAuthenticator(registry, clock), registry, twins, sessions, config.twinResponseDelay());
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
         jobs = new JobService(store, registry, twins, methods, MAX_ACTIVE_JOBS);
