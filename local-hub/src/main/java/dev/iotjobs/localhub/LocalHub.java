@@ -10,6 +10,7 @@ import dev.iotjobs.localhub.jobs.JobService;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
+import dev.iotjobs.localhub.mqtt.MqttWebSocketBridge;
 import dev.iotjobs.localhub.mqtt.SessionRegistry;
 import dev.iotjobs.localhub.registry.Device;
 import dev.iotjobs.localhub.registry.DeviceRegistry;
@@ -106,9 +107,17 @@ public final class LocalHub implements AutoCloseable {
             mqttPort = listenOnEveryEventLoop(loops, () -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
                     .endpointHandler(mqtt::handle)
                     .listen().map(MqttServer::actualPort));
-            restPort = listenRest(router, config.restPort() == 0 ? freePort() : config.restPort());
+            // MQTT over WebSockets: upgrades on the REST port, piped to a loopback MQTT listener (see the bridge).
+            int webSocketMqttPort = freePort();
+            MqttWebSocketBridge webSockets = new MqttWebSocketBridge(vertx, config.bindHost(), webSocketMqttPort);
+            listenOnEveryEventLoop(loops, () -> MqttServer.create(vertx, new MqttServerOptions()
+                            .setHost(config.bindHost()).setPort(webSocketMqttPort).setMaxMessageSize(256 * 1024))
+                    .endpointHandler(webSockets.guard(mqtt::handle))
+                    .listen().map(MqttServer::actualPort));
+            var restHandler = webSockets.in(router);
+            restPort = listenRest(restHandler, config.restPort() == 0 ? freePort() : config.restPort());
             if (restPort < 0) {
-                restPort = listenRest(router, freePort());
+                restPort = listenRest(restHandler, freePort());
             }
             if (restBindProblem != null || config.alwaysProxy()) {
                 proxy = new ConnectProxy(vertx, config.bindHost(), restPort);
@@ -145,13 +154,13 @@ public final class LocalHub implements AutoCloseable {
     }
 
     /** Binds the REST server; returns -1 (and remembers why) when the port is refused. */
-    private int listenRest(io.vertx.ext.web.Router router, int port) {
+    private int listenRest(io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> handler, int port) {
         try {
-            return listenOnEveryEventLoop(eventLoops, () -> vertx.createHttpServer(new HttpServerOptions()
+            return listenOnEveryEventLoop(eventLoops, () -> vertx.createHttpServer(MqttWebSocketBridge.configure(new HttpServerOptions()
                             .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
                             .setSslEngineOptions(VertxTlsOptions.engine())
-                            .setHost(config.bindHost()).setPort(port).setCompressionSupported(false))
-                    .requestHandler(router).listen().map(HttpServer::actualPort));
+                            .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)))
+                    .requestHandler(handler).listen().map(HttpServer::actualPort));
         } catch (RuntimeException e) {
             if (isBindProblem(e)) {
                 restBindProblem = e.getMessage();
