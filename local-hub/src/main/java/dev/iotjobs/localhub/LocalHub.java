@@ -88,7 +88,8 @@ public final class LocalHub implements AutoCloseable {
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setBlockedThreadCheckInterval(2000));
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", 16);
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
-                new DeviceAuthenticator(registry, clock), registry, twins, sessions, config.twinResponseDelay());
+                new DeviceAuthenticator(registry, clock, certificates.caCertificate()), registry, twins, sessions,
+                config.twinResponseDelay());
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
         jobs = new JobService(store, registry, twins, methods, MAX_ACTIVE_JOBS);
@@ -135,7 +136,22 @@ public final class LocalHub implements AutoCloseable {
         options.setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
                 .setSslEngineOptions(VertxTlsOptions.engine())
                 .setHost(config.bindHost()).setPort(port);
+        requestClientCertificates(options);
         options.setMaxMessageSize(256 * 1024);
+        return options;
+    }
+
+    /**
+     * X.509 devices: both device endpoints (8883, and 443 for MQTT over WebSockets) ask for an optional client
+     * certificate and accept any at the TLS layer; the device endpoint then checks it against the registry
+     * (DeviceAuthenticator). Clients without a certificate, such as the service SDK, are unaffected.
+     */
+    private static <T extends io.vertx.core.net.TCPSSLOptions> T requestClientCertificates(T options) {
+        if (options instanceof io.vertx.core.net.NetServerOptions server) {
+            server.setClientAuth(io.vertx.core.http.ClientAuth.REQUEST);
+        }
+        options.setTrustOptions(io.vertx.core.net.TrustOptions.wrap(
+                dev.iotjobs.localhub.tls.DeviceCertificates.acceptAnyClientCertificate()));
         return options;
     }
 
@@ -156,10 +172,11 @@ public final class LocalHub implements AutoCloseable {
     /** Binds the REST server; returns -1 (and remembers why) when the port is refused. */
     private int listenRest(io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> handler, int port) {
         try {
-            return listenOnEveryEventLoop(eventLoops, () -> vertx.createHttpServer(MqttWebSocketBridge.configure(new HttpServerOptions()
+            return listenOnEveryEventLoop(eventLoops, () -> vertx.createHttpServer(requestClientCertificates(
+                            MqttWebSocketBridge.configure(new HttpServerOptions()
                             .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
                             .setSslEngineOptions(VertxTlsOptions.engine())
-                            .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)))
+                            .setHost(config.bindHost()).setPort(port).setCompressionSupported(false))))
                     .requestHandler(handler).listen().map(HttpServer::actualPort));
         } catch (RuntimeException e) {
             if (isBindProblem(e)) {

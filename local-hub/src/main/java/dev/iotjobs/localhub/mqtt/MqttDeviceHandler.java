@@ -68,6 +68,26 @@ public final class MqttDeviceHandler {
     }
 
     public void handle(MqttEndpoint endpoint) {
+        handle(endpoint, clientCertificates(endpoint));
+    }
+
+    /** The TLS client certificate chain a device presented on this connection, or null. */
+    static java.security.cert.X509Certificate[] clientCertificates(MqttEndpoint endpoint) {
+        if (!endpoint.isSsl() || endpoint.sslSession() == null) {
+            return null;
+        }
+        try {
+            return dev.iotjobs.localhub.tls.DeviceCertificates.x509(endpoint.sslSession().getPeerCertificates());
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            return null;
+        }
+    }
+
+    /**
+     * A device connection whose TLS client certificate chain (null if none) is known to the caller: the endpoint's
+     * own TLS session on 8883, or the WebSocket's for MQTT over WebSockets (see {@link MqttWebSocketBridge}).
+     */
+    public void handle(MqttEndpoint endpoint, java.security.cert.X509Certificate[] clientCertificates) {
         String deviceId = endpoint.clientIdentifier();
         String username = endpoint.auth() == null ? null : endpoint.auth().getUsername();
         String password = endpoint.auth() == null ? null : endpoint.auth().getPassword();
@@ -75,11 +95,14 @@ public final class MqttDeviceHandler {
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED);
             return;
         }
-        if (username == null || !usernameNamesDevice(username, deviceId)) {
+        // Vert.x MQTT exposes the username only together with a password; an X.509 device sends none, so its
+        // username cannot be checked (its certificate is, below).
+        boolean certificateOnly = username == null && clientCertificates != null;
+        if (!certificateOnly && (username == null || !usernameNamesDevice(username, deviceId))) {
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD);
             return;
         }
-        DeviceAuthenticator.Result auth = authenticator.authenticate(deviceId, password);
+        DeviceAuthenticator.Result auth = authenticator.authenticate(deviceId, password, clientCertificates);
         if (!auth.accepted()) {
             LOG.info("Refused MQTT connection of {}: {}", deviceId, auth.reason());
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED);
@@ -105,7 +128,7 @@ public final class MqttDeviceHandler {
         sessions.methodReadinessChanged(session);
         // IoT Hub disconnects a device when its SAS token expires; the SDK then reconnects with a new one.
         long millisLeft = (auth.expiryEpochSeconds() - clock.instant().getEpochSecond() + 1) * 1000;
-        if (millisLeft < Long.MAX_VALUE / 2) {
+        if (auth.expiryEpochSeconds() > 0 && millisLeft < Long.MAX_VALUE / 2) { // 0: X.509, nothing expires
             vertx.setTimer(Math.max(1, millisLeft), t -> {
                 if (endpoint.isConnected()) {
                     LOG.info("SAS token of device {} expired: disconnecting it", deviceId);

@@ -11,12 +11,17 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.mqtt.MqttEndpoint;
+import dev.iotjobs.localhub.tls.DeviceCertificates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLPeerUnverifiedException;
+import java.security.cert.X509Certificate;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 
 /**
  * MQTT over WebSockets ({@code IotHubClientProtocol.MQTT_WS}) on the hub's HTTPS port: the device SDK opens
@@ -48,8 +53,8 @@ public final class MqttWebSocketBridge {
     private final String host;
     private final int internalPort;
     private final NetClient client;
-    /** Local ports of the bridge's own connections to the internal listener. */
-    private final Set<Integer> bridgedPorts = ConcurrentHashMap.newKeySet();
+    /** The bridge's own connections to the internal listener (by local port): the WebSocket's client certificates. */
+    private final Map<Integer, Optional<X509Certificate[]>> bridged = new ConcurrentHashMap<>();
 
     /**
      * @param host         the internal listener's (loopback) address
@@ -80,12 +85,16 @@ public final class MqttWebSocketBridge {
         };
     }
 
-    /** Wraps the device handler of the internal listener: only this bridge's connections get through. */
-    public Handler<MqttEndpoint> guard(Handler<MqttEndpoint> devices) {
+    /**
+     * Wraps the device handler of the internal listener: only this bridge's connections get through, each with the
+     * TLS client certificate chain of its WebSocket (null if none), for X.509 devices.
+     */
+    public Handler<MqttEndpoint> guard(BiConsumer<MqttEndpoint, X509Certificate[]> devices) {
         return endpoint -> {
             SocketAddress remote = endpoint.remoteAddress();
-            if (remote != null && bridgedPorts.contains(remote.port())) {
-                devices.handle(endpoint);
+            Optional<X509Certificate[]> certificates = remote == null ? null : bridged.get(remote.port());
+            if (certificates != null) {
+                devices.accept(endpoint, certificates.orElse(null));
             } else {
                 LOG.info("Refused an MQTT connection to the internal WebSocket listener not made by the hub ({})", remote);
                 endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED);
@@ -114,9 +123,9 @@ public final class MqttWebSocketBridge {
                 }
                 NetSocket socket = connected.result();
                 int localPort = socket.localAddress().port();
-                bridgedPorts.add(localPort);
+                bridged.put(localPort, Optional.ofNullable(clientCertificates(ws)));
                 socket.closeHandler(v -> {
-                    bridgedPorts.remove(localPort);
+                    bridged.remove(localPort);
                     if (!ws.isClosed()) {
                         ws.close();
                     }
@@ -127,6 +136,15 @@ public final class MqttWebSocketBridge {
                 socket.pipeTo(ws);
             });
         });
+    }
+
+    private static X509Certificate[] clientCertificates(ServerWebSocket ws) {
+        try {
+            return ws.isSsl() && ws.sslSession() != null
+                    ? DeviceCertificates.x509(ws.sslSession().getPeerCertificates()) : null;
+        } catch (SSLPeerUnverifiedException e) {
+            return null;
+        }
     }
 
     public Future<Void> close() {

@@ -33,7 +33,7 @@ class MqttWebSocketBridgeTest {
         AtomicInteger handled = new AtomicInteger();
         MqttServer server = MqttServer.create(vertx, new MqttServerOptions().setHost("127.0.0.1").setPort(0));
         MqttWebSocketBridge bridge = new MqttWebSocketBridge(vertx, "127.0.0.1", 0);
-        server.endpointHandler(bridge.guard(endpoint -> {
+        server.endpointHandler(bridge.guard((endpoint, chain) -> {
             handled.incrementAndGet();
             endpoint.accept(false);
         }));
