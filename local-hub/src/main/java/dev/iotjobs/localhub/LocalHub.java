@@ -11,6 +11,7 @@ import dev.iotjobs.localhub.jobs.JobService;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
+import dev.iotjobs.localhub.mqtt.MqttWebSocketBridge;
 import dev.iotjobs.localhub.mqtt.SessionRegistry;
 import dev.iotjobs.localhub.registry.Device;
 import dev.iotjobs.localhub.registry.DeviceRegistry;
@@ -96,7 +97,8 @@ public final class LocalHub implements AutoCloseable {
         vertx.exceptionHandler(LocalHub::unhandled);
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", 16);
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
-                new DeviceAuthenticator(registry, clock), registry, twins, sessions, config.limits());
+                new DeviceAuthenticator(registry, clock, certificates.caCertificate()), registry, twins, sessions,
+                config.limits(), config.twinResponseDelay());
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
         jobs = new JobService(store, registry, twins, methods, MAX_ACTIVE_JOBS);
@@ -118,9 +120,17 @@ public final class LocalHub implements AutoCloseable {
                     () -> listenOnEveryEventLoop(loops, () -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
                             .endpointHandler(mqtt::handle)
                             .listen().map(MqttServer::actualPort)));
-            restPort = listenRest(router, config.restPort() == 0 ? freePort() : config.restPort());
+            // MQTT over WebSockets: upgrades on the REST port, piped to a loopback MQTT listener (see the bridge).
+            int webSocketMqttPort = freePort();
+            MqttWebSocketBridge webSockets = new MqttWebSocketBridge(vertx, config.bindHost(), webSocketMqttPort);
+            listenOnEveryEventLoop(loops, () -> MqttServer.create(vertx, new MqttServerOptions()
+                            .setHost(config.bindHost()).setPort(webSocketMqttPort).setMaxMessageSize(256 * 1024))
+                    .endpointHandler(webSockets.guard(mqtt::handle))
+                    .listen().map(MqttServer::actualPort));
+            var restHandler = webSockets.in(router);
+            restPort = listenRest(restHandler, config.restPort() == 0 ? freePort() : config.restPort());
             if (restPort < 0) {
-                restPort = listenRest(router, freePort());
+                restPort = listenRest(restHandler, freePort());
             }
             if (restBindProblem != null || config.alwaysProxy()) {
                 proxy = new ConnectProxy(vertx, config.bindHost(), restPort);
@@ -178,9 +188,24 @@ public final class LocalHub implements AutoCloseable {
         options.setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
                 .setSslEngineOptions(VertxTlsOptions.engine())
                 .setHost(config.bindHost()).setPort(port);
+        requestClientCertificates(options);
         options.setMaxMessageSize(256 * 1024);
         options.setTimeoutOnConnect((int) Math.max(1, config.limits().mqttConnectTimeout().toSeconds()));
         options.setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS);
+        return options;
+    }
+
+    /**
+     * X.509 devices: both device endpoints (8883, and 443 for MQTT over WebSockets) ask for an optional client
+     * certificate and accept any at the TLS layer; the device endpoint then checks it against the registry
+     * (DeviceAuthenticator). Clients without a certificate, such as the service SDK, are unaffected.
+     */
+    private static <T extends io.vertx.core.net.TCPSSLOptions> T requestClientCertificates(T options) {
+        if (options instanceof io.vertx.core.net.NetServerOptions server) {
+            server.setClientAuth(io.vertx.core.http.ClientAuth.REQUEST);
+        }
+        options.setTrustOptions(io.vertx.core.net.TrustOptions.wrap(
+                dev.iotjobs.localhub.tls.DeviceCertificates.acceptAnyClientCertificate()));
         return options;
     }
 
@@ -224,18 +249,19 @@ public final class LocalHub implements AutoCloseable {
     }
 
     /** Binds the REST server; returns -1 (and remembers why) when the port is refused. */
-    private int listenRest(io.vertx.ext.web.Router router, int port) {
+    private int listenRest(io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> handler, int port) {
         try {
-            return listenOnEveryEventLoop(eventLoops, () -> vertx.createHttpServer(new HttpServerOptions()
+            return listenOnEveryEventLoop(eventLoops, () -> vertx.createHttpServer(requestClientCertificates(
+                            MqttWebSocketBridge.configure(new HttpServerOptions()
                             .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
                             .setSslEngineOptions(VertxTlsOptions.engine())
                             .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)
                             .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE_BYTES)
                             .setMaxHeaderSize(RestApi.MAX_HEADER_BYTES)
-                            .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS))
+                            .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS))))
                     .invalidRequestHandler(RestApi::invalidRequest)
                     .connectionHandler(deadlines::onConnection)
-                    .requestHandler(router).listen().map(HttpServer::actualPort));
+                    .requestHandler(handler).listen().map(HttpServer::actualPort));
         } catch (RuntimeException e) {
             if (isBindProblem(e)) {
                 restBindProblem = e.getMessage();

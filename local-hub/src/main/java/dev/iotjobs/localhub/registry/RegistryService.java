@@ -204,6 +204,12 @@ public final class RegistryService {
                 if (b.primaryThumbprint == null) {
                     throw ErrorCode.ARGUMENT_INVALID.exception("A selfSigned device needs a primaryThumbprint.");
                 }
+                for (String t : new String[]{b.primaryThumbprint, b.secondaryThumbprint}) {
+                    if (t != null && !dev.iotjobs.localhub.tls.DeviceCertificates.isThumbprint(t)) {
+                        throw ErrorCode.ARGUMENT_INVALID.exception("Thumbprint '" + t
+                                + "' is invalid: use the 40 (SHA-1) or 64 (SHA-256) hexadecimal digits of the certificate's digest.");
+                    }
+                }
                 b.primaryKey = null;
                 b.secondaryKey = null;
             }
