@@ -159,6 +159,10 @@ class ConsoleBrowserIT {
             browser.waitUntil(SEEN, () -> browser.text("method-status").equals("200"), () -> browser.text("method-result"));
             assertTrue(browser.text("method-payload-result").contains("lockDoor"), browser.text("method-payload-result"));
             assertTrue(browser.text("method-payload-result").contains("10m"), browser.text("method-payload-result"));
+
+            // The page follows the connection state by itself.
+            client.close();
+            browser.waitUntil(SEEN, () -> browser.text("connection").equals("Disconnected"), () -> browser.text("connection"));
         } finally {
             client.close();
         }
