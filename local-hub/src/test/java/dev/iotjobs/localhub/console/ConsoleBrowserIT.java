@@ -196,6 +196,22 @@ class ConsoleBrowserIT {
         browser.waitUntil(SEEN, () -> browser.textOf(row + " [data-testid='job-status']").equals("cancelled"),
                 () -> browser.textOf(row));
         assertEquals(ScheduledJobStatus.cancelled, jobs.get(jobId).getJobStatus());
+
+        // A twin-update job from the same form, starting now, changes the selected twin.
+        Device device = register(hub, "console-form-twin");
+        String twinJob = jobId + "-twin";
+        browser.driver.findElement(By.cssSelector("[data-testid='new-type'] option[value='scheduleUpdateTwin']")).click();
+        browser.type("new-job-id", twinJob);
+        browser.type("new-condition", "deviceId = '" + device.getDeviceId() + "'");
+        browser.driver.executeScript("arguments[0].value = arguments[1];", browser.find("new-start"), "2020-01-01T00:00");
+        browser.type("new-twin-patch", "{\"properties\": {\"desired\": {\"building\": 44}}, \"tags\": {\"floor\": 5}}");
+        browser.click("schedule");
+        browser.waitUntil(SEEN, () -> browser.text("new-result").startsWith("Scheduled " + twinJob), () -> browser.text("new-result"));
+        String twinRow = "tr[data-job='" + twinJob + "']";
+        browser.waitUntil(SEEN, () -> browser.textOf(twinRow).contains("100 % (1 of 1)"), () -> browser.textOf(twinRow));
+        Twin twin = new TwinClient(hub.hubConnectionString()).get(device.getDeviceId());
+        assertEquals(44, ((Number) twin.getDesiredProperties().get("building")).intValue());
+        assertEquals(5, ((Number) twin.getTags().get("floor")).intValue());
     }
 
     /** Paging follows the hub's continuation tokens; a job's records put failures first and filter by status. */
