@@ -27,7 +27,7 @@ class MainConsoleTest {
     @Test
     void banner_showsTheConsoleUrlAndWhatItActsWith(@TempDir Path dir) throws Exception {
         try (LocalHub hub = LocalHub.start(HubConfig.builder().dataDirectory(dir).inMemory(true)
-                .mqttPort(0).restPort(0).proxyPort(0).consolePort(0).build())) {
+                .mqttPort(0).restPort(0).proxyPort(0).alwaysProxy(true).consolePort(0).build())) {
             String url = hub.consoleUrl();
             assertNotNull(url);
             assertTrue(url.matches("http://127\\.0\\.0\\.1:\\d+/"), url);
@@ -39,6 +39,13 @@ class MainConsoleTest {
             assertEquals(200, page.getResponseCode());
             String body = new String(page.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             assertTrue(body.contains("local-hub console"), body);
+            // The console reaches the REST API on whatever port it got (here not 443, as behind the CONNECT proxy).
+            java.net.HttpURLConnection api = (java.net.HttpURLConnection) URI.create(url + "api/statistics/devices").toURL()
+                    .openConnection(java.net.Proxy.NO_PROXY);
+            api.setRequestProperty("X-Console-Request", "1");
+            assertEquals(200, api.getResponseCode());
+            String stats = new String(api.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(stats.contains("\"totalDeviceCount\":1"), stats);
         }
     }
 
