@@ -68,14 +68,31 @@ export function jobPage(view, jobId) {
 
   // With no failures at all, "failures first" shows the other devices straight away (and looks again each time).
   let skipped = false;
+  // A first page asks for TOP 51 rows, so the hub stops scanning after them (a full scan of a million records
+  // takes seconds); the page after it then needs the full query's own continuation token, fetched on demand.
+  const FROM_TOP = 'from-top';
+  async function recordsPage(text) {
+    if (pager.tokens.length === 1) {
+      const top = await query(text.replace(/^SELECT \*/, 'SELECT TOP 51 *'), 51, null);
+      return { rows: top.rows.slice(0, 50), continuation: top.rows.length > 50 ? FROM_TOP : null };
+    }
+    if (pager.token === FROM_TOP) {
+      const first = await query(text, 50, null);
+      pager.tokens[pager.tokens.length - 1] = first.continuation;
+    }
+    return query(text, 50, pager.token);
+  }
+
   async function refreshRecords() {
-    if (skipped) phase = 0;
-    let page = await query(recordQuery(), 50, pager.token);
-    skipped = filter.value === FAILURES_FIRST && phase === 0 && pager.tokens.length === 1
-      && page.rows.length === 0 && !page.continuation;
-    if (skipped) {
+    const firstPage = pager.tokens.length === 1;
+    if (skipped && firstPage) phase = 0; // look again for failures
+    let page = await recordsPage(recordQuery());
+    if (filter.value === FAILURES_FIRST && phase === 0 && firstPage && page.rows.length === 0 && !page.continuation) {
+      skipped = true; // stays while the user pages through the others
       phase = 1;
-      page = await query(recordQuery(), 50, null);
+      page = await recordsPage(recordQuery());
+    } else if (firstPage) {
+      skipped = false;
     }
     pager.update(page.continuation);
     if (filter.value === FAILURES_FIRST && phase === 0 && !page.continuation) {

@@ -262,6 +262,35 @@ class ConsoleBrowserIT {
         }
     }
 
+    /** More records than a page: the first page (fetched with TOP) leads to the second and back. */
+    @Test
+    void jobRecords_pageThroughMoreThan50Devices(LocalHub hub) throws Exception {
+        String prefix = "console-many-" + UUID.randomUUID().toString().substring(0, 6);
+        RegistryClient registry = new RegistryClient(hub.hubConnectionString());
+        for (int i = 0; i < 55; i++) {
+            registry.addDevice(new Device(String.format("%s-%02d", prefix, i)));
+        }
+        ScheduledJobsClient jobs = new ScheduledJobsClient(hub.hubConnectionString());
+        String jobId = UUID.randomUUID().toString();
+        Twin update = new Twin();
+        update.getDesiredProperties().put("building", 45);
+        update.setETag("*");
+        jobs.scheduleUpdateTwin(jobId, "STARTS_WITH(deviceId, '" + prefix + "')", update, new Date(), 60);
+        browser.open(console + "#/job/" + jobId);
+        String rows = "[data-testid='job-records'] tr[data-device]";
+        browser.waitUntil(SEEN, () -> browser.text("job-progress").contains("100 % (55 of 55)")
+                && browser.text("records-phase").equals("No device failed.") && browser.findAll(rows).size() == 50,
+                () -> browser.findAll(rows).size() + " rows");
+        browser.click("next");
+        browser.waitUntil(SEEN, () -> browser.findAll(rows).size() == 5 && browser.text("page").equals("page 2"),
+                () -> browser.findAll(rows).size() + " rows on " + browser.text("page"));
+        Thread.sleep(1500); // the page refreshes meanwhile: it stays on page 2
+        assertEquals(5, browser.findAll(rows).size());
+        browser.click("prev");
+        browser.waitUntil(SEEN, () -> browser.findAll(rows).size() == 50 && browser.text("page").equals("page 1"),
+                () -> browser.findAll(rows).size() + " rows on " + browser.text("page"));
+    }
+
     @Test
     void devicesPage_badQuery_showsTheHubsErrorWithItsPosition() {
         browser.open(console + "#/devices");
