@@ -68,6 +68,8 @@ public final class ConsoleScaleProbe {
             measure("job records page (all, 50 rows)", () -> query("SELECT * FROM devices.jobs WHERE devices.jobs.jobId = '" + job + "'", 50));
             measure("job records, failures first (none)", () -> query("SELECT * FROM devices.jobs WHERE devices.jobs.jobId = '"
                     + job + "' AND devices.jobs.status = 'failed'", 50));
+            measure("job records, first page (TOP 51)", () -> query("SELECT TOP 51 * FROM devices.jobs WHERE devices.jobs.jobId = '"
+                    + job + "'", 51));
             measure("jobs list", () -> call("GET", "jobs/v2/query", null));
         }
     }
