@@ -1,18 +1,15 @@
-package dev.iotjobs.localhub.fleet;
+package dev.iotjobs.fleet;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.iotjobs.localhub.auth.SasToken;
-import dev.iotjobs.localhub.config.WellKnownKeys;
-import dev.iotjobs.localhub.json.Json;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,12 +19,13 @@ import java.util.List;
 /**
  * Registers simulated devices through the hub's bulk registry API ({@code POST /devices}, 100 devices per
  * request), with SAS keys chosen here so the simulator knows them without reading each device back.
- * Uses the JVM's default TLS trust and proxy settings (see {@code LocalHub.configureThisJvm()}).
+ * Uses the JVM's default TLS trust and proxy settings (a test or benchmark points them at the hub it runs).
  */
 public final class FleetDevices {
     /** IoT Hub accepts at most 100 devices per bulk registry request. */
     public static final int BULK_LIMIT = 100;
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HttpClient http = HttpClient.newBuilder().proxy(ProxySelector.getDefault()).build();
     private final URI base;
@@ -35,16 +33,16 @@ public final class FleetDevices {
 
     /**
      * @param base     the REST endpoint, e.g. {@code https://127.0.0.1}
-     * @param ownerKey the {@code iothubowner} policy key (for the local hub {@link WellKnownKeys#IOTHUBOWNER_KEY})
+     * @param ownerKey the {@code iothubowner} policy key (for the local hub its well-known development key)
      */
     public FleetDevices(URI base, String ownerKey) {
         this.base = base;
         this.ownerKey = ownerKey;
     }
 
-    /** The local hub's REST endpoint on its default host, with the well-known owner key. */
-    public static FleetDevices localHub() {
-        return new FleetDevices(URI.create("https://" + WellKnownKeys.HOST_NAME), WellKnownKeys.IOTHUBOWNER_KEY);
+    /** A hub's REST endpoint on {@code https://127.0.0.1} (where the local hub serves), with its owner key. */
+    public static FleetDevices localHub(String ownerKey) {
+        return new FleetDevices(URI.create("https://127.0.0.1"), ownerKey);
     }
 
     /** A fresh random 256-bit device key, base64. */
@@ -61,7 +59,7 @@ public final class FleetDevices {
     public List<FleetSimulator.DeviceCredentials> bulkCreate(String prefix, int count, ObjectNode tags) throws Exception {
         List<FleetSimulator.DeviceCredentials> all = new ArrayList<>(count);
         for (int start = 0; start < count; start += BULK_LIMIT) {
-            ArrayNode batch = Json.NODES.arrayNode();
+            ArrayNode batch = JSON.createArrayNode();
             List<FleetSimulator.DeviceCredentials> created = new ArrayList<>();
             for (int i = start; i < Math.min(count, start + BULK_LIMIT); i++) {
                 FleetSimulator.DeviceCredentials c = new FleetSimulator.DeviceCredentials(prefix + "-" + i, newKey());
@@ -78,8 +76,8 @@ public final class FleetDevices {
                 }
                 created.add(c);
             }
-            HttpResponse<String> r = send("POST", "/devices?api-version=2021-04-12", Json.MAPPER.writeValueAsString(batch));
-            JsonNode result = r.statusCode() == 200 ? Json.parse(r.body().getBytes(StandardCharsets.UTF_8)) : null;
+            HttpResponse<String> r = send("POST", "/devices?api-version=2021-04-12", JSON.writeValueAsString(batch));
+            JsonNode result = r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
             if (result == null || !result.path("isSuccessful").asBoolean()) {
                 throw new IllegalStateException("bulk create failed: HTTP " + r.statusCode() + " " + r.body());
             }
@@ -88,28 +86,8 @@ public final class FleetDevices {
         return all;
     }
 
-    /** Deletes the given devices, 100 per request (best effort: failures are reported, not thrown). */
-    public int bulkDelete(List<String> deviceIds) throws Exception {
-        int failed = 0;
-        for (int start = 0; start < deviceIds.size(); start += BULK_LIMIT) {
-            ArrayNode batch = Json.NODES.arrayNode();
-            for (String id : deviceIds.subList(start, Math.min(deviceIds.size(), start + BULK_LIMIT))) {
-                ObjectNode d = batch.addObject();
-                d.put("id", id);
-                d.put("importMode", "delete");
-            }
-            HttpResponse<String> r = send("POST", "/devices?api-version=2021-04-12", Json.MAPPER.writeValueAsString(batch));
-            if (r.statusCode() != 200) {
-                failed += batch.size();
-            } else {
-                failed += Json.parse(r.body().getBytes(StandardCharsets.UTF_8)).path("errors").size();
-            }
-        }
-        return failed;
-    }
-
     private HttpResponse<String> send(String method, String pathAndQuery, String body) throws Exception {
-        String token = SasToken.create(base.getHost(), ownerKey, "iothubowner", Instant.now().getEpochSecond() + 3600);
+        String token = SasTokens.create(base.getHost(), ownerKey, "iothubowner", Instant.now().getEpochSecond() + 3600);
         HttpRequest request = HttpRequest.newBuilder(base.resolve(pathAndQuery))
                 .header("Authorization", token)
                 .header("Content-Type", "application/json; charset=utf-8")

@@ -1,6 +1,5 @@
-package dev.iotjobs.localhub.fleet;
+package dev.iotjobs.fleet;
 
-import dev.iotjobs.localhub.config.WellKnownKeys;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 
@@ -14,19 +13,24 @@ import java.util.List;
 
 /**
  * The fleet simulator as a process of its own:
- * {@code java -cp local-hub.jar dev.iotjobs.localhub.fleet.FleetMain <devices-file> [mqtt-port] [trust-store]}.
+ * {@code java -cp <fleet-simulator classpath> dev.iotjobs.fleet.FleetMain <devices-file> [mqtt-port] [trust-store]
+ * [trust-store password] [host]}.
  * The devices file has one {@code deviceId,primaryKey} per line. It connects every device, prints
  * {@code CONNECTED <n> <seconds>}, keeps answering until its standard input closes (or Ctrl-C), then prints
  * {@code CALLS <lockDoor calls> PATCHES <desired patches>} and exits. A separate process keeps the hub's
  * and the devices' sockets in different processes (each side needs one descriptor per device).
  */
 public final class FleetMain {
+    /** The local hub's documented defaults (its host name and its client trust store's public password). */
+    static final String LOCAL_HUB_HOST = "127.0.0.1";
+    static final String LOCAL_HUB_TRUST_STORE_PASSWORD = "localhub";
+
     private FleetMain() {
     }
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("Usage: FleetMain <devices-file: deviceId,primaryKey per line> [mqtt-port] [trust-store]");
+            System.err.println("Usage: FleetMain <devices-file: deviceId,primaryKey per line> [mqtt-port] [trust-store] [password] [host]");
             System.exit(2);
         }
         List<FleetSimulator.DeviceCredentials> devices = new ArrayList<>();
@@ -38,10 +42,12 @@ public final class FleetMain {
         }
         int port = args.length > 1 ? Integer.parseInt(args[1]) : 8883;
         Path trustStore = Path.of(args.length > 2 ? args[2] : System.getProperty("javax.net.ssl.trustStore"));
+        String password = args.length > 3 ? args[3] : LOCAL_HUB_TRUST_STORE_PASSWORD;
+        String host = args.length > 4 ? args[4] : LOCAL_HUB_HOST;
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(1, Runtime.getRuntime().availableProcessors())));
         long start = System.nanoTime();
-        FleetSimulator fleet = FleetSimulator.connect(vertx, new FleetSimulator.Options(WellKnownKeys.HOST_NAME, port,
-                trustStore, WellKnownKeys.TRUST_STORE_PASSWORD, 200), devices);
+        FleetSimulator fleet = FleetSimulator.connect(vertx, new FleetSimulator.Options(host, port,
+                trustStore, password, 200), devices);
         System.out.printf("CONNECTED %d %.1f%n", fleet.connectedCount(), (System.nanoTime() - start) / 1e9);
         System.out.flush();
         try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {

@@ -1,16 +1,15 @@
-package dev.iotjobs.localhub.fleet;
+package dev.iotjobs.fleet;
 
-import dev.iotjobs.localhub.mqtt.DeviceTopics;
-import dev.iotjobs.localhub.auth.SasToken;
-import io.netty.channel.EventLoop;
 import io.netty.handler.codec.mqtt.MqttQoS;
-import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.net.JdkSSLEngineOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.TrustOptions;
 import io.vertx.mqtt.MqttClient;
@@ -47,7 +46,8 @@ import java.util.concurrent.atomic.LongAdder;
  * status 200 and {@code {"Response":"lockDoor called successfully"}}, any other method with 404 and a
  * JSON body naming it, and it takes (and counts) every desired-property patch.
  * <p>
- * Protocol (see {@code device-mqtt.md}): client id = device id, username
+ * It depends on nothing of the local hub: it speaks the public device protocol, so it also loads a real IoT
+ * Hub. Protocol (see {@code device-mqtt.md}): client id = device id, username
  * {@code {host}/{deviceId}/?api-version=2020-09-30}, password = device SAS token, clean session 0, keep-alive
  * 230 s; subscriptions {@code $iothub/methods/POST/#}, {@code $iothub/twin/res/#} and
  * {@code $iothub/twin/PATCH/properties/desired/#}; method answers are QoS 1 PUBLISHes to
@@ -88,11 +88,6 @@ public final class FleetSimulator implements AutoCloseable {
 
     static final String API_VERSION = "2020-09-30";
     static final int KEEP_ALIVE_SECONDS = 230; // as the device SDK
-    static final String METHODS_FILTER = DeviceTopics.METHODS_FILTER;
-    static final String TWIN_RESPONSE_FILTER = DeviceTopics.TWIN_RESPONSE_FILTER;
-    static final String DESIRED_FILTER = DeviceTopics.DESIRED_FILTER;
-    static final String METHOD_REQUEST_PREFIX = "$iothub/methods/POST/";
-    static final String DESIRED_PREFIX = "$iothub/twin/PATCH/properties/desired/";
     /** SAS tokens live a day: reconnecting is out of scope, and the hub disconnects at expiry. */
     static final long TOKEN_LIFETIME_SECONDS = 24 * 3600;
     /** Connect attempts per device before the whole connect fails (a loaded hub may drop a handshake). */
@@ -280,7 +275,7 @@ public final class FleetSimulator implements AutoCloseable {
         MqttClientOptions o = new MqttClientOptions(baseClientOptions)
                 .setClientId(id)
                 .setUsername(options.host() + "/" + id + "/?api-version=" + API_VERSION)
-                .setPassword(SasToken.create(options.host() + "/devices/" + id, d.credentials.primaryKey(), null, expiry));
+                .setPassword(SasTokens.create(options.host() + "/devices/" + id, d.credentials.primaryKey(), null, expiry));
         MqttClient client = MqttClient.create(vertx, o);
         d.client = client;
         Promise<Void> subscribed = Promise.promise();
@@ -295,9 +290,9 @@ public final class FleetSimulator implements AutoCloseable {
         });
         client.exceptionHandler(e -> { /* surfaced through the connect future or closeHandler */ });
         Map<String, Integer> filters = new LinkedHashMap<>();
-        filters.put(METHODS_FILTER, 1);
-        filters.put(TWIN_RESPONSE_FILTER, 1);
-        filters.put(DESIRED_FILTER, 1);
+        filters.put(Topics.METHODS_FILTER, 1);
+        filters.put(Topics.TWIN_RESPONSE_FILTER, 1);
+        filters.put(Topics.DESIRED_FILTER, 1);
         Future<Void> attemptResult = client.connect(options.mqttPort(), options.host())
                 .compose(connack -> {
                     d.connected = true;
@@ -350,9 +345,9 @@ public final class FleetSimulator implements AutoCloseable {
 
     private void onPublish(SimDevice d, MqttPublishMessage msg) {
         String topic = msg.topicName();
-        if (topic.startsWith(METHOD_REQUEST_PREFIX)) {
+        if (topic.startsWith(Topics.METHOD_REQUEST_PREFIX)) {
             onMethodRequest(d, topic);
-        } else if (topic.startsWith(DESIRED_PREFIX)) {
+        } else if (topic.startsWith(Topics.DESIRED_PREFIX)) {
             d.desiredPatches++; // single writer: the device's event loop
             d.lastDesired = msg.payload().toString(StandardCharsets.UTF_8);
             totalDesiredPatches.increment();
@@ -363,11 +358,8 @@ public final class FleetSimulator implements AutoCloseable {
 
     private void onMethodRequest(SimDevice d, String topic) {
         long received = System.nanoTime();
-        // $iothub/methods/POST/{name}/?$rid={rid}
-        String rest = topic.substring(METHOD_REQUEST_PREFIX.length());
-        int slash = rest.indexOf('/');
-        String name = slash < 0 ? rest : rest.substring(0, slash);
-        String rid = DeviceTopics.param(topic, "$rid");
+        String name = Topics.methodName(topic);
+        String rid = Topics.param(topic, "$rid");
         if (rid == null) {
             return; // nothing to answer to
         }
@@ -381,7 +373,7 @@ public final class FleetSimulator implements AutoCloseable {
             body = Buffer.buffer(new JsonObject().put("Response", "Unknown method '" + name + "'").encode());
         }
         MqttClient client = d.client;
-        client.publish("$iothub/methods/res/" + status + "/?$rid=" + rid, body.copy(), MqttQoS.AT_LEAST_ONCE, false, false)
+        client.publish(Topics.methodResponse(status, rid), body.copy(), MqttQoS.AT_LEAST_ONCE, false, false)
                 .onSuccess(packetId -> {
                     if (status == 200) {
                         d.methodCalls++;
@@ -462,7 +454,7 @@ public final class FleetSimulator implements AutoCloseable {
     private static MqttClientOptions baseClientOptions(Options options, TrustManagerFactory trust) {
         MqttClientOptions o = new MqttClientOptions();
         o.setSsl(true);
-        o.setSslEngineOptions(dev.iotjobs.localhub.tls.VertxTlsOptions.engine());
+        o.setSslEngineOptions(OpenSSLEngineOptions.isAvailable() ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions());
         o.setTrustOptions(TrustOptions.wrap(trust));
         // The hub's certificate has SAN IP:127.0.0.1; JSSE's HTTPS identification checks IP SANs for IP hosts.
         o.setHostnameVerificationAlgorithm("HTTPS");
@@ -478,20 +470,26 @@ public final class FleetSimulator implements AutoCloseable {
         return o;
     }
 
-    /** One context per event loop of the Vert.x instance, so devices spread evenly over the loops. */
-    private static List<Context> eventLoopContexts(Vertx vertx) {
-        List<Context> result = new ArrayList<>();
-        if (vertx instanceof VertxInternal internal) {
-            for (EventExecutor e : internal.nettyEventLoopGroup()) {
-                if (e instanceof EventLoop loop) {
-                    result.add(internal.contextBuilder().withEventLoop(loop).build());
-                }
+    /**
+     * Event-loop contexts to spread the devices over. Vert.x hands each instance of a deployed verticle the
+     * next event loop in turn, so the contexts of {@code 2 x cores} instances (Vert.x's default loop count, and
+     * a multiple of any smaller one) cover every loop evenly, through the public API only.
+     */
+    private static List<Context> eventLoopContexts(Vertx vertx) throws Exception {
+        List<Context> result = java.util.Collections.synchronizedList(new ArrayList<>());
+        int instances = 2 * Runtime.getRuntime().availableProcessors();
+        vertx.deployVerticle(() -> new VerticleBase() {
+            @Override
+            public Future<?> start() {
+                result.add(context);
+                return Future.succeededFuture();
             }
-        }
+        }, new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture()
+                .get(30, TimeUnit.SECONDS);
         if (result.isEmpty()) {
             result.add(vertx.getOrCreateContext());
         }
-        return result;
+        return new ArrayList<>(result);
     }
 
     /** Per-device state. Counters are written only on the device's event loop and read from anywhere. */

@@ -20,7 +20,7 @@ public final class VertxTlsOptions {
     }
 
     /**
-     * The TLS engine for the hub's listeners and the fleet simulator's clients: BoringSSL (netty-tcnative)
+     * The TLS engine for the hub's listeners: BoringSSL (netty-tcnative)
      * where its native library loads, else the JDK's. A TLS record costs several times less CPU with
      * BoringSSL, and a job fanning out to thousands of connected devices writes one record per device.
      * {@code -Dlocalhub.tls.engine=jdk} forces the JDK's engine (for comparison or troubleshooting).

@@ -1,4 +1,4 @@
-package dev.iotjobs.localhub.fleet;
+package dev.iotjobs.localhub.it;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.microsoft.azure.sdk.iot.service.jobs.DirectMethodsJobOptions;
@@ -6,6 +6,8 @@ import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJob;
 import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobStatus;
 import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobsClient;
 import com.microsoft.azure.sdk.iot.service.twin.Twin;
+import dev.iotjobs.fleet.FleetDevices;
+import dev.iotjobs.fleet.FleetSimulator;
 import dev.iotjobs.localhub.LocalHub;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.json.Json;
@@ -35,7 +37,7 @@ class FleetSimulatorIT {
         ObjectNode tags = Json.object();
         tags.put("run", run);
         long t0 = System.nanoTime();
-        List<FleetSimulator.DeviceCredentials> devices = FleetDevices.localHub().bulkCreate(run, DEVICES, tags);
+        List<FleetSimulator.DeviceCredentials> devices = FleetDevices.localHub(WellKnownKeys.IOTHUBOWNER_KEY).bulkCreate(run, DEVICES, tags);
         long registeredMs = (System.nanoTime() - t0) / 1_000_000;
 
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
@@ -102,7 +104,7 @@ class FleetSimulatorIT {
                         && !name.equals("localhost") && !name.matches("[0-9.]+"),
                 "needs a host name other than localhost that resolves to 127.0.0.1");
         String run = "fleet-tls-" + UUID.randomUUID().toString().substring(0, 8);
-        List<FleetSimulator.DeviceCredentials> devices = FleetDevices.localHub().bulkCreate(run, 1, null);
+        List<FleetSimulator.DeviceCredentials> devices = FleetDevices.localHub(WellKnownKeys.IOTHUBOWNER_KEY).bulkCreate(run, 1, null);
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
         try {
             FleetSimulator.Options options = new FleetSimulator.Options(name, hub.mqttPort(),
