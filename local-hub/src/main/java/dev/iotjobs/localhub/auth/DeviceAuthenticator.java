@@ -1,7 +1,7 @@
 package dev.iotjobs.localhub.auth;
 
-import dev.iotjobs.localhub.registry.Device;
-import dev.iotjobs.localhub.registry.DeviceRegistry;
+import dev.iotjobs.localhub.device.Device;
+import dev.iotjobs.localhub.device.DeviceRegistry;
 
 import java.time.Clock;
 

@@ -1,4 +1,4 @@
-package dev.iotjobs.localhub.twin;
+package dev.iotjobs.localhub.device;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 

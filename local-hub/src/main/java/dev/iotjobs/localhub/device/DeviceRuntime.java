@@ -1,4 +1,4 @@
-package dev.iotjobs.localhub.registry;
+package dev.iotjobs.localhub.device;
 
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,4 +1,4 @@
-package dev.iotjobs.localhub.registry;
+package dev.iotjobs.localhub.device;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -130,7 +130,7 @@ public final class RegistryService {
             identity.set("authentication", e.get("authentication"));
         }
         Device.Builder b = fromBody(new Device.Builder(), id, identity);
-        dev.iotjobs.localhub.twin.TwinChange twin = dev.iotjobs.localhub.twin.TwinChange.fromServiceBody(e, false);
+        dev.iotjobs.localhub.device.TwinChange twin = dev.iotjobs.localhub.device.TwinChange.fromServiceBody(e, false);
         return twin.applyTo(b.build(), registry.clock().instant());
     }
 

@@ -1,11 +1,9 @@
-package dev.iotjobs.localhub.twin;
+package dev.iotjobs.localhub.device;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
-import dev.iotjobs.localhub.registry.Device;
-import dev.iotjobs.localhub.registry.TwinSection;
 
 import java.time.Instant;
 

@@ -6,7 +6,7 @@ import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.MethodRequest;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.query.Condition;
-import dev.iotjobs.localhub.twin.TwinChange;
+import dev.iotjobs.localhub.device.TwinChange;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;

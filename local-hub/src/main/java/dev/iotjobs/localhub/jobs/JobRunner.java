@@ -3,9 +3,9 @@ package dev.iotjobs.localhub.jobs;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.model.HubException;
-import dev.iotjobs.localhub.registry.Device;
+import dev.iotjobs.localhub.device.Device;
 import dev.iotjobs.localhub.store.HubStore;
-import dev.iotjobs.localhub.twin.TwinService;
+import dev.iotjobs.localhub.device.TwinService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

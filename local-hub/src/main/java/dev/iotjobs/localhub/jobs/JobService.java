@@ -5,10 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.model.ErrorCode;
-import dev.iotjobs.localhub.registry.DeviceRegistry;
+import dev.iotjobs.localhub.device.DeviceRegistry;
 import dev.iotjobs.localhub.store.HubStore;
 import dev.iotjobs.localhub.store.HubStore.Bucket;
-import dev.iotjobs.localhub.twin.TwinService;
+import dev.iotjobs.localhub.device.TwinService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

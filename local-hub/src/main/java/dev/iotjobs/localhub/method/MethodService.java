@@ -3,7 +3,7 @@ package dev.iotjobs.localhub.method;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
-import dev.iotjobs.localhub.registry.DeviceRegistry;
+import dev.iotjobs.localhub.device.DeviceRegistry;
 
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;

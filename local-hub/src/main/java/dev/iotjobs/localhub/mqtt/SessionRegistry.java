@@ -5,7 +5,7 @@ import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.DeviceConnections;
 import dev.iotjobs.localhub.method.MethodResponse;
 import dev.iotjobs.localhub.store.HubStore;
-import dev.iotjobs.localhub.twin.DesiredPropertiesListener;
+import dev.iotjobs.localhub.device.DesiredPropertiesListener;
 
 import java.time.Duration;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.iotjobs.localhub.rest;
 
 import dev.iotjobs.localhub.auth.Permission;
-import dev.iotjobs.localhub.registry.RegistryService;
+import dev.iotjobs.localhub.device.RegistryService;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 

@@ -43,7 +43,7 @@ public final class RestApi {
         void register(Router router);
     }
 
-    public static RouteGroup devices(RestSupport rest, dev.iotjobs.localhub.registry.RegistryService registry) {
+    public static RouteGroup devices(RestSupport rest, dev.iotjobs.localhub.device.RegistryService registry) {
         return new DevicesRoutes(rest, registry)::register;
     }
 
@@ -55,7 +55,7 @@ public final class RestApi {
         return new JobsRoutes(rest, jobs)::register;
     }
 
-    public static RouteGroup twins(RestSupport rest, dev.iotjobs.localhub.twin.TwinService twins,
+    public static RouteGroup twins(RestSupport rest, dev.iotjobs.localhub.device.TwinService twins,
                                    dev.iotjobs.localhub.method.MethodService methods) {
         return new TwinsRoutes(rest, twins, methods)::register;
     }

@@ -6,7 +6,7 @@ import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.MethodRequest;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.model.ErrorCode;
-import dev.iotjobs.localhub.twin.TwinService;
+import dev.iotjobs.localhub.device.TwinService;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;

@@ -1,4 +1,4 @@
-package dev.iotjobs.localhub.registry;
+package dev.iotjobs.localhub.device;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.iotjobs.localhub.json.Json;

@@ -1,11 +1,9 @@
-package dev.iotjobs.localhub.registry;
+package dev.iotjobs.localhub.device;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.store.MemoryHubStore;
-import dev.iotjobs.localhub.twin.TwinChange;
-import dev.iotjobs.localhub.twin.TwinService;
 import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
