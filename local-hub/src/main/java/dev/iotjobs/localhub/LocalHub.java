@@ -6,13 +6,17 @@ import dev.iotjobs.localhub.auth.SharedAccessPolicy;
 import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
+import dev.iotjobs.localhub.jobs.JobExecutors;
+import dev.iotjobs.localhub.jobs.JobLimits;
 import dev.iotjobs.localhub.jobs.JobService;
+import dev.iotjobs.localhub.jobs.JobStore;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
 import dev.iotjobs.localhub.mqtt.SessionRegistry;
 import dev.iotjobs.localhub.device.Device;
 import dev.iotjobs.localhub.device.DeviceRegistry;
+import dev.iotjobs.localhub.device.DeviceStore;
 import dev.iotjobs.localhub.device.RegistryService;
 import dev.iotjobs.localhub.rest.ConnectProxy;
 import dev.iotjobs.localhub.rest.RestApi;
@@ -20,6 +24,7 @@ import dev.iotjobs.localhub.rest.RestSupport;
 import dev.iotjobs.localhub.store.HubStore;
 import dev.iotjobs.localhub.store.MemoryHubStore;
 import dev.iotjobs.localhub.store.MvHubStore;
+import dev.iotjobs.localhub.session.SessionStore;
 import dev.iotjobs.localhub.tls.DevCertificateAuthority;
 import dev.iotjobs.localhub.tls.VertxTlsOptions;
 import dev.iotjobs.localhub.device.TwinService;
@@ -51,9 +56,7 @@ public final class LocalHub implements AutoCloseable {
     private DeviceRegistry registry;
     private SessionRegistry sessions;
     private JobService jobs;
-    /** Concurrent (non-terminal) jobs, as on an S3 IoT hub; more get 429004. */
-    static final int MAX_ACTIVE_JOBS = 10;
-    private int eventLoops;
+    private JobExecutors jobExecutors;
     private ConnectProxy proxy;
     private int mqttPort;
     private int restPort;
@@ -73,24 +76,25 @@ public final class LocalHub implements AutoCloseable {
 
     private void startUp() {
         certificates = DevCertificateAuthority.loadOrCreate(config.dataDirectory());
-        store = config.inMemory() ? new MemoryHubStore() : MvHubStore.open(config.dataDirectory());
-        registry = new DeviceRegistry(store, clock);
-        ensureDefaultDevice();
+        store = config.inMemory() ? new MemoryHubStore() : MvHubStore.open(DataDirectory.storeFile(config.dataDirectory()));
+        registry = new DeviceRegistry(new DeviceStore(store), clock);
+        registry.ensureDevice(WellKnownKeys.DEFAULT_DEVICE_ID, "638000000000000000",
+                WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY, WellKnownKeys.DEFAULT_DEVICE_SECONDARY_KEY);
         TwinService twins = new TwinService(registry);
-        sessions = new SessionRegistry(store);
+        sessions = new SessionRegistry(new SessionStore(store));
         MethodService methods = new MethodService(registry, sessions);
         twins.onDesiredChanged(sessions);
         registry.onRemovedOrDisabled(sessions::drop);
 
-        int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
-        eventLoops = loops;
-        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setBlockedThreadCheckInterval(2000));
-        WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", 16);
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setBlockedThreadCheckInterval(2000));
+        WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", config.coreWorkerThreads());
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
                 new DeviceAuthenticator(registry, clock), registry, twins, sessions);
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
-        jobs = new JobService(store, registry, twins, methods, MAX_ACTIVE_JOBS);
+        jobExecutors = JobExecutors.start(config.jobWorkerThreads());
+        jobs = new JobService(new JobStore(store), registry, twins, methods, jobExecutors,
+                new JobLimits(config.maxActiveJobs(), config.methodsInFlight()));
         QueryService queries = new QueryService(
                 registry::twinDocuments,
                 jobs::deviceJobRows);
@@ -103,7 +107,7 @@ public final class LocalHub implements AutoCloseable {
         try {
             // One listener per event loop: Vert.x spreads connections over them (no thread per device).
             int wantedMqttPort = config.mqttPort() == 0 ? freePort() : config.mqttPort();
-            mqttPort = listenOnEveryEventLoop(loops, () -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
+            mqttPort = listenOnEveryEventLoop(() -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
                     .endpointHandler(mqtt::handle)
                     .listen().map(MqttServer::actualPort));
             restPort = listenRest(router, config.restPort() == 0 ? freePort() : config.restPort());
@@ -124,7 +128,7 @@ public final class LocalHub implements AutoCloseable {
     private MqttServerOptions mqttOptions(int port) {
         MqttServerOptions options = new MqttServerOptions();
         options.setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
-                .setSslEngineOptions(VertxTlsOptions.engine())
+                .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
                 .setHost(config.bindHost()).setPort(port);
         options.setMaxMessageSize(256 * 1024);
         return options;
@@ -147,9 +151,9 @@ public final class LocalHub implements AutoCloseable {
     /** Binds the REST server; returns -1 (and remembers why) when the port is refused. */
     private int listenRest(io.vertx.ext.web.Router router, int port) {
         try {
-            return listenOnEveryEventLoop(eventLoops, () -> vertx.createHttpServer(new HttpServerOptions()
+            return listenOnEveryEventLoop(() -> vertx.createHttpServer(new HttpServerOptions()
                             .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
-                            .setSslEngineOptions(VertxTlsOptions.engine())
+                            .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
                             .setHost(config.bindHost()).setPort(port).setCompressionSupported(false))
                     .requestHandler(router).listen().map(HttpServer::actualPort));
         } catch (RuntimeException e) {
@@ -168,14 +172,14 @@ public final class LocalHub implements AutoCloseable {
      *
      * @return the bound port
      */
-    private int listenOnEveryEventLoop(int instances, java.util.function.Supplier<Future<Integer>> listen) {
+    private int listenOnEveryEventLoop(java.util.function.Supplier<Future<Integer>> listen) {
         int[] port = new int[1];
         await(vertx.deployVerticle(() -> new io.vertx.core.VerticleBase() {
             @Override
             public Future<?> start() {
                 return listen.get().onSuccess(p -> port[0] = p);
             }
-        }, new io.vertx.core.DeploymentOptions().setInstances(instances)));
+        }, new io.vertx.core.DeploymentOptions().setInstances(config.eventLoops())));
         return port[0];
     }
 
@@ -201,18 +205,6 @@ public final class LocalHub implements AutoCloseable {
         return false;
     }
 
-    private void ensureDefaultDevice() {
-        if (registry.find(WellKnownKeys.DEFAULT_DEVICE_ID) == null) {
-            Device.Builder b = new Device.Builder();
-            b.id = WellKnownKeys.DEFAULT_DEVICE_ID;
-            b.generationId = "638000000000000000";
-            b.primaryKey = WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY;
-            b.secondaryKey = WellKnownKeys.DEFAULT_DEVICE_SECONDARY_KEY;
-            b.statusUpdatedTime = clock.instant();
-            registry.create(b.build());
-        }
-    }
-
     private static <T> T await(Future<T> future) {
         try {
             return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -229,6 +221,10 @@ public final class LocalHub implements AutoCloseable {
         if (jobs != null) {
             jobs.close();
             jobs = null;
+        }
+        if (jobExecutors != null) {
+            jobExecutors.close(); // after the jobs: their last records are committed on these threads
+            jobExecutors = null;
         }
         if (vertx != null) {
             await(vertx.close());
@@ -291,8 +287,9 @@ public final class LocalHub implements AutoCloseable {
         return certificates.trustStorePath();
     }
 
-    public int connectedDevices() {
-        return sessions.connectedCount();
+    /** "BoringSSL" or "JDK": the TLS engine the listeners use. */
+    public String tlsEngineName() {
+        return VertxTlsOptions.engineName(config.tlsEngine());
     }
 
     public String hubConnectionString() {

@@ -17,6 +17,9 @@ public final class Main {
               --mqtt-port N      device endpoint, MQTT over TLS (default 8883; the device SDK dials 8883)
               --rest-port N      service endpoint, HTTPS (default 443; the service SDK dials 443)
               --proxy-port N     HTTPS CONNECT proxy used when --rest-port cannot be bound (default 4443)
+              --tls-engine E     auto (BoringSSL where it loads, else the JDK's) or jdk (default auto)
+              --max-active-jobs N   jobs that may be queued or running at once (default 10, as IoT Hub S3)
+              --methods-in-flight N direct-method calls one method job keeps in flight (default 2000)
               --help             this text
             """;
 
@@ -68,6 +71,9 @@ public final class Main {
                 case "--mqtt-port" -> b.mqttPort(port(value(args, ++i, a), a));
                 case "--rest-port" -> b.restPort(port(value(args, ++i, a), a));
                 case "--proxy-port" -> b.proxyPort(port(value(args, ++i, a), a));
+                case "--tls-engine" -> b.tlsEngine(HubConfig.TlsEngine.parse(value(args, ++i, a)));
+                case "--max-active-jobs" -> b.maxActiveJobs(positive(value(args, ++i, a), a));
+                case "--methods-in-flight" -> b.methodsInFlight(positive(value(args, ++i, a), a));
                 default -> throw new IllegalArgumentException("Unknown option: " + a);
             }
         }
@@ -79,6 +85,18 @@ public final class Main {
             throw new IllegalArgumentException(option + " needs a value");
         }
         return args[i];
+    }
+
+    private static int positive(String text, String option) {
+        try {
+            int n = Integer.parseInt(text);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException(option + " must be a positive number, not '" + text + "'");
     }
 
     private static int port(String text, String option) {
@@ -99,7 +117,7 @@ public final class Main {
         s.append("local-hub ").append(VERSION).append(" - a local Azure IoT Hub for development (never for production)\n");
         s.append("  devices  (MQTT/TLS): ").append(c.bindHost()).append(':').append(hub.mqttPort()).append('\n');
         s.append("  service  (HTTPS):    ").append(c.bindHost()).append(':').append(hub.restPort()).append('\n');
-        s.append("  TLS engine:          ").append(dev.iotjobs.localhub.tls.VertxTlsOptions.engineName()).append('\n');
+        s.append("  TLS engine:          ").append(hub.tlsEngineName()).append('\n');
         s.append("  store:               ").append(c.inMemory() ? "in memory" : c.dataDirectory()).append('\n');
         s.append("  CA certificate:      ").append(hub.caCertificatePem()).append('\n');
         s.append("  trust store:         ").append(hub.trustStore()).append(" (PKCS12, password ")

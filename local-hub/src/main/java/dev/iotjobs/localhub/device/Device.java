@@ -115,7 +115,7 @@ public final class Device {
         return Base64.getEncoder().encodeToString(bytes);
     }
 
-    public Builder toBuilder() {
+    Builder toBuilder() {
         return new Builder(this);
     }
 
@@ -190,107 +190,32 @@ public final class Device {
     }
 
     /**
-     * The persisted form (identity, twin, versions; no runtime state but the last activity time), written
-     * straight to bytes: a large twin job writes a million of these. Absent values are left out.
+     * Mutable copy used to derive the next version of a device. Its fields are written only inside this
+     * package (the registry, the twin rules and the codec): everyone else gets immutable devices.
      */
-    public byte[] storedBytes() {
-        // One growing buffer per thread, reset for each document: only the final copy is allocated.
-        java.io.ByteArrayOutputStream out = STORED_BUFFER.get();
-        out.reset();
-        try (com.fasterxml.jackson.core.JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
-            g.writeStartObject();
-            g.writeStringField("id", id);
-            writeIfPresent(g, "generationId", generationId);
-            g.writeNumberField("etagCounter", etagCounter);
-            g.writeBooleanField("enabled", enabled);
-            writeIfPresent(g, "statusReason", statusReason);
-            writeIfPresent(g, "statusUpdatedTime", statusUpdatedTime == null ? null : statusUpdatedTime.toString());
-            writeIfPresent(g, "authType", authType);
-            writeIfPresent(g, "primaryKey", primaryKey);
-            writeIfPresent(g, "secondaryKey", secondaryKey);
-            writeIfPresent(g, "primaryThumbprint", primaryThumbprint);
-            writeIfPresent(g, "secondaryThumbprint", secondaryThumbprint);
-            g.writeBooleanField("iotEdge", iotEdge);
-            writeIfPresent(g, "deviceScope", deviceScope);
-            g.writeFieldName("parentScopes");
-            Json.write(g, parentScopes);
-            g.writeFieldName("tags");
-            Json.write(g, tags);
-            g.writeFieldName("desired");
-            Json.write(g, desired.stored());
-            g.writeFieldName("reported");
-            Json.write(g, reported.stored());
-            g.writeNumberField("twinVersion", twinVersion);
-            Instant last = runtime.lastActivityTime();
-            writeIfPresent(g, "lastActivityTime", last == null ? null : last.toString());
-            g.writeEndObject();
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return out.toByteArray();
-    }
-
-    private static final ThreadLocal<java.io.ByteArrayOutputStream> STORED_BUFFER =
-            ThreadLocal.withInitial(() -> new java.io.ByteArrayOutputStream(1024));
-
-    private static void writeIfPresent(com.fasterxml.jackson.core.JsonGenerator g, String name, String value)
-            throws java.io.IOException {
-        if (value != null) {
-            g.writeStringField(name, value);
-        }
-    }
-
-    public static Device fromStored(ObjectNode n) {
-        Builder b = new Builder();
-        b.id = n.get("id").asText();
-        b.generationId = Json.text(n, "generationId");
-        b.etagCounter = n.get("etagCounter").asLong();
-        b.enabled = n.get("enabled").asBoolean();
-        b.statusReason = Json.text(n, "statusReason");
-        String sut = Json.text(n, "statusUpdatedTime");
-        b.statusUpdatedTime = sut == null ? null : Instant.parse(sut);
-        b.authType = Json.text(n, "authType");
-        b.primaryKey = Json.text(n, "primaryKey");
-        b.secondaryKey = Json.text(n, "secondaryKey");
-        b.primaryThumbprint = Json.text(n, "primaryThumbprint");
-        b.secondaryThumbprint = Json.text(n, "secondaryThumbprint");
-        b.iotEdge = n.path("iotEdge").asBoolean(false);
-        b.deviceScope = Json.text(n, "deviceScope");
-        JsonNode scopes = n.get("parentScopes");
-        b.parentScopes = scopes instanceof ArrayNode a ? a : Json.NODES.arrayNode();
-        b.tags = (ObjectNode) n.get("tags");
-        b.desired = TwinSection.fromStored((ObjectNode) n.get("desired"), true);
-        b.reported = TwinSection.fromStored((ObjectNode) n.get("reported"), false);
-        b.twinVersion = n.get("twinVersion").asLong();
-        String last = Json.text(n, "lastActivityTime");
-        b.runtime = new DeviceRuntime(last == null ? null : Instant.parse(last));
-        return new Device(b);
-    }
-
-    /** Mutable copy used to derive the next version of a device. */
     public static final class Builder {
-        public String id;
-        public String generationId;
-        public long etagCounter = 1;
-        public boolean enabled = true;
-        public String statusReason;
-        public Instant statusUpdatedTime;
-        public String authType = "sas";
-        public String primaryKey;
-        public String secondaryKey;
-        public String primaryThumbprint;
-        public String secondaryThumbprint;
-        public boolean iotEdge;
-        public String deviceScope;
-        public ArrayNode parentScopes = Json.NODES.arrayNode();
-        public ObjectNode tags = Json.object();
+        String id;
+        String generationId;
+        long etagCounter = 1;
+        boolean enabled = true;
+        String statusReason;
+        Instant statusUpdatedTime;
+        String authType = "sas";
+        String primaryKey;
+        String secondaryKey;
+        String primaryThumbprint;
+        String secondaryThumbprint;
+        boolean iotEdge;
+        String deviceScope;
+        ArrayNode parentScopes = Json.NODES.arrayNode();
+        ObjectNode tags = Json.object();
         /** Null until set: {@link #build()} gives a new device its empty sections (copies keep theirs). */
-        public TwinSection desired;
-        public TwinSection reported;
-        public long twinVersion = 1;
-        public DeviceRuntime runtime = new DeviceRuntime(null);
+        TwinSection desired;
+        TwinSection reported;
+        long twinVersion = 1;
+        DeviceRuntime runtime = new DeviceRuntime(null);
 
-        public Builder() {
+        Builder() {
         }
 
         Builder(Device d) {
@@ -315,7 +240,7 @@ public final class Device {
             runtime = d.runtime;
         }
 
-        public Device build() {
+        Device build() {
             tags = Interner.TAGS.intern(tags);
             if (desired == null) {
                 desired = TwinSection.empty(true);

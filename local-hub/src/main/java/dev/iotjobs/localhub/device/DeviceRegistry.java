@@ -1,11 +1,9 @@
 package dev.iotjobs.localhub.device;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
 import dev.iotjobs.localhub.store.HubStore;
-import dev.iotjobs.localhub.store.HubStore.Bucket;
 
 import java.time.Clock;
 import java.util.AbstractList;
@@ -27,7 +25,7 @@ import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
- * All devices of the hub, in memory, written through to the {@link HubStore}.
+ * All devices of the hub, in memory, written through to the store ({@link DeviceStore}).
  * <p>
  * A change to a device is computed under that device's (striped) lock from its latest version, including
  * versions still being committed, and handed to the store; the lock is released before the commit, so
@@ -40,7 +38,7 @@ public final class DeviceRegistry {
     /** Marks a device whose deletion is being committed. */
     private static final Device DELETED = new Device.Builder().build();
 
-    private final HubStore store;
+    private final DeviceStore store;
     private final Clock clock;
     private final Map<String, Device> devices = new ConcurrentHashMap<>();
     /**
@@ -55,15 +53,15 @@ public final class DeviceRegistry {
     private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
     private final List<Consumer<String>> removalListeners = new CopyOnWriteArrayList<>();
 
-    public DeviceRegistry(HubStore store, Clock clock) {
+    public DeviceRegistry(DeviceStore store, Clock clock) {
         this.store = store;
         this.clock = clock;
         for (int i = 0; i < STRIPES; i++) {
             locks[i] = new ReentrantLock();
         }
-        store.forEach(Bucket.DEVICES, (id, bytes) -> {
-            devices.put(id, Device.fromStored(Json.readStored(bytes)));
-            idOrder.add(id);
+        store.loadAll(d -> {
+            devices.put(d.id(), d);
+            idOrder.add(d.id());
         });
     }
 
@@ -130,6 +128,22 @@ public final class DeviceRegistry {
 
     public int size() {
         return devices.size();
+    }
+
+    /**
+     * Registers a device with fixed keys unless its id is taken (the hub's default device, so the tutorial
+     * runs with zero configuration).
+     */
+    public void ensureDevice(String id, String generationId, String primaryKey, String secondaryKey) {
+        if (find(id) == null) {
+            Device.Builder b = new Device.Builder();
+            b.id = id;
+            b.generationId = generationId;
+            b.primaryKey = primaryKey;
+            b.secondaryKey = secondaryKey;
+            b.statusUpdatedTime = clock.instant();
+            create(b.build());
+        }
     }
 
     /** Adds a device that must not exist yet (409001 otherwise). */
@@ -232,7 +246,7 @@ public final class DeviceRegistry {
             check.accept(current);
             staged.put(id, DELETED);
             long revision = revisions.incrementAndGet();
-            CompletableFuture<Void> done = store.putAllAsync(List.of(new HubStore.Write(Bucket.DEVICES, id, null)));
+            CompletableFuture<Void> done = store.commit(DeviceStore.delete(id));
             return new Staged(List.of(), done, () -> {
                 devices.computeIfPresent(id, (k, old) -> {
                     if (old.revision > revision) {
@@ -268,9 +282,9 @@ public final class DeviceRegistry {
         for (Device d : changed) {
             d.revision = revisions.incrementAndGet();
             staged.put(d.id(), d);
-            writes.add(new HubStore.Write(Bucket.DEVICES, d.id(), d.storedBytes()));
+            writes.add(DeviceStore.put(d));
         }
-        CompletableFuture<Void> done = writes.isEmpty() ? CompletableFuture.completedFuture(null) : store.putAllAsync(writes);
+        CompletableFuture<Void> done = store.commit(writes);
         return new Staged(changed, done, () -> {
             for (Device d : changed) {
                 devices.compute(d.id(), (k, old) -> {

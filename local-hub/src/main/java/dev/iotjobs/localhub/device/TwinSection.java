@@ -186,10 +186,6 @@ public final class TwinSection {
         return n;
     }
 
-    ObjectNode stored() {
-        return doc;
-    }
-
     static TwinSection fromStored(ObjectNode doc, boolean desired) {
         return new TwinSection(doc, desired);
     }

@@ -110,28 +110,4 @@ public record JobDefinition(String jobId, JobType type, String queryCondition, C
         }
         return node.asLong();
     }
-
-    /** The stored form: the original request fields, re-validated on load. */
-    ObjectNode storedRequest() {
-        ObjectNode n = Json.object();
-        n.put("jobId", jobId);
-        n.put("type", type.wireName());
-        n.put("queryCondition", queryCondition);
-        n.put("startTime", startTime.toString());
-        n.put("maxExecutionTimeInSeconds", maxExecutionTimeSeconds);
-        if (method != null) {
-            n.set("cloudToDeviceMethod", method.toJson());
-        }
-        if (updateTwin != null) {
-            n.set("updateTwin", updateTwin);
-        }
-        return n;
-    }
-
-    static JobDefinition fromStored(ObjectNode request, Instant createdTime) {
-        JobDefinition d = fromRequest(request.get("jobId").asText(), request, createdTime);
-        return new JobDefinition(d.jobId, d.type, d.queryCondition, d.condition, createdTime,
-                Instant.parse(request.get("startTime").asText()), d.maxExecutionTimeSeconds, d.method,
-                d.updateTwin, d.twinChange);
-    }
 }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.DeviceConnections;
 import dev.iotjobs.localhub.method.MethodResponse;
-import dev.iotjobs.localhub.store.HubStore;
+import dev.iotjobs.localhub.session.SessionStore;
 import dev.iotjobs.localhub.device.DesiredPropertiesListener;
 
 import java.time.Duration;
@@ -20,29 +20,18 @@ import java.util.concurrent.TimeUnit;
  * method requests and desired-property notifications go out through here.
  */
 public final class SessionRegistry implements DeviceConnections, DesiredPropertiesListener {
-    private static final String KEY_PREFIX = "mqtt-session/";
     private final Map<String, DeviceSession> sessions = new ConcurrentHashMap<>();
-    private final HubStore store;
+    private final SessionStore store;
 
-    /**
-     * Sessions are durable like IoT Hub's: a device that reconnects after a hub restart keeps receiving
-     * methods and desired patches without subscribing again (the device SDK does not re-subscribe).
-     */
-    public SessionRegistry(HubStore store) {
+    /** Sessions are durable like IoT Hub's (see {@link SessionStore}): they are read back here. */
+    public SessionRegistry(SessionStore store) {
         this.store = store;
-        store.forEach(HubStore.Bucket.META, (key, bytes) -> {
-            if (key.startsWith(KEY_PREFIX)) {
-                DeviceSession s = session(key.substring(KEY_PREFIX.length()));
-                Json.readStoredArray(bytes).forEach(f -> s.subscriptions.add(f.asText()));
-            }
-        });
+        store.loadAll((deviceId, filters) -> session(deviceId).subscriptions.addAll(filters));
     }
 
     /** Commits a session's subscriptions (blocking: call from a worker thread). */
     void persist(DeviceSession s) {
-        com.fasterxml.jackson.databind.node.ArrayNode filters = Json.NODES.arrayNode();
-        s.subscriptions.stream().sorted().forEach(filters::add);
-        store.put(HubStore.Bucket.META, KEY_PREFIX + s.deviceId, Json.bytes(filters));
+        store.save(s.deviceId, s.subscriptions);
     }
     private final Map<String, List<CompletableFuture<Void>>> readyWaiters = new ConcurrentHashMap<>();
 
@@ -53,15 +42,11 @@ public final class SessionRegistry implements DeviceConnections, DesiredProperti
     /** Forgets a device entirely (deleted or disabled): its connection is closed, its session dropped. */
     public void drop(String deviceId) {
         DeviceSession s = sessions.remove(deviceId);
-        store.delete(HubStore.Bucket.META, KEY_PREFIX + deviceId);
+        store.delete(deviceId);
         if (s != null) {
             s.close();
             s.pendingMethods.values().forEach(f -> f.cancel(false));
         }
-    }
-
-    public int connectedCount() {
-        return (int) sessions.values().stream().filter(DeviceSession::connected).count();
     }
 
     /** Wakes method callers waiting for this device (called after connect and after a methods SUBSCRIBE). */

@@ -1,5 +1,6 @@
 package dev.iotjobs.localhub.store;
 
+import dev.iotjobs.localhub.concurrent.Threads;
 import dev.iotjobs.localhub.store.HubStore.Write;
 
 import java.util.ArrayList;
@@ -71,13 +72,8 @@ final class GroupCommitter implements AutoCloseable {
     GroupCommitter(String name, Sink sink, Consumer<Throwable> onFailure) {
         this.sink = sink;
         this.onFailure = onFailure;
-        this.notifier = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, name + "-notifier");
-            t.setDaemon(true);
-            return t;
-        });
-        this.thread = new Thread(this::run, name);
-        this.thread.setDaemon(true);
+        this.notifier = java.util.concurrent.Executors.newSingleThreadExecutor(Threads.daemons(name + "-notifier", false));
+        this.thread = Threads.daemons(name, false).newThread(this::run);
         this.thread.start();
     }
 

@@ -16,7 +16,7 @@ class DeviceIdOrderTest {
     @Test
     void idOrder_followsCreatesDeletesAndReCreates_andSurvivesAReload() {
         MemoryHubStore store = new MemoryHubStore();
-        DeviceRegistry registry = new DeviceRegistry(store, Clock.systemUTC());
+        DeviceRegistry registry = new DeviceRegistry(new DeviceStore(store), Clock.systemUTC());
         create(registry, "c");
         create(registry, "a");
         bulkCreate(registry, "d", "b");
@@ -24,7 +24,7 @@ class DeviceIdOrderTest {
         assertEquals(List.of("a", "b", "d"), ids(registry));
         create(registry, "c"); // re-created after its deletion
         assertEquals(List.of("a", "b", "c", "d"), ids(registry));
-        assertEquals(List.of("a", "b", "c", "d"), ids(new DeviceRegistry(store, Clock.systemUTC())));
+        assertEquals(List.of("a", "b", "c", "d"), ids(new DeviceRegistry(new DeviceStore(store), Clock.systemUTC())));
     }
 
     private static void create(DeviceRegistry registry, String id) {

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
  * show through on another.
  */
 class SharedTwinNodesTest {
-    private final DeviceRegistry registry = new DeviceRegistry(new MemoryHubStore(), Clock.systemUTC());
+    private final DeviceRegistry registry = new DeviceRegistry(new DeviceStore(new MemoryHubStore()), Clock.systemUTC());
     private final RegistryService registryService = new RegistryService(registry);
     private final TwinService twins = new TwinService(registry);
 
