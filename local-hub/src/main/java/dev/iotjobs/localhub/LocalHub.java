@@ -3,6 +3,7 @@ package dev.iotjobs.localhub;
 import dev.iotjobs.localhub.auth.DeviceAuthenticator;
 import dev.iotjobs.localhub.auth.ServiceAuthenticator;
 import dev.iotjobs.localhub.auth.SharedAccessPolicy;
+import dev.iotjobs.localhub.concurrent.Futures;
 import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
@@ -209,8 +210,7 @@ public final class LocalHub implements AutoCloseable {
         try {
             return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
-            Throwable cause = e.getCause();
-            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause.getMessage(), cause);
+            throw Futures.rethrowable(e);
         } catch (Exception e) {
             throw new IllegalStateException(e.getMessage(), e);
         }

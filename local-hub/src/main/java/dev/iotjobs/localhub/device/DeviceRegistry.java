@@ -1,6 +1,7 @@
 package dev.iotjobs.localhub.device;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.iotjobs.localhub.concurrent.Futures;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
 import dev.iotjobs.localhub.store.HubStore;
@@ -185,30 +186,11 @@ public final class DeviceRegistry {
     }
 
     /**
-     * Applies {@code change} to each existing device of {@code ids} and commits all results at once.
-     * Devices that no longer exist are skipped; their ids are added to {@code missing}.
-     */
-    public List<Device> updateMany(Collection<String> ids, UnaryOperator<Device> change, List<String> missing) {
-        return updateMany(ids, change, missing, changed -> List.of());
-    }
-
-    /**
-     * As {@link #updateMany(Collection, UnaryOperator, List)}, committing {@code extraWrites} (computed from
-     * the changed devices) in the same commit, e.g. the job records that say these devices are done.
-     */
-    public List<Device> updateMany(Collection<String> ids, UnaryOperator<Device> change, List<String> missing,
-                                   Function<List<Device>, List<HubStore.Write>> extraWrites) {
-        try {
-            return updateManyAsync(ids, change, missing, extraWrites).join();
-        } catch (CompletionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : e;
-        }
-    }
-
-    /**
-     * As {@link #updateMany(Collection, UnaryOperator, List, Function)} without waiting for the commit: the
-     * future completes (with the changed devices, now visible) once the commit is done, so a caller can
-     * prepare the next batch meanwhile.
+     * Applies {@code change} to each existing device of {@code ids} and commits all results at once, with
+     * {@code extraWrites} (computed from the changed devices, e.g. the job records that say these devices are
+     * done) in the same commit. Devices that no longer exist are skipped; their ids are added to
+     * {@code missing}. Does not wait for the commit: the future completes (with the changed devices, now
+     * visible) once the commit is done, so a caller can prepare the next batch meanwhile.
      */
     public CompletableFuture<List<Device>> updateManyAsync(Collection<String> ids, UnaryOperator<Device> change,
                                                            List<String> missing,
@@ -228,8 +210,7 @@ public final class DeviceRegistry {
         return s.committed().handle((ok, failure) -> {
             if (failure != null) {
                 s.devices().forEach(d -> staged.remove(d.id(), d));
-                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-                throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+                throw Futures.rethrowable(failure);
             }
             s.publish().run();
             return s.devices();
@@ -306,8 +287,7 @@ public final class DeviceRegistry {
         } catch (CompletionException e) {
             // Not committed: forget the staged versions so the next writer starts from the committed one.
             s.devices().forEach(d -> staged.remove(d.id(), d));
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+            throw Futures.rethrowable(e);
         }
         s.publish().run();
         return s.devices();

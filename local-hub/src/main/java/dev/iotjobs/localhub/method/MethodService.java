@@ -1,5 +1,6 @@
 package dev.iotjobs.localhub.method;
 
+import dev.iotjobs.localhub.concurrent.Futures;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
@@ -55,7 +56,7 @@ public final class MethodService {
         CompletableFuture<MethodResponse> result = answer.copy()
                 .orTimeout(request.responseTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .exceptionally(e -> {
-                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    Throwable cause = Futures.unwrap(e);
                     if (cause instanceof TimeoutException) {
                         throw ErrorCode.GATEWAY_TIMEOUT.exception("Timed out waiting for the response from device "
                                 + deviceId + ".");

@@ -3,6 +3,7 @@ package dev.iotjobs.localhub.mqtt;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.auth.DeviceAuthenticator;
+import dev.iotjobs.localhub.json.ErrorJson;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.MethodResponse;
 import dev.iotjobs.localhub.model.ErrorCode;
@@ -211,10 +212,8 @@ public final class MqttDeviceHandler {
                 if (!(ar.cause() instanceof HubException)) {
                     LOG.warn("Twin operation of {} failed", session.deviceId, ar.cause());
                 }
-                ObjectNode body = Json.object();
-                body.put("errorCode", e.errorCode().code());
-                body.put("message", e.getMessage());
-                session.publish(DeviceTopics.twinResponse(e.errorCode().httpStatus(), rid, null), Json.bytes(body));
+                session.publish(DeviceTopics.twinResponse(e.errorCode().httpStatus(), rid, null),
+                        Json.bytes(ErrorJson.of(e)));
             }
         });
     }

@@ -42,16 +42,10 @@ final class DevicesRoutes {
         if (rest.admit(ctx, Permission.REGISTRY_WRITE)) {
             String id = ctx.pathParam("id");
             String ifMatch = ctx.request().getHeader("If-Match");
-            rest.blocking(() -> {
+            rest.respond(ctx, () -> {
                 registry.delete(id, ifMatch);
                 return null;
-            }).onComplete(ar -> {
-                if (ar.succeeded()) {
-                    ctx.response().setStatusCode(204).end();
-                } else {
-                    RestSupport.fail(ctx, ar.cause());
-                }
-            });
+            }, (c, none) -> c.response().setStatusCode(204).end());
         }
     }
 

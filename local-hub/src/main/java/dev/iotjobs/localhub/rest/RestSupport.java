@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.auth.Permission;
 import dev.iotjobs.localhub.auth.ServiceAuthenticator;
+import dev.iotjobs.localhub.json.ErrorJson;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
@@ -14,10 +15,9 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Instant;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.function.BiConsumer;
 
 /**
  * What every REST route shares: api-version and SAS checks, running core calls off the event loop, and
@@ -58,11 +58,23 @@ public final class RestSupport {
 
     /** Runs a core call on the worker pool and answers 200 with its JSON (or the mapped error). */
     void respond(RoutingContext ctx, Callable<? extends JsonNode> call) {
+        respond(ctx, call, (c, body) -> json(c, 200, body));
+    }
+
+    /**
+     * Runs a core call on the worker pool and answers with {@code send}; a failure of either (the call, or
+     * a check made while sending, such as a bad paging header) is answered with the mapped error.
+     */
+    <T> void respond(RoutingContext ctx, Callable<T> call, BiConsumer<RoutingContext, T> send) {
         blocking(call).onComplete(ar -> {
-            if (ar.succeeded()) {
-                json(ctx, 200, ar.result());
-            } else {
+            if (ar.failed()) {
                 fail(ctx, ar.cause());
+                return;
+            }
+            try {
+                send.accept(ctx, ar.result());
+            } catch (RuntimeException e) {
+                fail(ctx, e);
             }
         });
     }
@@ -104,14 +116,8 @@ public final class RestSupport {
         if (ctx.response().ended()) {
             return;
         }
-        ObjectNode inner = Json.object();
-        inner.put("errorCode", e.errorCode().code());
-        inner.put("trackingId", UUID.randomUUID().toString().replace("-", ""));
-        inner.put("message", e.getMessage());
-        inner.putObject("info");
-        inner.put("timestampUtc", Json.time(Instant.now()));
         ObjectNode outer = Json.object();
-        outer.put("Message", Json.string(inner));
+        outer.put("Message", Json.string(ErrorJson.of(e)));
         outer.put("ExceptionMessage", "");
         ctx.response().putHeader("iothub-errorcode", e.errorCode().codeName());
         json(ctx, e.errorCode().httpStatus(), outer);

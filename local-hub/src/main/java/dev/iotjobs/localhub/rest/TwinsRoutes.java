@@ -2,6 +2,7 @@ package dev.iotjobs.localhub.rest;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.auth.Permission;
+import dev.iotjobs.localhub.concurrent.Futures;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.MethodRequest;
 import dev.iotjobs.localhub.method.MethodService;
@@ -78,8 +79,7 @@ final class TwinsRoutes {
         Context context = Vertx.currentContext();
         methods.invoke(id, request).whenComplete((response, failure) -> context.runOnContext(v -> {
             if (failure != null) {
-                RestSupport.fail(ctx, failure instanceof java.util.concurrent.CompletionException c
-                        && c.getCause() != null ? c.getCause() : failure);
+                RestSupport.fail(ctx, Futures.unwrap(failure));
             } else {
                 ObjectNode body = Json.object();
                 body.put("status", response.status());
