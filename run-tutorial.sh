@@ -1,58 +1,97 @@
 #!/usr/bin/env bash
-# Runs the whole "Schedule and broadcast jobs" tutorial on this machine, no Azure account needed:
-# builds the project, starts the local hub, the simulated device and the job service, shows their
-# output (one prefix per app), stops everything it started, and exits with the job service's code
-# (0 when both jobs completed on the device).
+# Runs the whole "Schedule and broadcast jobs" tutorial on this machine, no Azure account needed: builds the
+# project when its sources changed, starts a fresh local hub, then the simulated device and the job service
+# with plain `java` (the way you would run a copied sample), shows their output with one prefix per app,
+# stops everything it started, and exits with the job service's code (0 when both jobs completed).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-work="$PWD/target/run-tutorial"
-export LOCAL_IOTHUB_DATA="$work/hub-data"   # a fresh hub, apart from any hub of your own
+# This script always uses its own fresh local hub; the apps' variables are for running them by hand.
+for variable in IOTHUB_DEVICE_CONNECTION_STRING IOTHUB_CONNECTION_STRING IOTHUB_DEVICE_ID LOCAL_IOTHUB_DATA; do
+  if [ -n "${!variable:-}" ]; then
+    echo "run-tutorial: ignoring $variable (this script runs the tutorial against a fresh local hub)"
+    unset "$variable"
+  fi
+done
+
+work="target/run-tutorial"
+data="$work/hub-data"
 rm -rf "$work" && mkdir -p "$work"
 
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  sleep 0.2 # let the prefixing filters print the apps' last lines
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'echo; echo "run-tutorial: stopped by Ctrl-C"; exit 130' INT
 
 say() { printf '\n=== %s\n' "$*"; }
-prefix() { sed -u -e "s/\x1b\[[0-9;]*m//g" -e "s/^/[$1] /"; }
-wait_for() { # file, text, seconds, what
-  for _ in $(seq 1 $(($3 * 10))); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
+# One prefix per app. It ignores Ctrl-C, so that what an app prints while it stops still gets through.
+prefix() { trap '' INT; sed -u "s/^/[$1] /"; }
+# Starts an app in the background; its output goes to the console (prefixed) and to $work/<name>.log.
+start() {
+  local name=$1; shift
+  "$@" > >(tee "$work/$name.log" | prefix "$name") 2>&1 &
+  pids+=($!)
+  eval "${name}_pid=$!"
+}
+# Stops the script, showing the app's last lines, as soon as an app it started has died.
+check_alive() {
+  local name=$1 pid=$2
+  if ! kill -0 "$pid" 2>/dev/null; then
+    wait "$pid" 2>/dev/null && code=0 || code=$?
+    echo "run-tutorial: the $name stopped (exit code $code); its last lines:" >&2
+    tail -n 8 "$work/$name.log" | sed 's/^/    /' >&2
+    exit 1
+  fi
+}
+wait_for() { # name, text, seconds
+  local name=$1 text=$2 pid_var="${1}_pid"
+  for _ in $(seq 1 $(($3 * 20))); do
+    grep -q "$text" "$work/$name.log" 2>/dev/null && return 0
+    check_alive "$name" "${!pid_var}"
+    sleep 0.05
   done
-  echo "run-tutorial: $4 did not start within $3 s; its output is in $1" >&2
+  echo "run-tutorial: the $name was not ready within $3 s; its output is in $work/$name.log" >&2
   exit 1
 }
 
-if (exec 3<>/dev/tcp/127.0.0.1/8883) 2>/dev/null; then
-  echo "run-tutorial: port 8883 is taken (is a local hub already running?). Stop it, or follow the" >&2
-  echo "two-terminal flow in README.md against your running hub." >&2
-  exit 1
+stamp=target/run-tutorial.built
+if [ ! -f "$stamp" ] || [ -n "$(find pom.xml ./*/pom.xml ./*/src -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+  say "Building (mvn -B -q package -DskipTests), because the sources changed since the last build"
+  # The classpath files let the apps start with plain java, without Maven (Maven 3.8 leaves colour codes).
+  mvn -B -q -Dstyle.color=never package -DskipTests dependency:build-classpath \
+      -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
+  touch "$stamp"
 fi
 
-say "Building (mvn -B -q -Dstyle.color=never install -DskipTests)"
-mvn -B -q -Dstyle.color=never install -DskipTests
+say "Starting a fresh local hub (data in $data)"
+start hub java -jar local-hub/target/local-hub.jar --data "$data"
+wait_for hub "Ready." 60
 
-say "Starting the local hub"
-java -jar local-hub/target/local-hub.jar > >(tee "$work/hub.log" | prefix hub) 2>&1 &
-pids+=($!)
-wait_for "$work/hub.log" "Ready." 60 "the local hub"
+# How a Java app reaches the local hub: the JVM options the hub wrote (trust of its development CA, and its
+# CONNECT proxy when port 443 was refused) and its well-known development connection strings.
+mapfile -t jvm_options < "$data/client-jvm-flags.txt"
+property() { sed -n "s/^$1=//p" "$data/endpoints.properties" | sed 's/\\\(.\)/\1/g'; }
+classpath() { echo "$1/target/classes:$(cat "$1/target/classpath.txt")"; }
 
 say "Starting the simulated device (sim-device)"
-mvn -B -q -Dstyle.color=never -pl sim-device exec:java > >(tee "$work/device.log" | prefix device) 2>&1 &
-pids+=($!)
-wait_for "$work/device.log" "waiting for commands" 120 "the simulated device"
+start device java "${jvm_options[@]}" -cp "$(classpath sim-device)" dev.iotjobs.simdevice.SimDevice \
+    "$(property deviceConnectionString)"
+wait_for device "waiting for commands" 30
 
 say "Scheduling the jobs (schedule-job-service)"
-set +e
-POLL_INTERVAL_SECONDS=2 mvn -B -q -Dstyle.color=never -pl schedule-job-service exec:java 2>&1 | prefix service
-code=${PIPESTATUS[0]}
-set -e
-sleep 1   # let the device print the last desired-property patch
+start service env POLL_INTERVAL_SECONDS=1 java "${jvm_options[@]}" -cp "$(classpath schedule-job-service)" \
+    dev.iotjobs.schedulejobs.ScheduleJobService "$(property hubConnectionString)"
+while kill -0 "$service_pid" 2>/dev/null; do
+  check_alive hub "$hub_pid"
+  check_alive device "$device_pid"
+  sleep 0.1
+done
+wait "$service_pid" && code=0 || code=$?
+sleep 0.5 # the device prints the desired-property patch a moment after the twin job completes
 
 if [ "$code" -eq 0 ]; then
   say "Tutorial finished: both jobs completed (exit code 0)"

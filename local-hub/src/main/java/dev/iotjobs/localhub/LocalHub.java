@@ -108,16 +108,18 @@ public final class LocalHub implements AutoCloseable {
         try {
             // One listener per event loop: Vert.x spreads connections over them (no thread per device).
             int wantedMqttPort = config.mqttPort() == 0 ? freePort() : config.mqttPort();
-            mqttPort = listenOnEveryEventLoop(() -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
-                    .endpointHandler(mqtt::handle)
-                    .listen().map(MqttServer::actualPort));
+            mqttPort = bindOrExplain("MQTT (devices)", "--mqtt-port", wantedMqttPort,
+                    () -> listenOnEveryEventLoop(() -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
+                            .endpointHandler(mqtt::handle)
+                            .listen().map(MqttServer::actualPort)));
             restPort = listenRest(router, config.restPort() == 0 ? freePort() : config.restPort());
             if (restPort < 0) {
                 restPort = listenRest(router, freePort());
             }
             if (restBindProblem != null || config.alwaysProxy()) {
                 proxy = new ConnectProxy(vertx, config.bindHost(), restPort);
-                proxyPort = await(proxy.listen(config.bindHost(), config.proxyPort()));
+                proxyPort = bindOrExplain("CONNECT proxy", "--proxy-port", config.proxyPort(),
+                        () -> await(proxy.listen(config.bindHost(), config.proxyPort())));
             }
         } catch (RuntimeException e) {
             stop();
@@ -135,17 +137,42 @@ public final class LocalHub implements AutoCloseable {
         return options;
     }
 
-    /** Tells clients on this machine how to reach the hub (LocalHubTrust reads it). */
+    /**
+     * Tells tools on this machine how to reach the hub (the samples' Maven launcher and run-tutorial.sh read
+     * these files): its ports and well-known connection strings, and the JVM options of {@link #clientJvmFlags()},
+     * one per line so that a path with spaces stays one option.
+     */
     private void writeEndpointsFile() {
         java.util.Properties p = new java.util.Properties();
         p.setProperty("mqttPort", Integer.toString(mqttPort));
         p.setProperty("restPort", Integer.toString(restPort));
         p.setProperty("proxyPort", Integer.toString(proxyPort));
+        p.setProperty("hubConnectionString", hubConnectionString());
+        p.setProperty("deviceConnectionString", WellKnownKeys.DEVICE_CONNECTION_STRING);
         Path file = DataDirectory.endpointsFile(config.dataDirectory());
+        Path flags = DataDirectory.clientJvmFlagsFile(config.dataDirectory());
         try (var out = java.nio.file.Files.newOutputStream(file)) {
             p.store(out, "Written by local-hub at start-up");
+            java.nio.file.Files.write(flags, clientJvmFlags());
         } catch (java.io.IOException e) {
             throw new IllegalStateException("Cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs a bind; "address already in use" becomes a message that names the port and what to do. */
+    private int bindOrExplain(String endpoint, String option, int port, java.util.function.IntSupplier bind) {
+        try {
+            return bind.getAsInt();
+        } catch (RuntimeException e) {
+            if (!isBindProblem(e)) {
+                throw e;
+            }
+            String why = String.valueOf(e.getMessage());
+            String hint = why.toLowerCase(java.util.Locale.ROOT).contains("in use")
+                    ? "Another local hub (or another server) is probably running there: stop it, or start this hub with "
+                    : "Start this hub with ";
+            throw new IllegalStateException("port " + port + " on " + config.bindHost() + " (" + endpoint
+                    + ") cannot be bound: " + why + ". " + hint + option + " <another port>.", e);
         }
     }
 
@@ -303,18 +330,31 @@ public final class LocalHub implements AutoCloseable {
     }
 
     /**
-     * Makes this JVM's TLS clients trust the hub's CA, and (when 443 could not be bound) route HTTPS through
-     * the hub's CONNECT proxy. Must run before the JVM's first HTTPS connection.
+     * The JVM options that let an unmodified Java app on this machine reach this hub: trust the development
+     * CA and, when port 443 could not be bound, send the service SDK's HTTPS through the hub's CONNECT proxy.
+     * The hub also writes them to {@code <data dir>/client-jvm-flags.txt}; the banner prints them.
+     */
+    public java.util.List<String> clientJvmFlags() {
+        java.util.List<String> flags = new java.util.ArrayList<>(java.util.List.of(
+                "-Djavax.net.ssl.trustStore=" + trustStore(),
+                "-Djavax.net.ssl.trustStorePassword=" + WellKnownKeys.TRUST_STORE_PASSWORD,
+                "-Djavax.net.ssl.trustStoreType=PKCS12"));
+        if (proxyPort > 0 && restPort != HubConfig.DEFAULT_REST_PORT) {
+            flags.add("-Dhttps.proxyHost=" + config.bindHost());
+            flags.add("-Dhttps.proxyPort=" + proxyPort);
+            flags.add("-Dhttp.nonProxyHosts="); // the JDK never proxies 127.* unless this says otherwise
+        }
+        return flags;
+    }
+
+    /**
+     * Applies {@link #clientJvmFlags()} to this JVM (what the JUnit extension does for the tests that use it).
+     * Must run before the JVM's first HTTPS connection.
      */
     public void configureThisJvm() {
-        System.setProperty("javax.net.ssl.trustStore", trustStore().toString());
-        System.setProperty("javax.net.ssl.trustStorePassword", WellKnownKeys.TRUST_STORE_PASSWORD);
-        System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
-        if (proxyPort > 0 && restPort != HubConfig.DEFAULT_REST_PORT) {
-            System.setProperty("https.proxyHost", config.bindHost());
-            System.setProperty("https.proxyPort", Integer.toString(proxyPort));
-            // The JDK never proxies 127.* unless http.nonProxyHosts says otherwise.
-            System.setProperty("http.nonProxyHosts", "");
+        for (String flag : clientJvmFlags()) {
+            int eq = flag.indexOf('=');
+            System.setProperty(flag.substring("-D".length(), eq), flag.substring(eq + 1));
         }
     }
 }

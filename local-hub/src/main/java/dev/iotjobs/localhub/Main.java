@@ -1,5 +1,6 @@
 package dev.iotjobs.localhub;
 
+import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 
@@ -126,15 +127,16 @@ public final class Main {
                 .append(hub.hubConnectionString()).append('\n');
         s.append("Device connection string (").append(WellKnownKeys.DEFAULT_DEVICE_ID).append("):\n  ")
                 .append(WellKnownKeys.DEVICE_CONNECTION_STRING).append('\n');
+        s.append("Java apps reach this hub with these JVM options (also in ")
+                .append(DataDirectory.clientJvmFlagsFile(c.dataDirectory())).append("):\n  ")
+                .append(String.join(" ", hub.clientJvmFlags())).append('\n');
         if (hub.restBindProblem() != null) {
             s.append("\nNOTE: port ").append(c.restPort()).append(" could not be bound (").append(hub.restBindProblem())
-                    .append(").\nThe service SDK always dials port 443. Ways out:\n")
-                    .append("  1. allow unprivileged ports from 443 (Linux): sudo sysctl net.ipv4.ip_unprivileged_port_start=443\n")
-                    .append("  2. or let java bind it: sudo setcap cap_net_bind_service=+ep \"$(readlink -f \"$(which java)\")\"\n")
-                    .append("  3. or use this hub's CONNECT proxy: start service apps with\n")
-                    .append("       -Dhttps.proxyHost=").append(c.bindHost()).append(" -Dhttps.proxyPort=").append(hub.proxyPort())
-                    .append(" -Dhttp.nonProxyHosts=")
-                    .append("\n     (the sample apps do this by themselves when they target the local hub)\n");
+                    .append("),\nso the service endpoint is on port ").append(hub.restPort())
+                    .append(" behind this hub's CONNECT proxy on port ").append(hub.proxyPort())
+                    .append(" (the JVM options above use it;\nthe sample apps and run-tutorial.sh do this by themselves).")
+                    .append(" To serve 443 directly instead (Linux, until the next reboot):\n")
+                    .append("  sudo sysctl net.ipv4.ip_unprivileged_port_start=443\n");
         }
         s.append("Ready. Ctrl-C stops the hub.");
         return s.toString();

@@ -81,4 +81,30 @@ class MainTest {
         assertEquals("Unknown option: --verbose",
                 assertThrows(IllegalArgumentException.class, () -> Main.parse(new String[]{"--verbose"})).getMessage());
     }
+
+    @Test
+    void portInUse_theErrorNamesThePortAndTheWayOut(@org.junit.jupiter.api.io.TempDir Path dir) {
+        try (LocalHub first = LocalHub.start(HubConfig.builder().dataDirectory(dir.resolve("a")).inMemory(true)
+                .mqttPort(0).restPort(0).proxyPort(0).build())) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> LocalHub.start(HubConfig.builder()
+                    .dataDirectory(dir.resolve("b")).inMemory(true).mqttPort(first.mqttPort()).restPort(0).proxyPort(0).build()));
+            assertTrue(e.getMessage().startsWith("port " + first.mqttPort() + " on 127.0.0.1 (MQTT (devices)) cannot be bound"), e.getMessage());
+            assertTrue(e.getMessage().contains("Another local hub (or another server) is probably running there"), e.getMessage());
+            assertTrue(e.getMessage().contains("--mqtt-port <another port>"), e.getMessage());
+        }
+    }
+
+    @Test
+    void clientJvmFlags_trustTheHubsCa_andAreWrittenToTheDataDirectory(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        try (LocalHub hub = LocalHub.start(HubConfig.builder().dataDirectory(dir).inMemory(true)
+                .mqttPort(0).restPort(0).proxyPort(0).build())) {
+            assertTrue(hub.clientJvmFlags().contains("-Djavax.net.ssl.trustStore=" + hub.trustStore()), hub.clientJvmFlags().toString());
+            assertEquals(hub.clientJvmFlags(), java.nio.file.Files.readAllLines(
+                    dev.iotjobs.localhub.config.DataDirectory.clientJvmFlagsFile(dir)));
+            String banner = Main.banner(hub);
+            assertTrue(banner.contains(String.join(" ", hub.clientJvmFlags())), banner);
+            assertTrue(!banner.contains("setcap"), "setcap breaks java (libjli.so): never suggest it\n" + banner);
+        }
+    }
 }

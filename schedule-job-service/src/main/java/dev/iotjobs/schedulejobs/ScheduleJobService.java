@@ -3,6 +3,7 @@ package dev.iotjobs.schedulejobs;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubException;
+import com.microsoft.azure.sdk.iot.service.exceptions.IotHubUnauthorizedException;
 import com.microsoft.azure.sdk.iot.service.jobs.DirectMethodsJobOptions;
 import com.microsoft.azure.sdk.iot.service.jobs.JobStatistics;
 import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJob;
@@ -11,349 +12,195 @@ import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobsClient;
 import com.microsoft.azure.sdk.iot.service.query.QueryClient;
 import com.microsoft.azure.sdk.iot.service.query.RawQueryResponse;
 import com.microsoft.azure.sdk.iot.service.twin.Twin;
-import dev.iotjobs.localhub.LocalHubTrust;
-import dev.iotjobs.localhub.config.WellKnownKeys;
 
 import java.io.IOException;
-import java.io.PrintStream;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Date;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * The back-end app of the "Schedule and broadcast jobs" tutorial. It schedules two jobs for one device, a
- * {@code lockDoor} direct method call and a desired-property update, then follows them until they end.
- * <p>
- * Settings (an argument wins over its environment variable, which wins over the local hub's default):
+ * The back-end app of the Azure IoT Hub tutorial "Schedule and broadcast jobs": it schedules a {@code lockDoor}
+ * direct method job and a desired-property job for one device, follows both, and shows what the device answered.
  * <pre>
- *   args[0] or IOTHUB_CONNECTION_STRING  hub connection string of a policy with Registry Write + Service Connect
- *   args[1] or IOTHUB_DEVICE_ID          the device the jobs target
- *   POLL_INTERVAL_SECONDS                how often to ask the hub for progress (default 5)
- * </pre>
- * Exit code: 0 when both jobs completed on every device, 1 when they did not, 2 for bad settings, 3 when the
- * hub could not be reached or refused a request, 130 after Ctrl-C.
+ *   ScheduleJobService "HostName=...;SharedAccessKeyName=...;SharedAccessKey=..." [deviceId]
+ *   (or set IOTHUB_CONNECTION_STRING and IOTHUB_DEVICE_ID; POLL_INTERVAL_SECONDS, default 5)</pre>
+ * The policy needs Registry Write and Service Connect. Exit code: 0 when both jobs completed on every device,
+ * 1 when they did not, 2 for bad settings, 3 when the hub cannot be reached or refuses a request.
  */
 public final class ScheduleJobService {
-    static final String METHOD_NAME = "lockDoor";
-    static final Map<String, Object> METHOD_PAYLOAD = Map.of("lockTime", "10m");
-    static final Map<String, Object> DESIRED_PROPERTIES = Map.of("building", 43, "floor", 3);
+    static final int SUCCESS = 0, JOBS_UNSUCCESSFUL = 1, BAD_SETTINGS = 2, HUB_ERROR = 3;
     static final int MAX_EXECUTION_SECONDS = 60;
-    // A job that has not ended well after its own time limit is not going to; stop waiting then.
-    static final Duration DEADLINE = Duration.ofSeconds(3L * MAX_EXECUTION_SECONDS);
+    private static volatile boolean finished; // false while the jobs are followed: then Ctrl-C says goodbye
 
-    static final int SUCCESS = 0, JOBS_UNSUCCESSFUL = 1, BAD_SETTINGS = 2, HUB_ERROR = 3, STOPPED = 130;
-
-    private ScheduleJobService() {
-    }
-
-    public static void main(String[] args) {
-        int exitCode = run(args, System.getenv(), System.out);
-        if (exitCode != STOPPED) { // after Ctrl-C the JVM is already shutting down; System.exit would hang
-            System.exit(exitCode);
+    public static void main(String[] args) throws InterruptedException {
+        String connectionString = setting(args, 0, "IOTHUB_CONNECTION_STRING", "");
+        String deviceId = setting(args, 1, "IOTHUB_DEVICE_ID", "myDeviceId");
+        String pollSeconds = setting(new String[0], 0, "POLL_INTERVAL_SECONDS", "5");
+        if (connectionString.isEmpty() || !pollSeconds.matches("[1-9][0-9]{0,3}")) {
+            System.out.println("Usage: ScheduleJobService <hub connection string> [device id], or set "
+                    + "IOTHUB_CONNECTION_STRING (POLL_INTERVAL_SECONDS, if set, is 1 to 9999)");
+            System.exit(BAD_SETTINGS);
         }
-    }
+        String host = part(connectionString, "HostName");
+        System.out.println("Starting the IoT Hub jobs Java sample...");
+        System.out.println("    Connection string = " + hideKeys(connectionString));
+        System.out.println("    Device ID         = " + deviceId);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> System.out.print(finished ? "" : System.lineSeparator()
+                + "Stopped; the jobs go on running on the hub until they end." + System.lineSeparator())));
 
-    /** The whole tutorial flow; returns the exit code instead of exiting, so a test can call it. */
-    public static int run(String[] args, Map<String, String> env, PrintStream out) {
-        Settings settings;
+        int exitCode;
         try {
-            settings = Settings.resolve(args, env);
-        } catch (IllegalArgumentException e) {
-            out.println(e.getMessage());
-            return BAD_SETTINGS;
-        }
-        out.println("Starting the IoT Hub jobs Java sample...");
-        out.println("    Connection string = " + redact(settings.connectionString()));
-        out.println("    Device ID         = " + settings.deviceId());
-
-        try (CtrlC stopsPolling = new CtrlC()) {
-            return scheduleAndFollowJobs(settings, out);
-        }
-    }
-
-    /** The tutorial itself: schedule both jobs, follow them, show what the device answered, judge the result. */
-    static int scheduleAndFollowJobs(Settings settings, PrintStream out) {
-        ScheduledJobsClient jobsClient;
-        QueryClient queryClient;
-        try {
-            jobsClient = new ScheduledJobsClient(settings.connectionString());
-            queryClient = new QueryClient(settings.connectionString());
-        } catch (IllegalArgumentException e) { // the SDK's own checks of the connection string
-            out.println("The hub connection string is malformed: " + redact(String.valueOf(e.getMessage())));
-            return BAD_SETTINGS;
-        }
-        try {
-            // LOCAL HUB ONLY: trusts the local hub's development certificate; against an Azure hub it does nothing.
-            LocalHubTrust.trustLocalHubIfTargeted(settings.connectionString());
-
-            String methodJobId = scheduleMethodJob(jobsClient, settings.deviceId(), out);
-            String twinJobId = scheduleTwinJob(jobsClient, settings.deviceId(), out);
-            List<JobSnapshot> jobs = pollUntilEnded(jobsClient, List.of(methodJobId, twinJobId), settings.pollInterval(), out);
-            printDeviceOutcomes(queryClient, methodJobId, out);
-            return verdict(jobs, out);
+            checkKeyIsBase64(part(connectionString, "SharedAccessKey")); // a typo shows now, not at the first request
+            ScheduledJobsClient jobsClient = new ScheduledJobsClient(connectionString);
+            // Jobs pick their devices with a query; quoting the id keeps a quote inside it from changing the query.
+            String condition = "DeviceId IN [" + quote(deviceId) + "]";
+            String methodJobId = scheduleMethodJob(jobsClient, condition);                     // step 1
+            String twinJobId = scheduleTwinJob(jobsClient, condition);                         // step 2
+            List<ScheduledJob> jobs = followJobs(jobsClient, pollSeconds, methodJobId, twinJobId); // step 3
+            printDeviceOutcomes(new QueryClient(connectionString), methodJobId);               // step 4
+            exitCode = verdict(jobs);
+        } catch (IllegalArgumentException e) {      // the SDK's checks of the connection string and its key
+            System.out.println("The hub connection string is malformed: " + hideKeys(e.getMessage())
+                    + ". Expected HostName=<hub>.azure-devices.net;SharedAccessKeyName=<policy>;SharedAccessKey=<key>");
+            exitCode = BAD_SETTINGS;
         } catch (IotHubException e) {
-            out.println(describe(e));
-            return HUB_ERROR;
+            System.out.println("The hub " + host + (e instanceof IotHubUnauthorizedException
+                    ? " refused the credentials: check the policy name and key." : " refused the request: IoT Hub error "
+                    + e.getErrorCode() + " (" + e.getErrorCodeDescription() + "): " + e.getMessage()));
+            exitCode = HUB_ERROR;
         } catch (IOException e) {
-            out.println("Could not reach the hub: " + e); // e.g. java.net.UnknownHostException: <host>
-            return HUB_ERROR;
-        } catch (IllegalStateException e) { // from LocalHubTrust: the local hub has not been started yet
-            out.println(e.getMessage());
-            return HUB_ERROR;
-        } catch (InterruptedException e) {
-            out.println(System.lineSeparator() + "IoT Hub jobs sample stopped; the jobs keep running on the hub.");
-            return STOPPED;
+            System.out.println("Could not reach the hub " + host + ": " + rootCause(e) + ". Is the host right and the hub running?");
+            exitCode = HUB_ERROR;
         }
+        finished = true;
+        System.exit(exitCode);
     }
 
-    // ---- Step 1: schedule the jobs. Each gets a fresh UUID so that reruns never collide with old jobs. ----
-
-    static String scheduleMethodJob(ScheduledJobsClient client, String deviceId, PrintStream out)
-            throws IOException, IotHubException {
+    // Step 1: a job that calls lockDoor on every device the query condition selects. Each job gets a fresh
+    // UUID, so reruns never collide with old jobs. "new Date()" starts it now; a later date makes the hub wait.
+    static String scheduleMethodJob(ScheduledJobsClient client, String condition) throws IOException, IotHubException {
         String jobId = UUID.randomUUID().toString();
-        out.println();
-        out.println("Scheduling job: " + jobId);
-        // "new Date()" means start now; a date in the future would make the hub hold the job until then.
-        client.scheduleDirectMethod(jobId, deviceQueryCondition(deviceId), METHOD_NAME, new Date(), methodJobOptions());
-        out.println();
-        out.println("Direct method called with Job Id: " + jobId);
-        return jobId;
-    }
-
-    static DirectMethodsJobOptions methodJobOptions() {
-        return DirectMethodsJobOptions.builder()
-                .payload(METHOD_PAYLOAD)                      // a Map, so the device receives a JSON object
+        System.out.println(System.lineSeparator() + "Scheduling job: " + jobId);
+        DirectMethodsJobOptions options = DirectMethodsJobOptions.builder()
+                .payload(Map.of("lockTime", "10m"))           // a Map, so the device receives a JSON object
                 .maxExecutionTimeSeconds(MAX_EXECUTION_SECONDS)
                 .methodConnectTimeoutSeconds(30)              // how long to wait for an offline device
                 .methodResponseTimeoutSeconds(30)             // how long the device may take to answer
                 .build();
-    }
-
-    static String scheduleTwinJob(ScheduledJobsClient client, String deviceId, PrintStream out)
-            throws IOException, IotHubException {
-        String jobId = UUID.randomUUID().toString();
-        out.println();
-        out.println("Scheduling job: " + jobId);
-        client.scheduleUpdateTwin(jobId, deviceQueryCondition(deviceId), desiredPropertiesUpdate(), new Date(),
-                MAX_EXECUTION_SECONDS);
-        out.println();
-        out.println("Device twin called with Job Id: " + jobId);
+        client.scheduleDirectMethod(jobId, condition, "lockDoor", new Date(), options);
+        System.out.println("Direct method called with Job Id: " + jobId);
         return jobId;
     }
 
-    static Twin desiredPropertiesUpdate() {
-        Twin update = new Twin(); // no device id: the job's query condition decides which twins get it
-        update.getDesiredProperties().putAll(DESIRED_PROPERTIES);
-        update.setETag("*");      // "*" = apply whatever the twin's current version is
-        return update;
-    }
-
-    /** Jobs pick their devices with a query; quoting the id keeps a quote in it from changing the query. */
-    static String deviceQueryCondition(String deviceId) {
-        return "DeviceId IN [" + quote(deviceId) + "]";
-    }
-
-    static String deviceJobsQuery(String jobId) {
-        return "SELECT * FROM devices.jobs WHERE devices.jobs.jobId = " + quote(jobId);
+    // Step 2: a job that sets desired properties on the same devices. No device id in the twin: the query
+    // condition decides; the ETag "*" applies the patch whatever each twin's current version is.
+    static String scheduleTwinJob(ScheduledJobsClient client, String condition) throws IOException, IotHubException {
+        String jobId = UUID.randomUUID().toString();
+        System.out.println(System.lineSeparator() + "Scheduling job: " + jobId);
+        Twin update = new Twin();
+        update.getDesiredProperties().putAll(Map.of("building", 43, "floor", 3));
+        update.setETag("*");
+        client.scheduleUpdateTwin(jobId, condition, update, new Date(), MAX_EXECUTION_SECONDS);
+        System.out.println("Device twin called with Job Id: " + jobId);
+        return jobId;
     }
 
     static String quote(String value) {
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
     }
 
-    // ---- Step 2: follow both jobs until each has ended, or the deadline passes. ----
-
-    static List<JobSnapshot> pollUntilEnded(ScheduledJobsClient client, List<String> jobIds, Duration interval,
-                                               PrintStream out) throws IOException, IotHubException, InterruptedException {
-        Instant giveUpAt = Instant.now().plus(DEADLINE);
+    // Step 3: ask the hub for both jobs until each has ended. A job that has not ended well after its own
+    // time limit is not going to, so the app stops waiting then.
+    static List<ScheduledJob> followJobs(ScheduledJobsClient client, String pollSeconds, String... jobIds)
+            throws IOException, IotHubException, InterruptedException {
+        Instant giveUpAt = Instant.now().plusSeconds(3L * MAX_EXECUTION_SECONDS);
         while (true) {
-            out.println();
-            List<JobSnapshot> jobs = new ArrayList<>();
+            List<ScheduledJob> jobs = new ArrayList<>();
+            System.out.println();
             for (String jobId : jobIds) {
-                JobSnapshot job = JobSnapshot.of(client.get(jobId));
+                ScheduledJob job = client.get(jobId);
                 jobs.add(job);
-                out.println(statusLine(job));
+                JobStatistics s = job.getJobStatistics(); // null until the hub has picked the devices
+                System.out.println("...job " + jobId + " " + job.getJobStatus() + (s == null ? "" : " (devices: "
+                        + s.getSucceededCount() + " succeeded, " + s.getFailedCount() + " failed, " + s.getRunningCount()
+                        + " running, " + s.getPendingCount() + " pending of " + s.getDeviceCount() + ")"));
             }
-            if (jobs.stream().allMatch(JobSnapshot::ended) || Instant.now().isAfter(giveUpAt)) {
+            if (jobs.stream().allMatch(ScheduleJobService::ended) || Instant.now().isAfter(giveUpAt)) {
                 return jobs;
             }
-            out.println("Job status posted, press Ctrl-C to exit");
-            Thread.sleep(interval.toMillis());
+            System.out.println("Job status posted, press Ctrl-C to exit");
+            Thread.sleep(Integer.parseInt(pollSeconds) * 1000L);
         }
     }
 
-    /** What we need of a job, in plain values so the decisions below can be tested without a hub. */
-    record JobSnapshot(String jobId, ScheduledJobStatus status, String failureReason,
-                       int devices, int succeeded, int failed, int running, int pending) {
-        static JobSnapshot of(ScheduledJob job) {
-            JobStatistics s = job.getJobStatistics(); // null until the hub has picked the devices
-            return s == null
-                    ? new JobSnapshot(job.getJobId(), job.getJobStatus(), job.getFailureReason(), 0, 0, 0, 0, 0)
-                    : new JobSnapshot(job.getJobId(), job.getJobStatus(), job.getFailureReason(), s.getDeviceCount(),
-                    s.getSucceededCount(), s.getFailedCount(), s.getRunningCount(), s.getPendingCount());
-        }
-
-        boolean ended() {
-            return status == ScheduledJobStatus.completed || status == ScheduledJobStatus.failed
-                    || status == ScheduledJobStatus.cancelled;
-        }
+    static boolean ended(ScheduledJob job) {
+        return List.of(ScheduledJobStatus.completed, ScheduledJobStatus.failed, ScheduledJobStatus.cancelled)
+                .contains(job.getJobStatus());
     }
 
-    static String statusLine(JobSnapshot job) {
-        return String.format(Locale.ROOT, "...job %s %s (devices: %d succeeded, %d failed, %d running, %d pending of %d)",
-                job.jobId(), job.status(), job.succeeded(), job.failed(), job.running(), job.pending(), job.devices());
-    }
-
-    // ---- Step 3: what did the device answer? Each device a job touched has a record in devices.jobs. ----
-
-    static void printDeviceOutcomes(QueryClient client, String methodJobId, PrintStream out)
-            throws IOException, IotHubException {
-        out.println();
-        out.println("Device outcomes of job " + methodJobId + ":");
-        RawQueryResponse rows = client.queryRaw(deviceJobsQuery(methodJobId));
+    // Step 4: what did each device answer? Every device a job touched has a record in devices.jobs.
+    static void printDeviceOutcomes(QueryClient client, String jobId) throws IOException, IotHubException {
+        System.out.println(System.lineSeparator() + "Device outcomes of job " + jobId + ":");
+        RawQueryResponse rows = client.queryRaw("SELECT * FROM devices.jobs WHERE devices.jobs.jobId = " + quote(jobId));
         while (rows.hasNext()) {
-            out.println("    " + deviceOutcome(rows.next()));
+            JsonObject row = JsonParser.parseString(rows.next()).getAsJsonObject();
+            JsonObject outcome = row.has("outcome") ? row.getAsJsonObject("outcome") : new JsonObject();
+            JsonObject answer = outcome.has("deviceMethodResponse") ? outcome.getAsJsonObject("deviceMethodResponse") : null;
+            System.out.println("    " + row.get("deviceId").getAsString() + ": " + row.get("status").getAsString()
+                    + (answer == null ? "" : ", the device answered " + answer.get("status") + " " + answer.get("payload"))
+                    + (row.has("error") ? ", error " + row.get("error") : ""));
         }
     }
 
-    static String deviceOutcome(String deviceJobJson) {
-        JsonObject record = JsonParser.parseString(deviceJobJson).getAsJsonObject();
-        String line = text(record, "deviceId") + ": " + text(record, "status");
-        JsonObject outcome = record.getAsJsonObject("outcome");
-        if (outcome != null && outcome.has("deviceMethodResponse")) {
-            JsonObject response = outcome.getAsJsonObject("deviceMethodResponse");
-            line += ", the device answered " + response.get("status") + " " + response.get("payload");
-        }
-        JsonObject error = record.getAsJsonObject("error");
-        if (error != null) {
-            line += ", error " + text(error, "code") + ": " + text(error, "description");
-        }
-        return line;
-    }
-
-    private static String text(JsonObject json, String name) {
-        return json.has(name) && json.get(name).isJsonPrimitive() ? json.get(name).getAsString() : "?";
-    }
-
-    // ---- Step 4: the exit code. Success means both jobs completed and no device failed. ----
-
-    static int verdict(List<JobSnapshot> jobs, PrintStream out) {
-        List<String> problems = problems(jobs);
-        out.println();
-        if (problems.isEmpty()) {
-            out.println("Both jobs completed on every device.");
-            return SUCCESS;
-        }
-        problems.forEach(problem -> out.println("Not successful: " + problem));
-        return JOBS_UNSUCCESSFUL;
-    }
-
-    static List<String> problems(List<JobSnapshot> jobs) {
-        List<String> problems = new ArrayList<>();
-        for (JobSnapshot job : jobs) {
-            if (!job.ended()) {
-                problems.add("job " + job.jobId() + " is still " + job.status() + " after " + DEADLINE.toSeconds() + " s");
-            } else if (job.status() != ScheduledJobStatus.completed) {
-                problems.add("job " + job.jobId() + " ended " + job.status()
-                        + (job.failureReason() == null ? "" : ": " + job.failureReason()));
-            } else if (job.failed() > 0) {
-                problems.add("job " + job.jobId() + " failed on " + job.failed() + " of " + job.devices() + " devices");
-            } else if (job.devices() == 0) {
-                problems.add("job " + job.jobId() + " matched no device; is the device id right?");
-            }
-        }
-        return problems;
-    }
-
-    // ---- Errors and secrets ----
-
-    /** One line: HTTP status, IoT Hub error code and message; a stack trace would not help the reader. */
-    static String describe(IotHubException e) {
-        // IoT Hub error codes are the HTTP status followed by three digits (404001: device not found); when the
-        // hub sent no code of its own, the SDK puts the bare HTTP status there.
-        int code = e.getErrorCode();
-        String status = code >= 100_000 ? String.valueOf(code / 1000) : code >= 100 ? String.valueOf(code) : "unknown";
-        return "The hub refused the request: HTTP " + status + ", IoT Hub error code " + code
-                + " (" + e.getErrorCodeDescription() + "): " + e.getMessage();
-    }
-
-    /** Connection strings are shown with their key (or token) replaced, never in full. */
-    static String redact(String connectionString) {
-        return connectionString.replaceAll("(?i)(SharedAccessKey|SharedAccessSignature)(\\s*)=[^;]*", "$1$2=<hidden>");
-    }
-
-    record Settings(String connectionString, String deviceId, Duration pollInterval) {
-        static Settings resolve(String[] args, Map<String, String> env) {
-            String connectionString = pick(args, 0, env, "IOTHUB_CONNECTION_STRING", WellKnownKeys.HUB_CONNECTION_STRING);
-            String deviceId = pick(args, 1, env, "IOTHUB_DEVICE_ID", WellKnownKeys.DEFAULT_DEVICE_ID);
-            String problem = connectionStringProblem(connectionString);
+    /** Success means both jobs completed, on at least one device, and no device failed. */
+    static int verdict(List<ScheduledJob> jobs) {
+        int exitCode = SUCCESS;
+        System.out.println();
+        for (ScheduledJob job : jobs) {
+            JobStatistics s = job.getJobStatistics();
+            String problem = !ended(job) ? "is still " + job.getJobStatus() + " after " + 3 * MAX_EXECUTION_SECONDS + " s"
+                    : job.getJobStatus() != ScheduledJobStatus.completed ? "ended " + job.getJobStatus() + ": " + job.getFailureReason()
+                    : s == null || s.getDeviceCount() == 0 ? "matched no device; is the device id right?"
+                    : s.getFailedCount() > 0 ? "failed on " + s.getFailedCount() + " of " + s.getDeviceCount() + " devices"
+                    : null;
             if (problem != null) {
-                throw new IllegalArgumentException("The hub connection string is malformed: " + problem + ". Expected "
-                        + "HostName=<hub>.azure-devices.net;SharedAccessKeyName=<policy>;SharedAccessKey=<key>");
+                System.out.println("Not successful: job " + job.getJobId() + " " + problem);
+                exitCode = JOBS_UNSUCCESSFUL;
             }
-            String seconds = env.getOrDefault("POLL_INTERVAL_SECONDS", "5").trim();
-            if (!seconds.matches("[1-9][0-9]{0,3}")) {
-                throw new IllegalArgumentException("POLL_INTERVAL_SECONDS must be a whole number of seconds from 1 to 9999, not '" + seconds + "'");
-            }
-            return new Settings(connectionString, deviceId, Duration.ofSeconds(Integer.parseInt(seconds)));
         }
+        System.out.print(exitCode == SUCCESS ? "Both jobs completed on every device." + System.lineSeparator() : "");
+        return exitCode;
+    }
 
-        private static String pick(String[] args, int index, Map<String, String> env, String variable, String fallback) {
-            if (args.length > index && !args[index].isBlank()) {
-                return args[index].trim();
-            }
-            String value = env.get(variable);
-            return value == null || value.isBlank() ? fallback : value.trim();
+    /** An argument wins over its environment variable, which wins over the default. */
+    static String setting(String[] args, int index, String variable, String fallback) {
+        String value = args.length > index ? args[index] : System.getenv(variable);
+        return value == null || value.isBlank() ? fallback : value.trim();
+    }
+
+    /** One part of a connection string, e.g. part(s, "HostName"); empty when it is missing. */
+    static String part(String connectionString, String name) {
+        Matcher part = Pattern.compile("(?i)(?:^|;)\\s*" + name + "\\s*=([^;]*)").matcher(connectionString);
+        return part.find() ? part.group(1).trim() : "";
+    }
+
+    static void checkKeyIsBase64(String key) {
+        if (!key.equals(Base64.getEncoder().encodeToString(Base64.getDecoder().decode(key)))) {
+            throw new IllegalArgumentException("its SharedAccessKey is not valid base64 (a typo in its last characters?)");
         }
     }
 
-    /** Says what is wrong with a hub connection string, or returns null when it has all the parts we need. */
-    static String connectionStringProblem(String connectionString) {
-        if (connectionString.matches("(?i)(.*;)?\\s*DeviceId\\s*=.*")) {
-            return "it is a device connection string (it has DeviceId); use a shared access policy of the hub";
-        }
-        for (String name : List.of("HostName", "SharedAccessKeyName", "SharedAccessKey")) {
-            if (!connectionString.matches("(?i)(.*;)?\\s*" + name + "\\s*=\\s*[^;\\s].*")) {
-                return "it has no " + name + "=<value> part";
-            }
-        }
-        return null;
+    static String hideKeys(String text) {
+        return String.valueOf(text).replaceAll("(?i)(SharedAccessKey|SharedAccessSignature)\\s*=[^;]*", "$1=<hidden>");
     }
 
-    /** While open, Ctrl-C interrupts the polling thread and gives it a moment to say goodbye. */
-    private static final class CtrlC extends Thread implements AutoCloseable {
-        private final Thread poller = Thread.currentThread();
-        private final CountDownLatch done = new CountDownLatch(1);
-
-        CtrlC() {
-            Runtime.getRuntime().addShutdownHook(this);
-        }
-
-        @Override
-        public void run() { // runs only when the JVM is shutting down
-            poller.interrupt();
-            try {
-                done.await(10, TimeUnit.SECONDS); // a hub call in flight may need a moment to return
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-
-        @Override
-        public void close() {
-            done.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(this);
-            } catch (IllegalStateException shuttingDown) {
-                // Ctrl-C was pressed and this hook is running right now: nothing to remove.
-            }
-        }
+    static String rootCause(Throwable e) {
+        return e.getCause() == null || e.getCause() == e ? e.toString() : rootCause(e.getCause());
     }
 }

@@ -10,7 +10,8 @@ import java.nio.file.Path;
  * &lt;data dir&gt;/certs/ca.p12             the CA key pair (private to this machine)
  * &lt;data dir&gt;/certs/server.p12         the server certificate and key
  * &lt;data dir&gt;/certs/truststore.p12     PKCS#12 trust store holding only the CA certificate (for clients)
- * &lt;data dir&gt;/endpoints.properties      the running hub's ports (read by {@code LocalHubTrust})
+ * &lt;data dir&gt;/endpoints.properties      the running hub's ports and well-known connection strings
+ * &lt;data dir&gt;/client-jvm-flags.txt      the JVM options a Java app needs to reach the hub, one per line
  * </pre>
  * Default: {@code ~/.local-iothub}; override with the {@code LOCAL_IOTHUB_DATA} environment variable or
  * the {@code --data} option.
@@ -51,6 +52,10 @@ public final class DataDirectory {
 
     public static Path endpointsFile(Path dataDir) {
         return dataDir.resolve("endpoints.properties");
+    }
+
+    public static Path clientJvmFlagsFile(Path dataDir) {
+        return dataDir.resolve("client-jvm-flags.txt");
     }
 
     public static Path trustStore(Path dataDir) {

@@ -1,0 +1,121 @@
+package dev.iotjobs.localhub.junit;
+
+import dev.iotjobs.localhub.LocalHub;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Java app run in a JVM of its own, the way a user runs it from a terminal: its main class, the test's
+ * classpath, the JVM options that reach a hub ({@link LocalHub#clientJvmFlags()}) when one is given, and only
+ * the arguments and environment variables the test chooses (the caller's {@code IOTHUB_*} and
+ * {@code LOCAL_IOTHUB_DATA} variables are removed). Nothing of the test JVM's system properties leaks into it.
+ */
+public final class AppProcess implements AutoCloseable {
+    private final Process process;
+    private final StringBuffer output = new StringBuffer();
+    private final Thread reader;
+
+    private AppProcess(List<String> command, Map<String, String> env) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().keySet().removeIf(name -> name.startsWith("IOTHUB_") || name.equals("LOCAL_IOTHUB_DATA"));
+        builder.environment().putAll(env);
+        process = builder.start();
+        reader = new Thread(this::readOutput, "app-output-" + process.pid());
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    public static Builder of(Class<?> mainClass) {
+        return new Builder(mainClass.getName());
+    }
+
+    /** Everything the app printed so far (standard output and error). */
+    public String output() {
+        return output.toString();
+    }
+
+    /** Waits until the app printed {@code text}; fails, showing the output, if it did not in time or exited. */
+    public void awaitOutput(String text, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!output().contains(text)) {
+            if (System.nanoTime() > deadline || !process.isAlive() && !reader.isAlive() && !output().contains(text)) {
+                throw new AssertionError("The app did not print '" + text + "' within " + timeout + "; it printed:\n" + output());
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Waits for the app to end and returns its exit code; fails, showing the output, if it is still running. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("The app was still running after " + timeout + "; it printed:\n" + output());
+        }
+        reader.join(5_000);
+        return process.exitValue();
+    }
+
+    /** Sends SIGINT, as Ctrl-C in a terminal does (Unix). */
+    public void pressCtrlC() throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).inheritIO().start().waitFor();
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+    }
+
+    private void readOutput() {
+        byte[] buffer = new byte[8192];
+        try (InputStream in = process.getInputStream()) {
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                output.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+            }
+        } catch (IOException ignored) {
+            // the process ended
+        }
+    }
+
+    public static final class Builder {
+        private final String mainClass;
+        private final List<String> jvmOptions = new ArrayList<>();
+        private final Map<String, String> env = new LinkedHashMap<>();
+
+        private Builder(String mainClass) {
+            this.mainClass = mainClass;
+        }
+
+        /** Adds the JVM options that let the app reach {@code hub} (its trust store, its proxy when needed). */
+        public Builder reaching(LocalHub hub) {
+            jvmOptions.addAll(hub.clientJvmFlags());
+            return this;
+        }
+
+        public Builder jvmOption(String option) {
+            jvmOptions.add(option);
+            return this;
+        }
+
+        public Builder env(String name, String value) {
+            env.put(name, value);
+            return this;
+        }
+
+        public AppProcess start(String... args) throws IOException {
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(jvmOptions);
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+            command.addAll(List.of(args));
+            return new AppProcess(command, env);
+        }
+    }
+}
