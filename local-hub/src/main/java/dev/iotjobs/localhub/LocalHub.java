@@ -7,41 +7,54 @@ import dev.iotjobs.localhub.concurrent.Futures;
 import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
+import dev.iotjobs.localhub.device.Device;
+import dev.iotjobs.localhub.device.DeviceRegistry;
+import dev.iotjobs.localhub.device.DeviceStore;
+import dev.iotjobs.localhub.device.RegistryService;
+import dev.iotjobs.localhub.device.TwinService;
 import dev.iotjobs.localhub.jobs.JobExecutors;
 import dev.iotjobs.localhub.jobs.JobLimits;
 import dev.iotjobs.localhub.jobs.JobService;
 import dev.iotjobs.localhub.jobs.JobStore;
 import dev.iotjobs.localhub.method.MethodService;
-import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
 import dev.iotjobs.localhub.mqtt.SessionRegistry;
-import dev.iotjobs.localhub.device.Device;
-import dev.iotjobs.localhub.device.DeviceRegistry;
-import dev.iotjobs.localhub.device.DeviceStore;
-import dev.iotjobs.localhub.device.RegistryService;
+import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.rest.ConnectProxy;
 import dev.iotjobs.localhub.rest.RestApi;
 import dev.iotjobs.localhub.rest.RestSupport;
+import dev.iotjobs.localhub.session.SessionStore;
 import dev.iotjobs.localhub.store.HubStore;
 import dev.iotjobs.localhub.store.MemoryHubStore;
 import dev.iotjobs.localhub.store.MvHubStore;
-import dev.iotjobs.localhub.session.SessionStore;
 import dev.iotjobs.localhub.tls.DevCertificateAuthority;
 import dev.iotjobs.localhub.tls.VertxTlsOptions;
-import dev.iotjobs.localhub.device.TwinService;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
 import io.vertx.mqtt.MqttServer;
 import io.vertx.mqtt.MqttServerOptions;
 
+import java.io.IOException;
 import java.net.BindException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.SocketException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * A local Azure IoT Hub, embeddable: {@code try (LocalHub hub = LocalHub.start(config)) { ... }}.
@@ -143,7 +156,7 @@ public final class LocalHub implements AutoCloseable {
      * one per line so that a path with spaces stays one option.
      */
     private void writeEndpointsFile() {
-        java.util.Properties p = new java.util.Properties();
+        Properties p = new Properties();
         p.setProperty("mqttPort", Integer.toString(mqttPort));
         p.setProperty("restPort", Integer.toString(restPort));
         p.setProperty("proxyPort", Integer.toString(proxyPort));
@@ -151,16 +164,16 @@ public final class LocalHub implements AutoCloseable {
         p.setProperty("deviceConnectionString", WellKnownKeys.DEVICE_CONNECTION_STRING);
         Path file = DataDirectory.endpointsFile(config.dataDirectory());
         Path flags = DataDirectory.clientJvmFlagsFile(config.dataDirectory());
-        try (var out = java.nio.file.Files.newOutputStream(file)) {
+        try (var out = Files.newOutputStream(file)) {
             p.store(out, "Written by local-hub at start-up");
-            java.nio.file.Files.write(flags, clientJvmFlags());
-        } catch (java.io.IOException e) {
+            Files.write(flags, clientJvmFlags());
+        } catch (IOException e) {
             throw new IllegalStateException("Cannot write " + file + ": " + e.getMessage(), e);
         }
     }
 
     /** Runs a bind; "address already in use" becomes a message that names the port and what to do. */
-    private int bindOrExplain(String endpoint, String option, int port, java.util.function.IntSupplier bind) {
+    private int bindOrExplain(String endpoint, String option, int port, IntSupplier bind) {
         try {
             return bind.getAsInt();
         } catch (RuntimeException e) {
@@ -168,7 +181,7 @@ public final class LocalHub implements AutoCloseable {
                 throw e;
             }
             String why = String.valueOf(e.getMessage());
-            String hint = why.toLowerCase(java.util.Locale.ROOT).contains("in use")
+            String hint = why.toLowerCase(Locale.ROOT).contains("in use")
                     ? "Another local hub (or another server) is probably running there: stop it, or start this hub with "
                     : "Start this hub with ";
             throw new IllegalStateException("port " + port + " on " + config.bindHost() + " (" + endpoint
@@ -177,7 +190,7 @@ public final class LocalHub implements AutoCloseable {
     }
 
     /** Binds the REST server; returns -1 (and remembers why) when the port is refused. */
-    private int listenRest(io.vertx.ext.web.Router router, int port) {
+    private int listenRest(Router router, int port) {
         try {
             return listenOnEveryEventLoop(() -> vertx.createHttpServer(new HttpServerOptions()
                             .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
@@ -200,14 +213,14 @@ public final class LocalHub implements AutoCloseable {
      *
      * @return the bound port
      */
-    private int listenOnEveryEventLoop(java.util.function.Supplier<Future<Integer>> listen) {
+    private int listenOnEveryEventLoop(Supplier<Future<Integer>> listen) {
         int[] port = new int[1];
-        await(vertx.deployVerticle(() -> new io.vertx.core.VerticleBase() {
+        await(vertx.deployVerticle(() -> new VerticleBase() {
             @Override
             public Future<?> start() {
                 return listen.get().onSuccess(p -> port[0] = p);
             }
-        }, new io.vertx.core.DeploymentOptions().setInstances(config.eventLoops())));
+        }, new DeploymentOptions().setInstances(config.eventLoops())));
         return port[0];
     }
 
@@ -216,16 +229,16 @@ public final class LocalHub implements AutoCloseable {
      * event loops only when they ask for the same concrete port.
      */
     private int freePort() {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(config.bindHost()))) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(config.bindHost()))) {
             return s.getLocalPort();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("No free port on " + config.bindHost() + ": " + e.getMessage(), e);
         }
     }
 
     private static boolean isBindProblem(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof BindException || t instanceof java.net.SocketException
+            if (t instanceof BindException || t instanceof SocketException
                     || String.valueOf(t.getMessage()).contains("Permission denied")) {
                 return true;
             }
@@ -236,7 +249,7 @@ public final class LocalHub implements AutoCloseable {
     private static <T> T await(Future<T> future) {
         try {
             return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw Futures.rethrowable(e);
         } catch (Exception e) {
             throw new IllegalStateException(e.getMessage(), e);

@@ -9,6 +9,7 @@ import dev.iotjobs.localhub.store.HubStore;
 import java.time.Clock;
 import java.util.AbstractList;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -47,7 +49,7 @@ public final class DeviceRegistry {
      * disagrees with the map). Jobs walk their targets in this order: a batch of neighbouring ids touches
      * neighbouring store pages, and a million ids need no sorting when a job starts.
      */
-    private final java.util.concurrent.ConcurrentSkipListSet<String> idOrder = new java.util.concurrent.ConcurrentSkipListSet<>();
+    private final ConcurrentSkipListSet<String> idOrder = new ConcurrentSkipListSet<>();
     /** Latest staged (possibly not yet committed) version per device, while its commit is in flight. */
     private final Map<String, Device> staged = new ConcurrentHashMap<>();
     private final AtomicLong revisions = new AtomicLong();
@@ -97,7 +99,7 @@ public final class DeviceRegistry {
      * each document is a lazily rendered, read-only view.
      */
     public List<JsonNode> twinDocuments() {
-        return views(java.util.Arrays.asList(devices.values().toArray(new Device[0])));
+        return views(Arrays.asList(devices.values().toArray(new Device[0])));
     }
 
     /** As {@link #twinDocuments()}, in device id order. */

@@ -1,6 +1,7 @@
 package dev.iotjobs.localhub.device;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.json.Json;
 
 /**
  * Shares equal twin JSON objects between devices. Tags and property sections are immutable once stored,
@@ -10,7 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * equality check on a small object. Benign races only lose sharing, never correctness.
  */
 final class Interner {
-    private final ObjectNode empty = dev.iotjobs.localhub.json.Json.object();
+    private final ObjectNode empty = Json.object();
     private volatile ObjectNode last;
 
     ObjectNode intern(ObjectNode node) {

@@ -5,10 +5,16 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
+import dev.iotjobs.localhub.model.HubException;
 
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /** Identity registry operations: create, read, update, delete devices, and statistics. */
@@ -81,8 +87,8 @@ public final class RegistryService {
                     + MAX_BULK_DEVICES + " devices, not " + entries.size() + ".");
         }
         ArrayNode errors = Json.NODES.arrayNode();
-        java.util.List<Device> creates = new java.util.ArrayList<>();
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        List<Device> creates = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
         for (JsonNode entry : entries) {
             String id = Json.text(entry, "id");
             try {
@@ -105,7 +111,7 @@ public final class RegistryService {
                     default -> throw ErrorCode.ARGUMENT_INVALID.exception("importMode '" + mode
                             + "' is not supported by the local hub (use create or delete).");
                 }
-            } catch (dev.iotjobs.localhub.model.HubException ex) {
+            } catch (HubException ex) {
                 ObjectNode error = errors.addObject();
                 error.put("deviceId", id);
                 error.put("errorCode", ex.errorCode().codeName());
@@ -130,7 +136,7 @@ public final class RegistryService {
             identity.set("authentication", e.get("authentication"));
         }
         Device.Builder b = fromBody(new Device.Builder(), id, identity);
-        dev.iotjobs.localhub.device.TwinChange twin = dev.iotjobs.localhub.device.TwinChange.fromServiceBody(e, false);
+        TwinChange twin = TwinChange.fromServiceBody(e, false);
         return twin.applyTo(b.build(), registry.clock().instant());
     }
 
@@ -240,7 +246,7 @@ public final class RegistryService {
         }
     }
 
-    private static void requireType(JsonNode parent, String field, java.util.function.Predicate<JsonNode> ok,
+    private static void requireType(JsonNode parent, String field, Predicate<JsonNode> ok,
                                     String expected) {
         JsonNode value = parent.get(field);
         if (value != null && !value.isNull() && !ok.test(value)) {

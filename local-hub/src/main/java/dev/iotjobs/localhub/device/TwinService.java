@@ -3,14 +3,15 @@ package dev.iotjobs.localhub.device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.model.ErrorCode;
+import dev.iotjobs.localhub.store.HubStore;
 
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
-import dev.iotjobs.localhub.store.HubStore;
 
 /**
  * Device twins: the service side (get, patch, replace tags and desired properties) and the device side
@@ -61,7 +62,7 @@ public final class TwinService {
      *
      * @return ids of devices that no longer exist
      */
-    public java.util.concurrent.CompletableFuture<List<String>> patchMany(Collection<String> deviceIds, TwinChange change,
+    public CompletableFuture<List<String>> patchMany(Collection<String> deviceIds, TwinChange change,
                                   Function<List<Device>, List<HubStore.Write>> extraWrites) {
         Instant now = registry.clock().instant();
         List<String> missing = new ArrayList<>();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.jsontype.TypeSerializer;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.iotjobs.localhub.json.Json;
@@ -59,7 +60,7 @@ final class TwinView extends ObjectNode {
     @Override
     public JsonNode path(String name) {
         JsonNode n = get(name);
-        return n == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : n;
+        return n == null ? MissingNode.getInstance() : n;
     }
 
     @Override

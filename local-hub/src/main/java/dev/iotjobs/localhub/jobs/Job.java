@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.json.Json;
 
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -211,7 +212,7 @@ final class Job {
                 claimed[n++] = i;
             }
         }
-        return n == claimed.length ? claimed : java.util.Arrays.copyOf(claimed, n);
+        return n == claimed.length ? claimed : Arrays.copyOf(claimed, n);
     }
 
     /** One invocation of {@link #claimForInvocation} ended (answered, failed or timed out). */

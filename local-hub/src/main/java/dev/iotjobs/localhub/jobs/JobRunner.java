@@ -1,18 +1,26 @@
 package dev.iotjobs.localhub.jobs;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.concurrent.Futures;
+import dev.iotjobs.localhub.device.Device;
+import dev.iotjobs.localhub.device.TwinService;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.model.HubException;
-import dev.iotjobs.localhub.device.Device;
-import dev.iotjobs.localhub.concurrent.Futures;
-import dev.iotjobs.localhub.device.TwinService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -86,7 +94,7 @@ final class JobRunner {
      */
     private void runTwinJob(Job job) {
         JobProgress p = job.progress();
-        java.util.Deque<List<Integer>> batches = new java.util.ArrayDeque<>();
+        Deque<List<Integer>> batches = new ArrayDeque<>();
         List<Integer> batch = new ArrayList<>(TWIN_BATCH);
         for (int i = 0; i < p.size(); i++) {
             if (p.status(i) == DeviceJobStatus.QUEUED) {
@@ -105,7 +113,7 @@ final class JobRunner {
         }
     }
 
-    private void nextTwinBatch(Job job, java.util.Deque<List<Integer>> batches) {
+    private void nextTwinBatch(Job job, Deque<List<Integer>> batches) {
         List<Integer> batch;
         synchronized (batches) {
             batch = batches.poll();
@@ -121,11 +129,11 @@ final class JobRunner {
         });
     }
 
-    private java.util.concurrent.CompletableFuture<Void> twinBatch(Job job, List<Integer> batch) {
+    private CompletableFuture<Void> twinBatch(Job job, List<Integer> batch) {
         JobProgress p = job.progress();
         long start = clock.millis();
         List<String> ids = new ArrayList<>(batch.size());
-        java.util.Map<String, Integer> index = new java.util.HashMap<>(batch.size() * 2);
+        Map<String, Integer> index = new HashMap<>(batch.size() * 2);
         for (int i : batch) {
             if (p.transition(i, DeviceJobStatus.RUNNING, start, null)) {
                 ids.add(p.deviceIds[i]);
@@ -141,7 +149,7 @@ final class JobRunner {
             }
             return List.of(JobStore.twinBatch(job.id(), done, start, end[0]));
         }).thenAcceptAsync(missing -> {
-            java.util.Set<String> gone = new java.util.HashSet<>(missing);
+            Set<String> gone = new HashSet<>(missing);
             for (String id : ids) {
                 if (!gone.contains(id)) {
                     p.transition(index.get(id), DeviceJobStatus.COMPLETED, end[0], null);
@@ -222,8 +230,8 @@ final class JobRunner {
             if (batch.isEmpty()) {
                 return;
             }
-            java.util.Map<Job, List<JobStore.Outcome>> byJob = new java.util.LinkedHashMap<>();
-            java.util.Set<String> seen = new java.util.HashSet<>();
+            Map<Job, List<JobStore.Outcome>> byJob = new LinkedHashMap<>();
+            Set<String> seen = new HashSet<>();
             List<Finished> recorded = new ArrayList<>(batch.size());
             for (Finished x : batch) {
                 // The first outcome of a device wins (a cancel may race with its method's answer).

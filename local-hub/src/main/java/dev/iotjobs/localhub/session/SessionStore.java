@@ -2,11 +2,12 @@ package dev.iotjobs.localhub.session;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.iotjobs.localhub.json.Json;
-import dev.iotjobs.localhub.store.HubStore;
 import dev.iotjobs.localhub.store.HubStore.Bucket;
+import dev.iotjobs.localhub.store.HubStore;
 
 import java.util.Collection;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.BiConsumer;
 
 /**
@@ -27,7 +28,7 @@ public final class SessionStore {
     public void loadAll(BiConsumer<String, Set<String>> each) {
         store.forEach(Bucket.META, (key, bytes) -> {
             if (key.startsWith(KEY_PREFIX)) {
-                Set<String> filters = new java.util.TreeSet<>();
+                Set<String> filters = new TreeSet<>();
                 Json.readStoredArray(bytes).forEach(f -> filters.add(f.asText()));
                 each.accept(key.substring(KEY_PREFIX.length()), filters);
             }

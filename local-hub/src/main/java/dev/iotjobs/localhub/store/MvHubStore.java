@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 
 /**
@@ -112,9 +113,9 @@ public final class MvHubStore implements HubStore {
     }
 
     @Override
-    public java.util.concurrent.CompletableFuture<Void> putAllAsync(Collection<Write> writes) {
+    public CompletableFuture<Void> putAllAsync(Collection<Write> writes) {
         List<Write> copy = copyOf(writes);
-        return copy.isEmpty() ? java.util.concurrent.CompletableFuture.completedFuture(null) : committer.submit(copy);
+        return copy.isEmpty() ? CompletableFuture.completedFuture(null) : committer.submit(copy);
     }
 
     /** The writes as an unmodifiable list, each validated; documents are handed over (see HubStore.putAll). */
