@@ -1,6 +1,5 @@
 package dev.iotjobs.localhub.device;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.json.Json;
@@ -117,76 +116,6 @@ public final class Device {
 
     Builder toBuilder() {
         return new Builder(this);
-    }
-
-    /** The registry (identity) JSON, as GET /devices/{id} returns it. */
-    public ObjectNode identityDocument() {
-        ObjectNode n = Json.object();
-        n.put("deviceId", id);
-        n.put("generationId", generationId);
-        n.put("etag", etag());
-        n.put("connectionState", runtime.connected() ? "Connected" : "Disconnected");
-        n.put("status", enabled ? "enabled" : "disabled");
-        n.put("statusReason", statusReason);
-        n.put("connectionStateUpdatedTime", Json.time(runtime.connectionStateUpdatedTime()));
-        n.put("statusUpdatedTime", Json.time(statusUpdatedTime));
-        n.put("lastActivityTime", Json.time(runtime.lastActivityTime()));
-        n.put("cloudToDeviceMessageCount", 0);
-        ObjectNode auth = n.putObject("authentication");
-        ObjectNode sym = auth.putObject("symmetricKey");
-        sym.put("primaryKey", primaryKey);
-        sym.put("secondaryKey", secondaryKey);
-        ObjectNode x509 = auth.putObject("x509Thumbprint");
-        x509.put("primaryThumbprint", primaryThumbprint);
-        x509.put("secondaryThumbprint", secondaryThumbprint);
-        auth.put("type", authType);
-        n.putObject("capabilities").put("iotEdge", iotEdge);
-        if (deviceScope != null) {
-            n.put("deviceScope", deviceScope);
-        }
-        n.set("parentScopes", parentScopes.deepCopy());
-        return n;
-    }
-
-    /**
-     * The twin JSON, as GET /twins/{id} returns it and as queries see it. Built on each call (nothing is
-     * cached per device, so a million idle twins cost little memory) and shares the immutable tags and
-     * property nodes: callers must not modify the returned node.
-     */
-    public ObjectNode twinDocument() {
-        ObjectNode n = Json.object();
-        n.put("deviceId", id);
-        n.put("etag", twinEtag());
-        n.put("deviceEtag", etag());
-        n.put("version", twinVersion);
-        n.put("status", enabled ? "enabled" : "disabled");
-        n.put("statusReason", statusReason);
-        n.put("statusUpdateTime", Json.time(statusUpdatedTime));
-        n.put("connectionState", runtime.connected() ? "Connected" : "Disconnected");
-        n.put("lastActivityTime", Json.time(runtime.lastActivityTime()));
-        n.put("cloudToDeviceMessageCount", 0);
-        n.put("authenticationType", authType);
-        ObjectNode x509 = n.putObject("x509Thumbprint");
-        x509.put("primaryThumbprint", primaryThumbprint);
-        x509.put("secondaryThumbprint", secondaryThumbprint);
-        n.put("modelId", "");
-        n.putObject("capabilities").put("iotEdge", iotEdge);
-        if (deviceScope != null) {
-            n.put("deviceScope", deviceScope);
-        }
-        n.set("tags", tags);
-        ObjectNode properties = n.putObject("properties");
-        properties.set("desired", desired.render(true));
-        properties.set("reported", reported.render(true));
-        return n;
-    }
-
-    /** The twin as a device sees it over MQTT: desired and reported with $version, no tags. */
-    public ObjectNode deviceTwinDocument() {
-        ObjectNode n = Json.object();
-        n.set("desired", desired.render(false));
-        n.set("reported", reported.render(false));
-        return n;
     }
 
     /**

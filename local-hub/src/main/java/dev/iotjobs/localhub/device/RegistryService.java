@@ -36,15 +36,20 @@ public final class RegistryService {
         }
     }
 
-    public Device get(String id) {
-        return registry.get(id);
+    /** GET /devices/{id}: the identity document. */
+    public ObjectNode get(String id) {
+        return DeviceDocuments.identity(registry.get(id));
     }
 
     /**
      * PUT /devices/{id}: creates the device, or with {@code If-Match} replaces its identity properties.
      * Without If-Match an existing id is a conflict (409001); a stale etag is 412001.
      */
-    public Device put(String pathId, ObjectNode body, String ifMatch) {
+    public ObjectNode put(String pathId, ObjectNode body, String ifMatch) {
+        return DeviceDocuments.identity(createOrReplace(pathId, body, ifMatch));
+    }
+
+    private Device createOrReplace(String pathId, ObjectNode body, String ifMatch) {
         validateDeviceId(pathId);
         String bodyId = Json.text(body, "deviceId");
         if (bodyId != null && !bodyId.equals(pathId)) {

@@ -30,7 +30,7 @@ public final class TwinService {
     }
 
     public ObjectNode get(String deviceId) {
-        return registry.get(deviceId).twinDocument();
+        return DeviceDocuments.twin(registry.get(deviceId));
     }
 
     /** PATCH /twins/{id}: merges tags and desired properties. */
@@ -52,7 +52,7 @@ public final class TwinService {
             return change.applyTo(current, now);
         });
         announce(updated, change);
-        return updated.twinDocument();
+        return DeviceDocuments.twin(updated);
     }
 
     /**
@@ -77,7 +77,7 @@ public final class TwinService {
 
     /** What a device gets for {@code $iothub/twin/GET}: desired and reported with their versions. */
     public ObjectNode deviceGet(String deviceId) {
-        return registry.get(deviceId).deviceTwinDocument();
+        return DeviceDocuments.deviceTwin(registry.get(deviceId));
     }
 
     /**

@@ -19,7 +19,7 @@ import java.util.Set;
  * A device's twin document for queries and jobs, rendered lazily: a condition such as
  * {@code tags.building = '43'} reads the device's own immutable tags node and renders nothing, which is
  * what lets a query scan a million twins in well under a second. Anything that needs the whole document
- * (serialization, iteration) gets {@link Device#twinDocument()}, rendered once per view. Read-only.
+ * (serialization, iteration) gets {@link DeviceDocuments#twin}, rendered once per view. Read-only.
  */
 final class TwinView extends ObjectNode {
     private final transient Device device;
@@ -33,7 +33,7 @@ final class TwinView extends ObjectNode {
 
     private ObjectNode full() {
         if (full == null) {
-            full = device.twinDocument();
+            full = DeviceDocuments.twin(device);
         }
         return full;
     }

@@ -1,7 +1,6 @@
 package dev.iotjobs.localhub.mqtt;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.auth.DeviceAuthenticator;
 import dev.iotjobs.localhub.json.ErrorJson;
 import dev.iotjobs.localhub.json.Json;

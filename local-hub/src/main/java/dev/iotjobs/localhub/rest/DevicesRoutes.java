@@ -26,7 +26,7 @@ final class DevicesRoutes {
     private void get(RoutingContext ctx) {
         if (rest.admit(ctx, Permission.REGISTRY_READ)) {
             String id = ctx.pathParam("id");
-            rest.respond(ctx, () -> registry.get(id).identityDocument());
+            rest.respond(ctx, () -> registry.get(id));
         }
     }
 
@@ -34,7 +34,7 @@ final class DevicesRoutes {
         if (rest.admit(ctx, Permission.REGISTRY_WRITE)) {
             String id = ctx.pathParam("id");
             String ifMatch = ctx.request().getHeader("If-Match");
-            rest.respond(ctx, () -> registry.put(id, RestSupport.bodyObject(ctx), ifMatch).identityDocument());
+            rest.respond(ctx, () -> registry.put(id, RestSupport.bodyObject(ctx), ifMatch));
         }
     }
 
