@@ -20,8 +20,8 @@ public final class JobExecutors implements AutoCloseable {
     final ExecutorService workers;
 
     private JobExecutors(int workerThreads) {
-        timers = Executors.newSingleThreadScheduledExecutor(Threads.daemons("local-hub-job-timers", false));
-        workers = Executors.newFixedThreadPool(workerThreads, Threads.daemons("local-hub-job-worker", false));
+        timers = Executors.newSingleThreadScheduledExecutor(Threads.daemons("local-hub-job-timers"));
+        workers = Executors.newFixedThreadPool(workerThreads, Threads.daemons("local-hub-job-worker"));
     }
 
     public static JobExecutors start(int workerThreads) {

@@ -4,11 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.auth.Permission;
 import dev.iotjobs.localhub.auth.ServiceAuthenticator;
+import dev.iotjobs.localhub.concurrent.Futures;
 import dev.iotjobs.localhub.json.ErrorJson;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
@@ -17,7 +20,9 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 
 /**
  * What every REST route shares: api-version and SAS checks, running core calls off the event loop, and
@@ -77,6 +82,32 @@ public final class RestSupport {
                 fail(ctx, e);
             }
         });
+    }
+
+    /**
+     * Answers once an asynchronous core call completes (no worker thread waits for it), back on the request's
+     * event loop; a failure to start the call, of the call, or while sending is answered with the mapped error.
+     */
+    <T> void respondWhenDone(RoutingContext ctx, Supplier<CompletableFuture<T>> call, BiConsumer<RoutingContext, T> send) {
+        Context context = Vertx.currentContext();
+        CompletableFuture<T> pending;
+        try {
+            pending = call.get();
+        } catch (RuntimeException e) {
+            fail(ctx, e);
+            return;
+        }
+        pending.whenComplete((result, failure) -> context.runOnContext(v -> {
+            if (failure != null) {
+                fail(ctx, Futures.unwrap(failure));
+                return;
+            }
+            try {
+                send.accept(ctx, result);
+            } catch (RuntimeException e) {
+                fail(ctx, e);
+            }
+        }));
     }
 
     <T> Future<T> blocking(Callable<T> call) {

@@ -75,8 +75,8 @@ final class GroupCommitter implements AutoCloseable {
     GroupCommitter(String name, Sink sink, Consumer<Throwable> onFailure) {
         this.sink = sink;
         this.onFailure = onFailure;
-        this.notifier = Executors.newSingleThreadExecutor(Threads.daemons(name + "-notifier", false));
-        this.thread = Threads.daemons(name, false).newThread(this::run);
+        this.notifier = Executors.newSingleThreadExecutor(Threads.daemons(name + "-notifier"));
+        this.thread = Threads.daemons(name).newThread(this::run);
         this.thread.start();
     }
 
