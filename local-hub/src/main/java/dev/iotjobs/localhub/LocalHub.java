@@ -27,6 +27,7 @@ import dev.iotjobs.localhub.session.SessionStore;
 import dev.iotjobs.localhub.store.HubStore;
 import dev.iotjobs.localhub.store.MemoryHubStore;
 import dev.iotjobs.localhub.store.MvHubStore;
+import dev.iotjobs.localhub.store.StoreFormat;
 import dev.iotjobs.localhub.tls.DevCertificateAuthority;
 import dev.iotjobs.localhub.tls.VertxTlsOptions;
 import io.vertx.core.DeploymentOptions;
@@ -91,6 +92,13 @@ public final class LocalHub implements AutoCloseable {
     private void startUp() {
         certificates = DevCertificateAuthority.loadOrCreate(config.dataDirectory());
         store = config.inMemory() ? new MemoryHubStore() : MvHubStore.open(DataDirectory.storeFile(config.dataDirectory()));
+        try {
+            StoreFormat.check(store, config.dataDirectory());
+        } catch (RuntimeException e) {
+            store.close();
+            store = null;
+            throw e;
+        }
         registry = new DeviceRegistry(new DeviceStore(store), clock);
         registry.ensureDevice(WellKnownKeys.DEFAULT_DEVICE_ID, "638000000000000000",
                 WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY, WellKnownKeys.DEFAULT_DEVICE_SECONDARY_KEY);
