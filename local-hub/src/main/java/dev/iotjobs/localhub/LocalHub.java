@@ -21,6 +21,7 @@ import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
 import dev.iotjobs.localhub.mqtt.SessionRegistry;
 import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.rest.ConnectProxy;
+import dev.iotjobs.localhub.rest.HttpDeadlines;
 import dev.iotjobs.localhub.rest.RestApi;
 import dev.iotjobs.localhub.rest.RestSupport;
 import dev.iotjobs.localhub.session.SessionStore;
@@ -63,6 +64,7 @@ import java.util.function.Supplier;
  * adapters around them.
  */
 public final class LocalHub implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LocalHub.class);
     private HubConfig config;
     private final Clock clock = Clock.systemUTC();
     private Vertx vertx;
@@ -72,7 +74,10 @@ public final class LocalHub implements AutoCloseable {
     private SessionRegistry sessions;
     private JobService jobs;
     private JobExecutors jobExecutors;
+    /** A TLS handshake must finish within this time on both endpoints (Vert.x's default, stated). */
+    static final int TLS_HANDSHAKE_TIMEOUT_SECONDS = 10;
     private ConnectProxy proxy;
+    private HttpDeadlines deadlines;
     private int mqttPort;
     private int restPort;
     private int proxyPort = -1;
@@ -109,9 +114,10 @@ public final class LocalHub implements AutoCloseable {
         registry.onRemovedOrDisabled(sessions::drop);
 
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setBlockedThreadCheckInterval(2000));
+        vertx.exceptionHandler(LocalHub::unhandled);
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", config.coreWorkerThreads());
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
-                new DeviceAuthenticator(registry, clock), registry, twins, sessions);
+                new DeviceAuthenticator(registry, clock), registry, twins, sessions, config.limits());
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
@@ -120,11 +126,13 @@ public final class LocalHub implements AutoCloseable {
         QueryService queries = new QueryService(
                 registry::twinDocuments,
                 jobs::deviceJobRows);
+        deadlines = new HttpDeadlines(vertx, config.limits().httpHeadersTimeout(), config.limits().httpBodyTimeout());
         var router = RestApi.router(vertx, rest,
                 RestApi.queries(rest, queries),
                 RestApi.devices(rest, new RegistryService(registry)),
                 RestApi.twins(rest, twins, methods),
                 RestApi.jobs(rest, jobs));
+        router.route().order(-1).handler(deadlines::onRequest);
 
         try {
             // One listener per event loop: Vert.x spreads connections over them (no thread per device).
@@ -155,6 +163,8 @@ public final class LocalHub implements AutoCloseable {
                 .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
                 .setHost(config.bindHost()).setPort(port);
         options.setMaxMessageSize(256 * 1024);
+        options.setTimeoutOnConnect((int) Math.max(1, config.limits().mqttConnectTimeout().toSeconds()));
+        options.setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS);
         return options;
     }
 
@@ -203,7 +213,12 @@ public final class LocalHub implements AutoCloseable {
             return listenOnEveryEventLoop(() -> vertx.createHttpServer(new HttpServerOptions()
                             .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
                             .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
-                            .setHost(config.bindHost()).setPort(port).setCompressionSupported(false))
+                            .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)
+                            .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE_BYTES)
+                            .setMaxHeaderSize(RestApi.MAX_HEADER_BYTES)
+                            .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS))
+                    .invalidRequestHandler(RestApi::invalidRequest)
+                    .connectionHandler(deadlines::onConnection)
                     .requestHandler(router).listen().map(HttpServer::actualPort));
         } catch (RuntimeException e) {
             if (isBindProblem(e)) {
@@ -252,6 +267,18 @@ public final class LocalHub implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * Exceptions no handler took. Vert.x MQTT throws for each packet a client sends after the hub closed its
+     * connection (the rest of the read batch); a flooding client sends thousands, so these are logged at debug.
+     */
+    private static void unhandled(Throwable e) {
+        if (e instanceof IllegalArgumentException && String.valueOf(e.getMessage()).contains("not connected client")) {
+            LOG.debug("MQTT packet after close: {}", e.getMessage());
+        } else {
+            LOG.error("Unhandled exception", e);
+        }
     }
 
     private static <T> T await(Future<T> future) {
@@ -333,6 +360,11 @@ public final class LocalHub implements AutoCloseable {
 
     public Path trustStore() {
         return certificates.trustStorePath();
+    }
+
+    /** Devices connected over MQTT right now (diagnostics and load measurements). */
+    public int connectedDevices() {
+        return sessions.connectedCount();
     }
 
     /** "BoringSSL" or "JDK": the TLS engine the listeners use. */

@@ -1,5 +1,6 @@
 package dev.iotjobs.localhub.auth;
 
+import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.device.Device;
 import dev.iotjobs.localhub.device.DeviceRegistry;
 
@@ -39,8 +40,10 @@ public final class DeviceAuthenticator {
         }
         String resource = token.resource();
         int slash = resource.indexOf('/');
+        String host = slash < 0 ? resource : resource.substring(0, slash);
         String path = slash < 0 ? "" : resource.substring(slash + 1);
-        if (!path.equals("devices/" + deviceId)) {
+        // IoT Hub requires sr = {hub}/devices/{id}: another host's token is not this hub's.
+        if (!host.equalsIgnoreCase(WellKnownKeys.HOST_NAME) || !path.equals("devices/" + deviceId)) {
             return Result.refuse("the token's resource " + resource + " is not device " + deviceId);
         }
         if (token.isExpired(clock.instant().getEpochSecond())) {

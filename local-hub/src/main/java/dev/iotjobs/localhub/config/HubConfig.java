@@ -16,6 +16,7 @@ import java.util.Locale;
  * @param proxyPort         HTTPS CONNECT proxy to the service endpoint, used when restPort cannot be bound
  *                          (or always, when {@code alwaysProxy}); 0 picks a free port
  * @param alwaysProxy       start the proxy even when restPort could be bound
+ * @param limits            what one client may cost the hub (buffers, in-flight requests, timeouts)
  * @param tlsEngine         {@link TlsEngine#AUTO} (BoringSSL where it loads, else the JDK's) or {@link TlsEngine#JDK}
  * @param maxActiveJobs     concurrent (non-terminal) jobs, as on an S3 IoT hub; more get 429004
  * @param methodsInFlight   direct-method invocations one method job keeps in flight at most
@@ -24,7 +25,7 @@ import java.util.Locale;
  * @param jobWorkerThreads  threads running job work (selection, batches, method pumps, record commits)
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
-                        int proxyPort, boolean alwaysProxy, TlsEngine tlsEngine, int maxActiveJobs,
+                        int proxyPort, boolean alwaysProxy, HubLimits limits, TlsEngine tlsEngine, int maxActiveJobs,
                         int methodsInFlight, int eventLoops, int coreWorkerThreads, int jobWorkerThreads) {
 
     public static final int DEFAULT_MQTT_PORT = 8883;
@@ -69,6 +70,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.restPort = restPort;
         b.proxyPort = proxyPort;
         b.alwaysProxy = alwaysProxy;
+        b.limits = limits;
         b.tlsEngine = tlsEngine;
         b.maxActiveJobs = maxActiveJobs;
         b.methodsInFlight = methodsInFlight;
@@ -87,6 +89,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int restPort = DEFAULT_REST_PORT;
         private int proxyPort = DEFAULT_PROXY_PORT;
         private boolean alwaysProxy;
+        private HubLimits limits = HubLimits.DEFAULTS;
         private TlsEngine tlsEngine = TlsEngine.AUTO;
         private int maxActiveJobs = DEFAULT_MAX_ACTIVE_JOBS;
         private int methodsInFlight = DEFAULT_METHODS_IN_FLIGHT;
@@ -130,6 +133,11 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
+        public Builder limits(HubLimits value) {
+            limits = value;
+            return this;
+        }
+
         public Builder tlsEngine(TlsEngine value) {
             tlsEngine = value;
             return this;
@@ -162,8 +170,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
 
         public HubConfig build() {
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
-                    bindHost, mqttPort, restPort, proxyPort, alwaysProxy, tlsEngine, maxActiveJobs, methodsInFlight,
-                    eventLoops, coreWorkerThreads, jobWorkerThreads);
+                    bindHost, mqttPort, restPort, proxyPort, alwaysProxy, limits == null ? HubLimits.DEFAULTS : limits,
+                    tlsEngine, maxActiveJobs, methodsInFlight, eventLoops, coreWorkerThreads, jobWorkerThreads);
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.iotjobs.localhub.mqtt;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.iotjobs.localhub.auth.DeviceAuthenticator;
+import dev.iotjobs.localhub.config.HubLimits;
 import dev.iotjobs.localhub.json.ErrorJson;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.MethodResponse;
@@ -43,11 +44,18 @@ public final class MqttDeviceHandler {
     private final TwinService twins;
     private final SessionRegistry sessions;
     private final Clock clock;
+    private final HubLimits limits;
     /** One outbox per event loop (the listeners' contexts), shared by the devices connected through it. */
     private final java.util.Map<Context, EventLoopOutbox> outboxes = new java.util.concurrent.ConcurrentHashMap<>();
 
     public MqttDeviceHandler(Vertx vertx, WorkerExecutor workers, DeviceAuthenticator authenticator,
                              DeviceRegistry registry, TwinService twins, SessionRegistry sessions) {
+        this(vertx, workers, authenticator, registry, twins, sessions, HubLimits.DEFAULTS);
+    }
+
+    public MqttDeviceHandler(Vertx vertx, WorkerExecutor workers, DeviceAuthenticator authenticator,
+                             DeviceRegistry registry, TwinService twins, SessionRegistry sessions, HubLimits limits) {
+        this.limits = limits;
         this.vertx = vertx;
         this.workers = workers;
         this.authenticator = authenticator;
@@ -78,7 +86,7 @@ public final class MqttDeviceHandler {
         // The connection's own event-loop context: answers to this device are written from it.
         EventLoopOutbox outbox = outboxes.computeIfAbsent(vertx.getOrCreateContext(), EventLoopOutbox::new);
         DeviceSession session = sessions.session(deviceId);
-        MqttEndpoint previous = session.attach(endpoint, outbox);
+        MqttEndpoint previous = session.attach(endpoint, outbox, limits.mqttOutboundBytes(), limits.mqttTwinRequestsInFlight());
         if (previous != null) {
             // IoT Hub keeps one connection per device: the newer one wins (400027 on the old one).
             LOG.info("Device {} connected again: closing its previous connection", deviceId);
@@ -105,11 +113,15 @@ public final class MqttDeviceHandler {
         }
     }
 
-    /** The username is {@code {host}/{deviceId}/?api-version=...}; the host part is not checked. */
-    private static boolean usernameNamesDevice(String username, String deviceId) {
+    /** The username is {@code {hub host}/{deviceId}/?api-version=...}, as IoT Hub requires: this hub and this device. */
+    static boolean usernameNamesDevice(String username, String deviceId) {
         int query = username.indexOf("/?");
         String head = query < 0 ? username : username.substring(0, query);
-        return head.endsWith("/" + deviceId);
+        String host = dev.iotjobs.localhub.config.WellKnownKeys.HOST_NAME;
+        return head.length() == host.length() + 1 + deviceId.length()
+                && head.regionMatches(true, 0, host, 0, host.length())
+                && head.charAt(host.length()) == '/'
+                && head.endsWith(deviceId);
     }
 
     private void onSubscribe(MqttEndpoint endpoint, DeviceSession session, MqttSubscribeMessage sub) {
@@ -196,7 +208,18 @@ public final class MqttDeviceHandler {
             session.close(); // the SDK could not correlate an answer anyway
             return;
         }
+        DeviceSession.Link link = session.link();
+        if (link == null) {
+            return;
+        }
+        if (!link.beginTwinRequest()) {
+            // IoT Hub throttles twin operations: 429 in the response topic, and the request is not run.
+            publishTwinError(session, rid, ErrorCode.THROTTLING.exception("More than "
+                    + limits.mqttTwinRequestsInFlight() + " twin requests of this connection are in progress; retry later."));
+            return;
+        }
         workers.executeBlocking(operation, false).onComplete(ar -> {
+            link.endTwinRequest();
             LOG.debug("Device {} twin answer for rid {}: {}", session.deviceId, rid, ar.succeeded() ? "ok" : ar.cause());
             if (ar.succeeded()) {
                 byte[] result = ar.result();
@@ -211,10 +234,14 @@ public final class MqttDeviceHandler {
                 if (!(ar.cause() instanceof HubException)) {
                     LOG.warn("Twin operation of {} failed", session.deviceId, ar.cause());
                 }
-                session.publish(DeviceTopics.twinResponse(e.errorCode().httpStatus(), rid, null),
-                        Json.bytes(ErrorJson.of(e)));
+                publishTwinError(session, rid, e);
             }
         });
+    }
+
+    /** A refused twin request: the status in the response topic, IoT Hub's error document as the body. */
+    private static void publishTwinError(DeviceSession session, String rid, HubException e) {
+        session.publish(DeviceTopics.twinResponse(e.errorCode().httpStatus(), rid, null), Json.bytes(ErrorJson.of(e)));
     }
 
     private static Long parseVersion(String version) {
