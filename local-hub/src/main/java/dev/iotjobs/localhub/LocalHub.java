@@ -18,6 +18,7 @@ import dev.iotjobs.localhub.jobs.JobService;
 import dev.iotjobs.localhub.jobs.JobStore;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
+import dev.iotjobs.localhub.mqtt.MqttWebSocketBridge;
 import dev.iotjobs.localhub.mqtt.SessionRegistry;
 import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.rest.ConnectProxy;
@@ -33,13 +34,14 @@ import dev.iotjobs.localhub.tls.DevCertificateAuthority;
 import dev.iotjobs.localhub.tls.VertxTlsOptions;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.ext.web.Router;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.mqtt.MqttServer;
 import io.vertx.mqtt.MqttServerOptions;
 
@@ -117,7 +119,8 @@ public final class LocalHub implements AutoCloseable {
         vertx.exceptionHandler(LocalHub::unhandled);
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", config.coreWorkerThreads());
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
-                new DeviceAuthenticator(registry, clock), registry, twins, sessions, config.limits());
+                new DeviceAuthenticator(registry, clock, certificates.caCertificate()), registry, twins, sessions,
+                config.limits(), config.twinResponseDelay());
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
@@ -141,9 +144,17 @@ public final class LocalHub implements AutoCloseable {
                     () -> listenOnEveryEventLoop(() -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
                             .endpointHandler(mqtt::handle)
                             .listen().map(MqttServer::actualPort)));
-            restPort = listenRest(router, config.restPort() == 0 ? freePort() : config.restPort());
+            // MQTT over WebSockets: upgrades on the REST port, piped to a loopback MQTT listener (see the bridge).
+            int webSocketMqttPort = freePort();
+            MqttWebSocketBridge webSockets = new MqttWebSocketBridge(vertx, config.bindHost(), webSocketMqttPort);
+            listenOnEveryEventLoop(() -> MqttServer.create(vertx, new MqttServerOptions()
+                            .setHost(config.bindHost()).setPort(webSocketMqttPort).setMaxMessageSize(256 * 1024))
+                    .endpointHandler(webSockets.guard(mqtt::handle))
+                    .listen().map(MqttServer::actualPort));
+            var restHandler = webSockets.in(router);
+            restPort = listenRest(restHandler, config.restPort() == 0 ? freePort() : config.restPort());
             if (restPort < 0) {
-                restPort = listenRest(router, freePort());
+                restPort = listenRest(restHandler, freePort());
             }
             if (restBindProblem != null || config.alwaysProxy()) {
                 proxy = new ConnectProxy(vertx, config.bindHost(), restPort);
@@ -162,9 +173,24 @@ public final class LocalHub implements AutoCloseable {
         options.setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
                 .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
                 .setHost(config.bindHost()).setPort(port);
+        requestClientCertificates(options);
         options.setMaxMessageSize(256 * 1024);
         options.setTimeoutOnConnect((int) Math.max(1, config.limits().mqttConnectTimeout().toSeconds()));
         options.setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS);
+        return options;
+    }
+
+    /**
+     * X.509 devices: both device endpoints (8883, and 443 for MQTT over WebSockets) ask for an optional client
+     * certificate and accept any at the TLS layer; the device endpoint then checks it against the registry
+     * (DeviceAuthenticator). Clients without a certificate, such as the service SDK, are unaffected.
+     */
+    private static <T extends io.vertx.core.net.TCPSSLOptions> T requestClientCertificates(T options) {
+        if (options instanceof io.vertx.core.net.NetServerOptions server) {
+            server.setClientAuth(io.vertx.core.http.ClientAuth.REQUEST);
+        }
+        options.setTrustOptions(io.vertx.core.net.TrustOptions.wrap(
+                dev.iotjobs.localhub.tls.DeviceCertificates.acceptAnyClientCertificate()));
         return options;
     }
 
@@ -208,18 +234,19 @@ public final class LocalHub implements AutoCloseable {
     }
 
     /** Binds the REST server; returns -1 (and remembers why) when the port is refused. */
-    private int listenRest(Router router, int port) {
+    private int listenRest(Handler<HttpServerRequest> handler, int port) {
         try {
-            return listenOnEveryEventLoop(() -> vertx.createHttpServer(new HttpServerOptions()
+            return listenOnEveryEventLoop(() -> vertx.createHttpServer(requestClientCertificates(
+                            MqttWebSocketBridge.configure(new HttpServerOptions()
                             .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
                             .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
                             .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)
                             .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE_BYTES)
                             .setMaxHeaderSize(RestApi.MAX_HEADER_BYTES)
-                            .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS))
+                            .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS))))
                     .invalidRequestHandler(RestApi::invalidRequest)
                     .connectionHandler(deadlines::onConnection)
-                    .requestHandler(router).listen().map(HttpServer::actualPort));
+                    .requestHandler(handler).listen().map(HttpServer::actualPort));
         } catch (RuntimeException e) {
             if (isBindProblem(e)) {
                 restBindProblem = e.getMessage();
