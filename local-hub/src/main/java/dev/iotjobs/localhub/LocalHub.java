@@ -39,9 +39,13 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.TCPSSLOptions;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.mqtt.MqttServer;
 import io.vertx.mqtt.MqttServerOptions;
 
@@ -185,11 +189,11 @@ public final class LocalHub implements AutoCloseable {
      * certificate and accept any at the TLS layer; the device endpoint then checks it against the registry
      * (DeviceAuthenticator). Clients without a certificate, such as the service SDK, are unaffected.
      */
-    private static <T extends io.vertx.core.net.TCPSSLOptions> T requestClientCertificates(T options) {
-        if (options instanceof io.vertx.core.net.NetServerOptions server) {
-            server.setClientAuth(io.vertx.core.http.ClientAuth.REQUEST);
+    private static <T extends TCPSSLOptions> T requestClientCertificates(T options) {
+        if (options instanceof NetServerOptions server) {
+            server.setClientAuth(ClientAuth.REQUEST);
         }
-        options.setTrustOptions(io.vertx.core.net.TrustOptions.wrap(
+        options.setTrustOptions(TrustOptions.wrap(
                 dev.iotjobs.localhub.tls.DeviceCertificates.acceptAnyClientCertificate()));
         return options;
     }

@@ -14,6 +14,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -141,7 +143,7 @@ public final class RestSupport {
     }
 
     /** {@link #fail(RoutingContext, Throwable)} for requests that never reach the router (HTTP-layer refusals). */
-    static void fail(io.vertx.core.http.HttpServerRequest request, Throwable failure) {
+    static void fail(HttpServerRequest request, Throwable failure) {
         HubException e;
         if (failure instanceof HubException h) {
             e = h;
@@ -149,7 +151,7 @@ public final class RestSupport {
             LOG.error("Unexpected failure serving {} {}", request.method(), request.path(), failure);
             e = ErrorCode.SERVER_ERROR.exception("The local hub hit an internal error; see its log.");
         }
-        io.vertx.core.http.HttpServerResponse response = request.response();
+        HttpServerResponse response = request.response();
         if (response.ended()) {
             return;
         }

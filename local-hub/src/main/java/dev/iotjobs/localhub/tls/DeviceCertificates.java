@@ -17,6 +17,7 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -28,10 +29,12 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import javax.net.ssl.X509TrustManager;
 
 /**
  * X.509 device certificates: making test certificates without OpenSSL ({@code local-hub issue-device-cert}), and
@@ -58,7 +61,7 @@ public final class DeviceCertificates {
         }
 
         /** PKCS#12 with the key entry {@link #ALIAS}, protected by {@code password}. */
-        public byte[] pkcs12(char[] password) throws GeneralSecurityException, java.io.IOException {
+        public byte[] pkcs12(char[] password) throws GeneralSecurityException, IOException {
             KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(null, null);
             store.setKeyEntry(ALIAS, key, password, chain);
@@ -141,16 +144,16 @@ public final class DeviceCertificates {
     }
 
     /** Accepts any client certificate at the TLS layer: the device endpoint checks it against the registry. */
-    public static javax.net.ssl.X509TrustManager acceptAnyClientCertificate() {
-        return new javax.net.ssl.X509TrustManager() {
+    public static X509TrustManager acceptAnyClientCertificate() {
+        return new X509TrustManager() {
             @Override
             public void checkClientTrusted(X509Certificate[] chain, String authType) {
                 // checked by the device endpoint (thumbprint or CA chain), after the handshake
             }
 
             @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
-                throw new java.security.cert.CertificateException("not a client trust manager");
+            public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                throw new CertificateException("not a client trust manager");
             }
 
             @Override
