@@ -10,8 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-mvn -B -q -Dstyle.color=never install -DskipTests
-mvn -B -q -Dstyle.color=never -pl local-hub test-compile dependency:build-classpath \
+# Built in the reactor (-am), nothing installed: local-hub's tests find fleet-simulator's classes in its target/.
+mvn -B -q -Dstyle.color=never -pl local-hub -am test-compile dependency:build-classpath \
     -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 cp="local-hub/target/test-classes:local-hub/target/classes:$(cat local-hub/target/bench.classpath)"
 

@@ -3,42 +3,67 @@ package dev.iotjobs.localhub;
 import dev.iotjobs.localhub.auth.DeviceAuthenticator;
 import dev.iotjobs.localhub.auth.ServiceAuthenticator;
 import dev.iotjobs.localhub.auth.SharedAccessPolicy;
+import dev.iotjobs.localhub.concurrent.Futures;
 import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.console.ConsoleServer;
+import dev.iotjobs.localhub.device.Device;
+import dev.iotjobs.localhub.device.DeviceRegistry;
+import dev.iotjobs.localhub.device.DeviceStore;
+import dev.iotjobs.localhub.device.RegistryService;
+import dev.iotjobs.localhub.device.TwinService;
+import dev.iotjobs.localhub.jobs.JobExecutors;
+import dev.iotjobs.localhub.jobs.JobLimits;
 import dev.iotjobs.localhub.jobs.JobService;
+import dev.iotjobs.localhub.jobs.JobStore;
 import dev.iotjobs.localhub.method.MethodService;
-import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
 import dev.iotjobs.localhub.mqtt.MqttWebSocketBridge;
 import dev.iotjobs.localhub.mqtt.SessionRegistry;
-import dev.iotjobs.localhub.registry.Device;
-import dev.iotjobs.localhub.registry.DeviceRegistry;
-import dev.iotjobs.localhub.registry.RegistryService;
+import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.rest.ConnectProxy;
 import dev.iotjobs.localhub.rest.HttpDeadlines;
 import dev.iotjobs.localhub.rest.RestApi;
 import dev.iotjobs.localhub.rest.RestSupport;
+import dev.iotjobs.localhub.session.SessionStore;
 import dev.iotjobs.localhub.store.HubStore;
 import dev.iotjobs.localhub.store.MemoryHubStore;
 import dev.iotjobs.localhub.store.MvHubStore;
+import dev.iotjobs.localhub.store.StoreFormat;
 import dev.iotjobs.localhub.tls.DevCertificateAuthority;
 import dev.iotjobs.localhub.tls.VertxTlsOptions;
-import dev.iotjobs.localhub.twin.TwinService;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.TCPSSLOptions;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.mqtt.MqttServer;
 import io.vertx.mqtt.MqttServerOptions;
 
+import java.io.IOException;
 import java.net.BindException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.SocketException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * A local Azure IoT Hub, embeddable: {@code try (LocalHub hub = LocalHub.start(config)) { ... }}.
@@ -55,9 +80,7 @@ public final class LocalHub implements AutoCloseable {
     private DeviceRegistry registry;
     private SessionRegistry sessions;
     private JobService jobs;
-    /** Concurrent (non-terminal) jobs, as on an S3 IoT hub; more get 429004. */
-    static final int MAX_ACTIVE_JOBS = 10;
-    private int eventLoops;
+    private JobExecutors jobExecutors;
     /** A TLS handshake must finish within this time on both endpoints (Vert.x's default, stated). */
     static final int TLS_HANDSHAKE_TIMEOUT_SECONDS = 10;
     private ConnectProxy proxy;
@@ -82,26 +105,34 @@ public final class LocalHub implements AutoCloseable {
 
     private void startUp() {
         certificates = DevCertificateAuthority.loadOrCreate(config.dataDirectory());
-        store = config.inMemory() ? new MemoryHubStore() : MvHubStore.open(config.dataDirectory());
-        registry = new DeviceRegistry(store, clock);
-        ensureDefaultDevice();
+        store = config.inMemory() ? new MemoryHubStore() : MvHubStore.open(DataDirectory.storeFile(config.dataDirectory()));
+        try {
+            StoreFormat.check(store, config.dataDirectory());
+        } catch (RuntimeException e) {
+            store.close();
+            store = null;
+            throw e;
+        }
+        registry = new DeviceRegistry(new DeviceStore(store), clock);
+        registry.ensureDevice(WellKnownKeys.DEFAULT_DEVICE_ID, "638000000000000000",
+                WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY, WellKnownKeys.DEFAULT_DEVICE_SECONDARY_KEY);
         TwinService twins = new TwinService(registry);
-        sessions = new SessionRegistry(store);
+        sessions = new SessionRegistry(new SessionStore(store));
         MethodService methods = new MethodService(registry, sessions);
         twins.onDesiredChanged(sessions);
         registry.onRemovedOrDisabled(sessions::drop);
 
-        int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
-        eventLoops = loops;
-        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setBlockedThreadCheckInterval(2000));
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setBlockedThreadCheckInterval(2000));
         vertx.exceptionHandler(LocalHub::unhandled);
-        WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", 16);
+        WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", config.coreWorkerThreads());
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
                 new DeviceAuthenticator(registry, clock, certificates.caCertificate()), registry, twins, sessions,
                 config.limits(), config.twinResponseDelay());
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
-        jobs = new JobService(store, registry, twins, methods, MAX_ACTIVE_JOBS);
+        jobExecutors = JobExecutors.start(config.jobWorkerThreads());
+        jobs = new JobService(new JobStore(store), registry, twins, methods, jobExecutors,
+                new JobLimits(config.maxActiveJobs(), config.methodsInFlight()));
         QueryService queries = new QueryService(
                 registry::twinDocuments,
                 jobs::deviceJobRows);
@@ -117,13 +148,13 @@ public final class LocalHub implements AutoCloseable {
             // One listener per event loop: Vert.x spreads connections over them (no thread per device).
             int wantedMqttPort = config.mqttPort() == 0 ? freePort() : config.mqttPort();
             mqttPort = bindOrExplain("MQTT (devices)", "--mqtt-port", wantedMqttPort,
-                    () -> listenOnEveryEventLoop(loops, () -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
+                    () -> listenOnEveryEventLoop(() -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
                             .endpointHandler(mqtt::handle)
                             .listen().map(MqttServer::actualPort)));
             // MQTT over WebSockets: upgrades on the REST port, piped to a loopback MQTT listener (see the bridge).
             int webSocketMqttPort = freePort();
             MqttWebSocketBridge webSockets = new MqttWebSocketBridge(vertx, config.bindHost(), webSocketMqttPort);
-            listenOnEveryEventLoop(loops, () -> MqttServer.create(vertx, new MqttServerOptions()
+            listenOnEveryEventLoop(() -> MqttServer.create(vertx, new MqttServerOptions()
                             .setHost(config.bindHost()).setPort(webSocketMqttPort).setMaxMessageSize(256 * 1024))
                     .endpointHandler(webSockets.guard(mqtt::handle))
                     .listen().map(MqttServer::actualPort));
@@ -186,7 +217,7 @@ public final class LocalHub implements AutoCloseable {
     private MqttServerOptions mqttOptions(int port) {
         MqttServerOptions options = new MqttServerOptions();
         options.setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
-                .setSslEngineOptions(VertxTlsOptions.engine())
+                .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
                 .setHost(config.bindHost()).setPort(port);
         requestClientCertificates(options);
         options.setMaxMessageSize(256 * 1024);
@@ -200,11 +231,11 @@ public final class LocalHub implements AutoCloseable {
      * certificate and accept any at the TLS layer; the device endpoint then checks it against the registry
      * (DeviceAuthenticator). Clients without a certificate, such as the service SDK, are unaffected.
      */
-    private static <T extends io.vertx.core.net.TCPSSLOptions> T requestClientCertificates(T options) {
-        if (options instanceof io.vertx.core.net.NetServerOptions server) {
-            server.setClientAuth(io.vertx.core.http.ClientAuth.REQUEST);
+    private static <T extends TCPSSLOptions> T requestClientCertificates(T options) {
+        if (options instanceof NetServerOptions server) {
+            server.setClientAuth(ClientAuth.REQUEST);
         }
-        options.setTrustOptions(io.vertx.core.net.TrustOptions.wrap(
+        options.setTrustOptions(TrustOptions.wrap(
                 dev.iotjobs.localhub.tls.DeviceCertificates.acceptAnyClientCertificate()));
         return options;
     }
@@ -215,7 +246,7 @@ public final class LocalHub implements AutoCloseable {
      * one per line so that a path with spaces stays one option.
      */
     private void writeEndpointsFile() {
-        java.util.Properties p = new java.util.Properties();
+        Properties p = new Properties();
         p.setProperty("mqttPort", Integer.toString(mqttPort));
         p.setProperty("restPort", Integer.toString(restPort));
         p.setProperty("proxyPort", Integer.toString(proxyPort));
@@ -223,16 +254,16 @@ public final class LocalHub implements AutoCloseable {
         p.setProperty("deviceConnectionString", WellKnownKeys.DEVICE_CONNECTION_STRING);
         Path file = DataDirectory.endpointsFile(config.dataDirectory());
         Path flags = DataDirectory.clientJvmFlagsFile(config.dataDirectory());
-        try (var out = java.nio.file.Files.newOutputStream(file)) {
+        try (var out = Files.newOutputStream(file)) {
             p.store(out, "Written by local-hub at start-up");
-            java.nio.file.Files.write(flags, clientJvmFlags());
-        } catch (java.io.IOException e) {
+            Files.write(flags, clientJvmFlags());
+        } catch (IOException e) {
             throw new IllegalStateException("Cannot write " + file + ": " + e.getMessage(), e);
         }
     }
 
     /** Runs a bind; "address already in use" becomes a message that names the port and what to do. */
-    private int bindOrExplain(String endpoint, String option, int port, java.util.function.IntSupplier bind) {
+    private int bindOrExplain(String endpoint, String option, int port, IntSupplier bind) {
         try {
             return bind.getAsInt();
         } catch (RuntimeException e) {
@@ -240,7 +271,7 @@ public final class LocalHub implements AutoCloseable {
                 throw e;
             }
             String why = String.valueOf(e.getMessage());
-            String hint = why.toLowerCase(java.util.Locale.ROOT).contains("in use")
+            String hint = why.toLowerCase(Locale.ROOT).contains("in use")
                     ? "Another local hub (or another server) is probably running there: stop it, or start this hub with "
                     : "Start this hub with ";
             throw new IllegalStateException("port " + port + " on " + config.bindHost() + " (" + endpoint
@@ -249,12 +280,12 @@ public final class LocalHub implements AutoCloseable {
     }
 
     /** Binds the REST server; returns -1 (and remembers why) when the port is refused. */
-    private int listenRest(io.vertx.core.Handler<io.vertx.core.http.HttpServerRequest> handler, int port) {
+    private int listenRest(Handler<HttpServerRequest> handler, int port) {
         try {
-            return listenOnEveryEventLoop(eventLoops, () -> vertx.createHttpServer(requestClientCertificates(
+            return listenOnEveryEventLoop(() -> vertx.createHttpServer(requestClientCertificates(
                             MqttWebSocketBridge.configure(new HttpServerOptions()
                             .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
-                            .setSslEngineOptions(VertxTlsOptions.engine())
+                            .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
                             .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)
                             .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE_BYTES)
                             .setMaxHeaderSize(RestApi.MAX_HEADER_BYTES)
@@ -278,14 +309,14 @@ public final class LocalHub implements AutoCloseable {
      *
      * @return the bound port
      */
-    private int listenOnEveryEventLoop(int instances, java.util.function.Supplier<Future<Integer>> listen) {
+    private int listenOnEveryEventLoop(Supplier<Future<Integer>> listen) {
         int[] port = new int[1];
-        await(vertx.deployVerticle(() -> new io.vertx.core.VerticleBase() {
+        await(vertx.deployVerticle(() -> new VerticleBase() {
             @Override
             public Future<?> start() {
                 return listen.get().onSuccess(p -> port[0] = p);
             }
-        }, new io.vertx.core.DeploymentOptions().setInstances(instances)));
+        }, new DeploymentOptions().setInstances(config.eventLoops())));
         return port[0];
     }
 
@@ -294,16 +325,16 @@ public final class LocalHub implements AutoCloseable {
      * event loops only when they ask for the same concrete port.
      */
     private int freePort() {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(config.bindHost()))) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(config.bindHost()))) {
             return s.getLocalPort();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("No free port on " + config.bindHost() + ": " + e.getMessage(), e);
         }
     }
 
     private static boolean isBindProblem(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof BindException || t instanceof java.net.SocketException
+            if (t instanceof BindException || t instanceof SocketException
                     || String.valueOf(t.getMessage()).contains("Permission denied")) {
                 return true;
             }
@@ -323,24 +354,11 @@ public final class LocalHub implements AutoCloseable {
         }
     }
 
-    private void ensureDefaultDevice() {
-        if (registry.find(WellKnownKeys.DEFAULT_DEVICE_ID) == null) {
-            Device.Builder b = new Device.Builder();
-            b.id = WellKnownKeys.DEFAULT_DEVICE_ID;
-            b.generationId = "638000000000000000";
-            b.primaryKey = WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY;
-            b.secondaryKey = WellKnownKeys.DEFAULT_DEVICE_SECONDARY_KEY;
-            b.statusUpdatedTime = clock.instant();
-            registry.create(b.build());
-        }
-    }
-
     private static <T> T await(Future<T> future) {
         try {
             return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            Throwable cause = e.getCause();
-            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause.getMessage(), cause);
+        } catch (ExecutionException e) {
+            throw Futures.rethrowable(e);
         } catch (Exception e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
@@ -351,6 +369,10 @@ public final class LocalHub implements AutoCloseable {
         if (jobs != null) {
             jobs.close();
             jobs = null;
+        }
+        if (jobExecutors != null) {
+            jobExecutors.close(); // after the jobs: their last records are committed on these threads
+            jobExecutors = null;
         }
         console = null; // closed with Vert.x
         if (vertx != null) {
@@ -415,8 +437,14 @@ public final class LocalHub implements AutoCloseable {
         return certificates.trustStorePath();
     }
 
+    /** Devices connected over MQTT right now (diagnostics and load measurements). */
     public int connectedDevices() {
         return sessions.connectedCount();
+    }
+
+    /** "BoringSSL" or "JDK": the TLS engine the listeners use. */
+    public String tlsEngineName() {
+        return VertxTlsOptions.engineName(config.tlsEngine());
     }
 
     public String hubConnectionString() {

@@ -19,6 +19,9 @@ public final class Main {
               --mqtt-port N      device endpoint, MQTT over TLS (default 8883; the device SDK dials 8883)
               --rest-port N      service endpoint, HTTPS (default 443; the service SDK dials 443)
               --proxy-port N     HTTPS CONNECT proxy used when --rest-port cannot be bound (default 4443)
+              --tls-engine E     auto (BoringSSL where it loads, else the JDK's) or jdk (default auto)
+              --max-active-jobs N   jobs that may be queued or running at once (default 10, as IoT Hub S3)
+              --methods-in-flight N direct-method calls one method job keeps in flight (default 2000)
               --console-port N   web console, http://127.0.0.1:N (default 8080; 0 picks a free port)
               --no-console       no web console
               --help             this text
@@ -76,6 +79,9 @@ public final class Main {
                 case "--mqtt-port" -> b.mqttPort(port(value(args, ++i, a), a));
                 case "--rest-port" -> b.restPort(port(value(args, ++i, a), a));
                 case "--proxy-port" -> b.proxyPort(port(value(args, ++i, a), a));
+                case "--tls-engine" -> b.tlsEngine(HubConfig.TlsEngine.parse(value(args, ++i, a)));
+                case "--max-active-jobs" -> b.maxActiveJobs(positive(value(args, ++i, a), a));
+                case "--methods-in-flight" -> b.methodsInFlight(positive(value(args, ++i, a), a));
                 case "--console-port" -> b.consolePort(port(value(args, ++i, a), a));
                 case "--no-console" -> b.consolePort(HubConfig.CONSOLE_OFF);
                 default -> throw new IllegalArgumentException("Unknown option: " + a);
@@ -89,6 +95,18 @@ public final class Main {
             throw new IllegalArgumentException(option + " needs a value");
         }
         return args[i];
+    }
+
+    private static int positive(String text, String option) {
+        try {
+            int n = Integer.parseInt(text);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException(option + " must be a positive number, not '" + text + "'");
     }
 
     private static int port(String text, String option) {
@@ -115,7 +133,7 @@ public final class Main {
         } else if (hub.consoleProblem() != null) {
             s.append("  console:             not started: ").append(hub.consoleProblem()).append('\n');
         }
-        s.append("  TLS engine:          ").append(dev.iotjobs.localhub.tls.VertxTlsOptions.engineName()).append('\n');
+        s.append("  TLS engine:          ").append(hub.tlsEngineName()).append('\n');
         s.append("  store:               ").append(c.inMemory() ? "in memory" : c.dataDirectory()).append('\n');
         s.append("  CA certificate:      ").append(hub.caCertificatePem()).append('\n');
         s.append("  trust store:         ").append(hub.trustStore()).append(" (PKCS12, password ")

@@ -20,7 +20,7 @@ class MainTest {
             String banner = Main.banner(hub);
             assertTrue(banner.contains("devices  (MQTT/TLS): 127.0.0.1:" + hub.mqttPort()), banner);
             assertTrue(banner.contains("service  (HTTPS):    127.0.0.1:" + hub.restPort()), banner);
-            assertTrue(banner.contains("TLS engine:          " + dev.iotjobs.localhub.tls.VertxTlsOptions.engineName()), banner);
+            assertTrue(banner.contains("TLS engine:          " + hub.tlsEngineName()), banner);
             assertTrue(banner.contains(hub.hubConnectionString()), banner);
             assertTrue(banner.endsWith("Ready. Ctrl-C stops the hub."), banner);
         }
@@ -46,6 +46,23 @@ class MainTest {
         assertEquals(9883, c.mqttPort());
         assertEquals(8443, c.restPort());
         assertEquals(0, c.proxyPort());
+    }
+
+    @Test
+    void parse_readsTheTuningKnobs() {
+        HubConfig c = Main.parse(new String[]{"--tls-engine", "jdk", "--max-active-jobs", "3",
+                "--methods-in-flight", "800"});
+        assertEquals(HubConfig.TlsEngine.JDK, c.tlsEngine());
+        assertEquals(3, c.maxActiveJobs());
+        assertEquals(800, c.methodsInFlight());
+        HubConfig defaults = Main.parse(new String[0]);
+        assertEquals(HubConfig.TlsEngine.AUTO, defaults.tlsEngine());
+        assertEquals(10, defaults.maxActiveJobs());
+        assertEquals(2000, defaults.methodsInFlight());
+        assertEquals("--max-active-jobs must be a positive number, not '0'",
+                assertThrows(IllegalArgumentException.class, () -> Main.parse(new String[]{"--max-active-jobs", "0"})).getMessage());
+        assertEquals("TLS engine must be auto or jdk, not 'boring'",
+                assertThrows(IllegalArgumentException.class, () -> Main.parse(new String[]{"--tls-engine", "boring"})).getMessage());
     }
 
     @Test

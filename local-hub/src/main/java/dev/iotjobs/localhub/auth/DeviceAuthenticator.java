@@ -1,10 +1,12 @@
 package dev.iotjobs.localhub.auth;
 
 import dev.iotjobs.localhub.config.WellKnownKeys;
-import dev.iotjobs.localhub.registry.Device;
-import dev.iotjobs.localhub.registry.DeviceRegistry;
-import dev.iotjobs.localhub.tls.DeviceCertificates;
+import dev.iotjobs.localhub.device.Device;
+import dev.iotjobs.localhub.device.DeviceRegistry;
+import dev.iotjobs.localhub.x509.X509Checks;
 
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 
 /** Checks a device's SAS token (the MQTT CONNECT password) or X.509 client certificate against the registry. */
@@ -13,13 +15,13 @@ public final class DeviceAuthenticator {
     private final Clock clock;
 
     /** The CA that {@code certificateAuthority} devices' certificates must chain to; null refuses them. */
-    private final java.security.cert.X509Certificate deviceCa;
+    private final X509Certificate deviceCa;
 
     public DeviceAuthenticator(DeviceRegistry registry, Clock clock) {
         this(registry, clock, null);
     }
 
-    public DeviceAuthenticator(DeviceRegistry registry, Clock clock, java.security.cert.X509Certificate deviceCa) {
+    public DeviceAuthenticator(DeviceRegistry registry, Clock clock, X509Certificate deviceCa) {
         this.registry = registry;
         this.clock = clock;
         this.deviceCa = deviceCa;
@@ -42,7 +44,7 @@ public final class DeviceAuthenticator {
      * must match a registered thumbprint, or chain to the device CA with {@code CN=<deviceId>}; the password is
      * ignored, as IoT Hub does. Accepted X.509 connections never expire ({@link Result#expiryEpochSeconds} 0).
      */
-    public Result authenticate(String deviceId, String password, java.security.cert.X509Certificate[] chain) {
+    public Result authenticate(String deviceId, String password, X509Certificate[] chain) {
         Device device = registry.find(deviceId);
         if (device != null && device.enabled() && !"sas".equals(device.authType())) {
             return authenticateX509(device, chain);
@@ -50,7 +52,7 @@ public final class DeviceAuthenticator {
         return authenticateSas(deviceId, password);
     }
 
-    private Result authenticateX509(Device device, java.security.cert.X509Certificate[] chain) {
+    private Result authenticateX509(Device device, X509Certificate[] chain) {
         String id = device.id();
         if (chain == null || chain.length == 0) {
             return Result.refuse("device " + id + " uses X.509 (" + device.authType() + ") but presented no client certificate");
@@ -59,13 +61,13 @@ public final class DeviceAuthenticator {
             case "selfSigned" -> {
                 try {
                     chain[0].checkValidity();
-                } catch (java.security.cert.CertificateException e) {
+                } catch (CertificateException e) {
                     return Result.refuse("the client certificate of " + id + " is not valid now: " + e.getMessage());
                 }
-                if (!DeviceCertificates.matches(chain[0], device.primaryThumbprint())
-                        && !DeviceCertificates.matches(chain[0], device.secondaryThumbprint())) {
+                if (!X509Checks.matches(chain[0], device.primaryThumbprint())
+                        && !X509Checks.matches(chain[0], device.secondaryThumbprint())) {
                     return Result.refuse("the client certificate's thumbprint (SHA-1 "
-                            + DeviceCertificates.sha1Thumbprint(chain[0]) + ") matches neither thumbprint of " + id);
+                            + X509Checks.sha1Thumbprint(chain[0]) + ") matches neither thumbprint of " + id);
                 }
                 return new Result(true, null, 0);
             }
@@ -73,7 +75,7 @@ public final class DeviceAuthenticator {
                 if (deviceCa == null) {
                     return Result.refuse("no device CA is configured for certificateAuthority device " + id);
                 }
-                String problem = DeviceCertificates.caChainProblem(chain, deviceCa, id);
+                String problem = X509Checks.caChainProblem(chain, deviceCa, id);
                 return problem == null ? new Result(true, null, 0) : Result.refuse("device " + id + ": " + problem);
             }
             default -> {

@@ -2,6 +2,8 @@ package dev.iotjobs.localhub.auth;
 
 import dev.iotjobs.localhub.model.ErrorCode;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
@@ -95,7 +97,7 @@ public final class ServiceAuthenticator {
         if (path.indexOf('%') < 0) {
             return path;
         }
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(path.length());
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(path.length());
         for (int i = 0; i < path.length(); i++) {
             char c = path.charAt(i);
             if (c == '%') {
@@ -111,12 +113,12 @@ public final class ServiceAuthenticator {
                 i += 2;
             } else {
                 int cp = path.codePointAt(i);
-                byte[] utf8 = new String(Character.toChars(cp)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                byte[] utf8 = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8);
                 bytes.write(utf8, 0, utf8.length);
                 i += Character.charCount(cp) - 1;
             }
         }
-        return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+        return bytes.toString(StandardCharsets.UTF_8);
     }
 
     private static RuntimeException unauthorized(String message) {

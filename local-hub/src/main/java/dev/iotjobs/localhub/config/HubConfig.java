@@ -2,29 +2,38 @@ package dev.iotjobs.localhub.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 
 /**
- * Immutable configuration of a local hub. Build it with {@link #builder()}; defaults are the ports the
- * Azure IoT SDKs dial (443 and 8883) on 127.0.0.1 and the default data directory.
+ * Immutable configuration of a local hub: every knob it has, in one place. Build it with {@link #builder()};
+ * defaults are the ports the Azure IoT SDKs dial (443 and 8883) on 127.0.0.1, the default data directory,
+ * and limits sized for the machine.
  *
- * @param dataDirectory   where the store and certificates live
- * @param inMemory        keep registry, twins and jobs in memory only (certificates still go to dataDirectory)
- * @param bindHost        address both listeners bind to
- * @param mqttPort        device endpoint (MQTT over TLS); 0 picks a free port
- * @param restPort        service endpoint (HTTPS); 0 picks a free port
- * @param proxyPort       HTTPS CONNECT proxy to the service endpoint, used when restPort cannot be bound
- *                        (or always, when {@code alwaysProxy}); 0 picks a free port
- * @param alwaysProxy     start the proxy even when restPort could be bound
- * @param limits          what one client may cost the hub (buffers, in-flight requests, timeouts)
+ * @param dataDirectory     where the store and certificates live
+ * @param inMemory          keep registry, twins and jobs in memory only (certificates still go to dataDirectory)
+ * @param bindHost          address both listeners bind to
+ * @param mqttPort          device endpoint (MQTT over TLS); 0 picks a free port
+ * @param restPort          service endpoint (HTTPS); 0 picks a free port
+ * @param proxyPort         HTTPS CONNECT proxy to the service endpoint, used when restPort cannot be bound
+ *                          (or always, when {@code alwaysProxy}); 0 picks a free port
+ * @param alwaysProxy       start the proxy even when restPort could be bound
+ * @param limits            what one client may cost the hub (buffers, in-flight requests, timeouts)
  * @param twinResponseDelay the least time between a device's twin request ({@code $iothub/twin/GET},
- *                        reported PATCH) and the hub's PUBACK of it, which the answer follows; see
- *                        {@link #DEFAULT_TWIN_RESPONSE_DELAY}
- * @param consolePort     the web console (plain HTTP on 127.0.0.1 only); 0 picks a free port, {@link #CONSOLE_OFF}
- *                        (the default here; the command line's default is {@link #DEFAULT_CONSOLE_PORT}) starts none
+ *                          reported PATCH) and the hub's PUBACK of it, which the answer follows; see
+ *                          {@link #DEFAULT_TWIN_RESPONSE_DELAY}
+ * @param tlsEngine         {@link TlsEngine#AUTO} (BoringSSL where it loads, else the JDK's) or {@link TlsEngine#JDK}
+ * @param maxActiveJobs     concurrent (non-terminal) jobs, as on an S3 IoT hub; more get 429004
+ * @param methodsInFlight   direct-method invocations one method job keeps in flight at most
+ * @param eventLoops        Vert.x event loops serving MQTT and HTTPS (one per core by default)
+ * @param coreWorkerThreads threads running core calls of the adapters (store commits wait there, not on a loop)
+ * @param jobWorkerThreads  threads running job work (selection, batches, method pumps, record commits)
+ * @param consolePort       the web console (plain HTTP on 127.0.0.1 only); 0 picks a free port, {@link #CONSOLE_OFF}
+ *                          (the default here; the command line's default is {@link #DEFAULT_CONSOLE_PORT}) starts none
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
                         int proxyPort, boolean alwaysProxy, HubLimits limits, Duration twinResponseDelay,
-                        int consolePort) {
+                        TlsEngine tlsEngine, int maxActiveJobs, int methodsInFlight, int eventLoops,
+                        int coreWorkerThreads, int jobWorkerThreads, int consolePort) {
 
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_REST_PORT = 443;
@@ -38,10 +47,32 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
      * a real hub's latency.
      */
     public static final Duration DEFAULT_TWIN_RESPONSE_DELAY = Duration.ofMillis(5);
+    public static final int DEFAULT_MAX_ACTIVE_JOBS = 10;
+    /** Measured best on two cores (docs/benchmarks.md); fewer leaves the loops idle, more only queues. */
+    public static final int DEFAULT_METHODS_IN_FLIGHT = 2000;
+
+    /** Which TLS implementation the listeners use. */
+    public enum TlsEngine {
+        /** BoringSSL (netty-tcnative) where its native library loads, else the JDK's. */
+        AUTO,
+        /** Always the JDK's (for comparison or troubleshooting). */
+        JDK;
+
+        public static TlsEngine parse(String text) {
+            try {
+                return valueOf(text.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("TLS engine must be auto or jdk, not '" + text + "'");
+            }
+        }
+    }
 
     public HubConfig {
         if (twinResponseDelay == null || twinResponseDelay.isNegative()) {
             throw new IllegalArgumentException("twinResponseDelay must be zero or positive: " + twinResponseDelay);
+        }
+        if (maxActiveJobs < 1 || methodsInFlight < 1 || eventLoops < 1 || coreWorkerThreads < 1 || jobWorkerThreads < 1) {
+            throw new IllegalArgumentException("job limits and thread counts must be at least 1");
         }
     }
 
@@ -60,11 +91,18 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.alwaysProxy = alwaysProxy;
         b.limits = limits;
         b.twinResponseDelay = twinResponseDelay;
+        b.tlsEngine = tlsEngine;
+        b.maxActiveJobs = maxActiveJobs;
+        b.methodsInFlight = methodsInFlight;
+        b.eventLoops = eventLoops;
+        b.coreWorkerThreads = coreWorkerThreads;
+        b.jobWorkerThreads = jobWorkerThreads;
         b.consolePort = consolePort;
         return b;
     }
 
     public static final class Builder {
+        private static final int CORES = Math.max(1, Runtime.getRuntime().availableProcessors());
         private Path dataDirectory;
         private boolean inMemory;
         private String bindHost = WellKnownKeys.HOST_NAME;
@@ -74,6 +112,13 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private boolean alwaysProxy;
         private HubLimits limits = HubLimits.DEFAULTS;
         private Duration twinResponseDelay = DEFAULT_TWIN_RESPONSE_DELAY;
+        private TlsEngine tlsEngine = TlsEngine.AUTO;
+        private int maxActiveJobs = DEFAULT_MAX_ACTIVE_JOBS;
+        private int methodsInFlight = DEFAULT_METHODS_IN_FLIGHT;
+        private int eventLoops = CORES;
+        /** Core calls mostly wait for a group commit: many may wait at once, so more threads than cores. */
+        private int coreWorkerThreads = 16;
+        private int jobWorkerThreads = Math.max(2, CORES);
         private int consolePort = CONSOLE_OFF;
 
         public Builder dataDirectory(Path value) {
@@ -122,6 +167,36 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
+        public Builder tlsEngine(TlsEngine value) {
+            tlsEngine = value;
+            return this;
+        }
+
+        public Builder maxActiveJobs(int value) {
+            maxActiveJobs = value;
+            return this;
+        }
+
+        public Builder methodsInFlight(int value) {
+            methodsInFlight = value;
+            return this;
+        }
+
+        public Builder eventLoops(int value) {
+            eventLoops = value;
+            return this;
+        }
+
+        public Builder coreWorkerThreads(int value) {
+            coreWorkerThreads = value;
+            return this;
+        }
+
+        public Builder jobWorkerThreads(int value) {
+            jobWorkerThreads = value;
+            return this;
+        }
+
         public Builder consolePort(int value) {
             consolePort = value;
             return this;
@@ -129,8 +204,9 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
 
         public HubConfig build() {
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
-                    bindHost, mqttPort, restPort, proxyPort, alwaysProxy,
-                    limits == null ? HubLimits.DEFAULTS : limits, twinResponseDelay, consolePort);
+                    bindHost, mqttPort, restPort, proxyPort, alwaysProxy, limits == null ? HubLimits.DEFAULTS : limits,
+                    twinResponseDelay, tlsEngine, maxActiveJobs, methodsInFlight, eventLoops, coreWorkerThreads, jobWorkerThreads,
+                    consolePort);
         }
     }
 }

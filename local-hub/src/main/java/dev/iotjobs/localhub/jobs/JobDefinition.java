@@ -6,7 +6,7 @@ import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.MethodRequest;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.query.Condition;
-import dev.iotjobs.localhub.twin.TwinChange;
+import dev.iotjobs.localhub.device.TwinChange;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -109,29 +109,5 @@ public record JobDefinition(String jobId, JobType type, String queryCondition, C
             throw ErrorCode.ARGUMENT_INVALID.exception("maxExecutionTimeInSeconds must be a positive integer.");
         }
         return node.asLong();
-    }
-
-    /** The stored form: the original request fields, re-validated on load. */
-    ObjectNode storedRequest() {
-        ObjectNode n = Json.object();
-        n.put("jobId", jobId);
-        n.put("type", type.wireName());
-        n.put("queryCondition", queryCondition);
-        n.put("startTime", startTime.toString());
-        n.put("maxExecutionTimeInSeconds", maxExecutionTimeSeconds);
-        if (method != null) {
-            n.set("cloudToDeviceMethod", method.toJson());
-        }
-        if (updateTwin != null) {
-            n.set("updateTwin", updateTwin);
-        }
-        return n;
-    }
-
-    static JobDefinition fromStored(ObjectNode request, Instant createdTime) {
-        JobDefinition d = fromRequest(request.get("jobId").asText(), request, createdTime);
-        return new JobDefinition(d.jobId, d.type, d.queryCondition, d.condition, createdTime,
-                Instant.parse(request.get("startTime").asText()), d.maxExecutionTimeSeconds, d.method,
-                d.updateTwin, d.twinChange);
     }
 }

@@ -2,6 +2,7 @@ package dev.iotjobs.localhub.jobs;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -29,7 +30,7 @@ final class JobProgress {
 
     /** Target position by device id; built on demand (a million-entry map is not kept per job). */
     Map<String, Integer> indexById() {
-        Map<String, Integer> index = new java.util.HashMap<>(Math.max(16, deviceIds.length * 2));
+        Map<String, Integer> index = new HashMap<>(Math.max(16, deviceIds.length * 2));
         for (int i = 0; i < deviceIds.length; i++) {
             index.put(deviceIds[i], i);
         }

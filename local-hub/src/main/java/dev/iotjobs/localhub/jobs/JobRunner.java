@@ -1,19 +1,26 @@
 package dev.iotjobs.localhub.jobs;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.concurrent.Futures;
+import dev.iotjobs.localhub.device.Device;
+import dev.iotjobs.localhub.device.TwinService;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.model.HubException;
-import dev.iotjobs.localhub.registry.Device;
-import dev.iotjobs.localhub.store.HubStore;
-import dev.iotjobs.localhub.twin.TwinService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
-import java.util.concurrent.CompletionException;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -24,14 +31,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Runs started jobs over their target devices with bounded parallelism and no thread per device:
  * twin jobs in batches (each batch one store commit holding the twins and their job records), method jobs
- * as at most {@link #MAX_METHODS_IN_FLIGHT} asynchronous invocations whose results are committed in groups.
+ * as at most {@link JobLimits#methodsInFlight()} asynchronous invocations whose results are committed in groups.
  * A device counts as done only once its record is committed, so a restart never re-runs it.
  */
 final class JobRunner {
     private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
     static final int TWIN_BATCH = 1000;
     private static final int TWIN_BATCHES_IN_FLIGHT = 4;
-    static final int MAX_METHODS_IN_FLIGHT = Integer.getInteger("localhub.jobs.methodsInFlight", 2000);
     private static final int MAX_RECORDS_PER_COMMIT = 5000;
     /**
      * How long finished devices wait to be recorded together: one store commit for every answer of these
@@ -39,7 +45,8 @@ final class JobRunner {
      */
     private static final long RECORD_LINGER_MILLIS = 20;
 
-    private final HubStore store;
+    private final JobStore store;
+    private final int methodsInFlight;
     private final TwinService twins;
     private final MethodService methods;
     private final ExecutorService workers;
@@ -58,20 +65,21 @@ final class JobRunner {
     private record Finished(Job job, int index, DeviceJobStatus status, long start, long end, ObjectNode result) {
     }
 
-    JobRunner(HubStore store, TwinService twins, MethodService methods, ExecutorService workers,
-              ScheduledExecutorService timers, Clock clock, JobCompletion completion) {
+    JobRunner(JobStore store, TwinService twins, MethodService methods, JobExecutors executors, int methodsInFlight,
+              Clock clock, JobCompletion completion) {
         this.store = store;
-        this.timers = timers;
+        this.methodsInFlight = methodsInFlight;
+        this.timers = executors.timers;
         this.twins = twins;
         this.methods = methods;
-        this.workers = workers;
+        this.workers = executors.workers;
         this.clock = clock;
         this.completion = completion;
     }
 
     /** Starts (or resumes) processing every queued device of a running job. */
     void run(Job job) {
-        if (job.progress.finished()) {
+        if (job.progress().finished()) {
             completion.allDevicesDone(job);
         } else if (job.definition.type() == JobType.TWIN) {
             runTwinJob(job);
@@ -85,8 +93,8 @@ final class JobRunner {
      * one batch is being committed the next one is already computed.
      */
     private void runTwinJob(Job job) {
-        JobProgress p = job.progress;
-        java.util.Deque<List<Integer>> batches = new java.util.ArrayDeque<>();
+        JobProgress p = job.progress();
+        Deque<List<Integer>> batches = new ArrayDeque<>();
         List<Integer> batch = new ArrayList<>(TWIN_BATCH);
         for (int i = 0; i < p.size(); i++) {
             if (p.status(i) == DeviceJobStatus.QUEUED) {
@@ -105,12 +113,12 @@ final class JobRunner {
         }
     }
 
-    private void nextTwinBatch(Job job, java.util.Deque<List<Integer>> batches) {
+    private void nextTwinBatch(Job job, Deque<List<Integer>> batches) {
         List<Integer> batch;
         synchronized (batches) {
             batch = batches.poll();
         }
-        if (batch == null || job.stopped) {
+        if (batch == null || job.stopped()) {
             return;
         }
         twinBatch(job, batch).whenComplete((v, e) -> {
@@ -121,11 +129,11 @@ final class JobRunner {
         });
     }
 
-    private java.util.concurrent.CompletableFuture<Void> twinBatch(Job job, List<Integer> batch) {
-        JobProgress p = job.progress;
+    private CompletableFuture<Void> twinBatch(Job job, List<Integer> batch) {
+        JobProgress p = job.progress();
         long start = clock.millis();
         List<String> ids = new ArrayList<>(batch.size());
-        java.util.Map<String, Integer> index = new java.util.HashMap<>(batch.size() * 2);
+        Map<String, Integer> index = new HashMap<>(batch.size() * 2);
         for (int i : batch) {
             if (p.transition(i, DeviceJobStatus.RUNNING, start, null)) {
                 ids.add(p.deviceIds[i]);
@@ -139,9 +147,9 @@ final class JobRunner {
             for (int k = 0; k < done.length; k++) {
                 done[k] = index.get(updated.get(k).id());
             }
-            return List.of(DeviceJobRecords.batchRecord(job.id(), done, start, end[0]));
+            return List.of(JobStore.twinBatch(job.id(), done, start, end[0]));
         }).thenAcceptAsync(missing -> {
-            java.util.Set<String> gone = new java.util.HashSet<>(missing);
+            Set<String> gone = new HashSet<>(missing);
             for (String id : ids) {
                 if (!gone.contains(id)) {
                     p.transition(index.get(id), DeviceJobStatus.COMPLETED, end[0], null);
@@ -170,23 +178,11 @@ final class JobRunner {
     /** Starts method invocations until the in-flight limit is reached or no queued device is left. */
     private void pump(Job job) {
         job.pumpScheduled.set(false);
-        JobProgress p = job.progress;
-        List<Integer> toStart = new ArrayList<>();
-        synchronized (job) {
-            while (!job.stopped && job.inFlight < MAX_METHODS_IN_FLIGHT && job.nextIndex < p.size()) {
-                int i = job.nextIndex++;
-                if (p.transition(i, DeviceJobStatus.RUNNING, clock.millis(), null)) {
-                    job.inFlight++;
-                    toStart.add(i);
-                }
-            }
-        }
-        for (int i : toStart) {
+        JobProgress p = job.progress();
+        for (int i : job.claimForInvocation(methodsInFlight, clock.millis())) {
             long start = clock.millis();
             methods.invoke(p.deviceIds[i], job.definition.method()).whenComplete((response, failure) -> {
-                synchronized (job) {
-                    job.inFlight--;
-                }
+                job.invocationEnded();
                 finish(job, i, failure == null ? DeviceJobStatus.COMPLETED : DeviceJobStatus.FAILED, start,
                         failure == null ? DeviceJobRecords.methodResult(response) : errorOf(failure));
                 // Continue on a worker, never recursively: a thousand offline devices fail synchronously.
@@ -196,7 +192,7 @@ final class JobRunner {
     }
 
     private static ObjectNode errorOf(Throwable failure) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable cause = Futures.unwrap(failure);
         if (cause instanceof HubException h) {
             return DeviceJobRecords.errorResult(h.errorCode().codeName(), h.getMessage());
         }
@@ -234,25 +230,23 @@ final class JobRunner {
             if (batch.isEmpty()) {
                 return;
             }
-            java.util.Map<Job, List<DeviceJobRecords.Outcome>> byJob = new java.util.LinkedHashMap<>();
-            java.util.Set<String> seen = new java.util.HashSet<>();
+            Map<Job, List<JobStore.Outcome>> byJob = new LinkedHashMap<>();
+            Set<String> seen = new HashSet<>();
             List<Finished> recorded = new ArrayList<>(batch.size());
             for (Finished x : batch) {
                 // The first outcome of a device wins (a cancel may race with its method's answer).
-                if (!x.job.progress.status(x.index).terminal() && seen.add(x.job.id() + "/" + x.index)) {
+                if (!x.job.progress().status(x.index).terminal() && seen.add(x.job.id() + "/" + x.index)) {
                     recorded.add(x);
                     byJob.computeIfAbsent(x.job, j -> new ArrayList<>())
-                            .add(new DeviceJobRecords.Outcome(x.index, x.status, x.start, x.end, x.result));
+                            .add(new JobStore.Outcome(x.index, x.status, x.start, x.end, x.result));
                 }
             }
-            List<HubStore.Write> writes = new ArrayList<>(byJob.size());
-            byJob.forEach((job, outcomes) -> writes.add(DeviceJobRecords.outcomeBatch(job.id(), outcomes)));
-            store.putAll(writes);
+            store.saveOutcomes(byJob);
             for (Finished x : recorded) {
-                x.job.progress.transition(x.index, x.status, x.end, x.result);
+                x.job.progress().transition(x.index, x.status, x.end, x.result);
             }
             for (Job job : byJob.keySet()) {
-                if (job.progress.finished()) {
+                if (job.progress().finished()) {
                     completion.allDevicesDone(job);
                 }
             }
@@ -278,7 +272,7 @@ final class JobRunner {
 
     /** Settles every device that has not finished yet (cancel, expiry). */
     void settleUnfinished(Job job, DeviceJobStatus status, boolean includeRunning, ObjectNode result) {
-        JobProgress p = job.progress;
+        JobProgress p = job.progress();
         if (p == null) {
             return;
         }

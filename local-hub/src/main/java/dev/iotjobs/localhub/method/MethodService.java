@@ -1,9 +1,10 @@
 package dev.iotjobs.localhub.method;
 
+import dev.iotjobs.localhub.concurrent.Futures;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
-import dev.iotjobs.localhub.registry.DeviceRegistry;
+import dev.iotjobs.localhub.device.DeviceRegistry;
 
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -55,7 +56,7 @@ public final class MethodService {
         CompletableFuture<MethodResponse> result = answer.copy()
                 .orTimeout(request.responseTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .exceptionally(e -> {
-                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    Throwable cause = Futures.unwrap(e);
                     if (cause instanceof TimeoutException) {
                         throw ErrorCode.GATEWAY_TIMEOUT.exception("Timed out waiting for the response from device "
                                 + deviceId + ".");

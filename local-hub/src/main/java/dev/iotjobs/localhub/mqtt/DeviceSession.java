@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -33,7 +34,7 @@ final class DeviceSession {
         final MqttEndpoint endpoint;
         final int maxBytes;
         final int maxTwinRequests;
-        final java.util.concurrent.atomic.AtomicInteger twinRequests = new java.util.concurrent.atomic.AtomicInteger();
+        final AtomicInteger twinRequests = new AtomicInteger();
         long queuedBytes;
         boolean overflowed;
 

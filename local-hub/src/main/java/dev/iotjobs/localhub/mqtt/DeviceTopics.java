@@ -2,14 +2,11 @@ package dev.iotjobs.localhub.mqtt;
 
 import java.util.Set;
 
-/**
- * The IoT Hub MQTT topic names a device may use, and the exact formats the device SDK parses. Public for the
- * fleet simulator, which speaks the same topics from the device side.
- */
-public final class DeviceTopics {
-    public static final String METHODS_FILTER = "$iothub/methods/POST/#";
-    public static final String TWIN_RESPONSE_FILTER = "$iothub/twin/res/#";
-    public static final String DESIRED_FILTER = "$iothub/twin/PATCH/properties/desired/#";
+/** The IoT Hub MQTT topic names a device may use, and the exact formats the device SDK parses. */
+final class DeviceTopics {
+    static final String METHODS_FILTER = "$iothub/methods/POST/#";
+    static final String TWIN_RESPONSE_FILTER = "$iothub/twin/res/#";
+    static final String DESIRED_FILTER = "$iothub/twin/PATCH/properties/desired/#";
     static final String TWIN_GET_PREFIX = "$iothub/twin/GET/";
     static final String REPORTED_PREFIX = "$iothub/twin/PATCH/properties/reported/";
     static final String METHOD_RESPONSE_PREFIX = "$iothub/methods/res/";
@@ -30,7 +27,7 @@ public final class DeviceTopics {
     }
 
     /** The value of a query parameter ($rid, $version) in a topic's "?a=b&c=d" tail, or null. */
-    public static String param(String topic, String name) {
+    static String param(String topic, String name) {
         int q = topic.indexOf('?');
         if (q < 0) {
             return null;

@@ -1,5 +1,7 @@
 package dev.iotjobs.localhub.mqtt;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.mqtt.MqttEndpoint;
 
@@ -34,11 +36,11 @@ final class HardClose {
     static void close(MqttEndpoint endpoint) {
         if (SOCKET != null && SOCKET.getDeclaringClass().isInstance(endpoint)) {
             try {
-                io.netty.channel.Channel channel = ((NetSocketInternal) SOCKET.get(endpoint)).channelHandlerContext().channel();
+                Channel channel = ((NetSocketInternal) SOCKET.get(endpoint)).channelHandlerContext().channel();
                 // From the first handler's context the close goes straight to the socket: past Vert.x's handler
                 // (which would wait for the flush) and past TLS (whose close-notify would wait for it too).
                 // The pipeline still sees the channel go inactive, so Vert.x and the session learn of the close.
-                io.netty.channel.ChannelHandlerContext first = channel.pipeline().firstContext();
+                ChannelHandlerContext first = channel.pipeline().firstContext();
                 if (first != null) {
                     first.close();
                 } else {

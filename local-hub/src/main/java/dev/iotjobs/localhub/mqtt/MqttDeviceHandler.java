@@ -1,33 +1,40 @@
 package dev.iotjobs.localhub.mqtt;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.auth.DeviceAuthenticator;
 import dev.iotjobs.localhub.config.HubLimits;
+import dev.iotjobs.localhub.device.Device;
+import dev.iotjobs.localhub.device.DeviceRegistry;
+import dev.iotjobs.localhub.device.TwinService;
+import dev.iotjobs.localhub.json.ErrorJson;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.MethodResponse;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
-import dev.iotjobs.localhub.registry.Device;
-import dev.iotjobs.localhub.registry.DeviceRegistry;
-import dev.iotjobs.localhub.twin.TwinService;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttQoS;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.mqtt.MqttEndpoint;
+import io.vertx.mqtt.MqttTopicSubscription;
 import io.vertx.mqtt.messages.MqttPublishMessage;
 import io.vertx.mqtt.messages.MqttSubscribeMessage;
-import io.vertx.mqtt.MqttTopicSubscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * The device side of IoT Hub over MQTT 3.1.1: CONNECT with a device SAS token, the IoT Hub topics for
@@ -46,7 +53,7 @@ public final class MqttDeviceHandler {
     private final Clock clock;
     private final HubLimits limits;
     /** One outbox per event loop (the listeners' contexts), shared by the devices connected through it. */
-    private final java.util.Map<Context, EventLoopOutbox> outboxes = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Context, EventLoopOutbox> outboxes = new ConcurrentHashMap<>();
 
     /** Least time between a twin request and its answer (see {@link #answerTwin}). */
     private final long twinResponseDelayNanos;
@@ -59,7 +66,7 @@ public final class MqttDeviceHandler {
 
     public MqttDeviceHandler(Vertx vertx, WorkerExecutor workers, DeviceAuthenticator authenticator,
                              DeviceRegistry registry, TwinService twins, SessionRegistry sessions, HubLimits limits,
-                             java.time.Duration twinResponseDelay) {
+                             Duration twinResponseDelay) {
         this.limits = limits;
         this.twinResponseDelayNanos = twinResponseDelay.toNanos();
         this.vertx = vertx;
@@ -76,13 +83,13 @@ public final class MqttDeviceHandler {
     }
 
     /** The TLS client certificate chain a device presented on this connection, or null. */
-    static java.security.cert.X509Certificate[] clientCertificates(MqttEndpoint endpoint) {
+    static X509Certificate[] clientCertificates(MqttEndpoint endpoint) {
         if (!endpoint.isSsl() || endpoint.sslSession() == null) {
             return null;
         }
         try {
             return dev.iotjobs.localhub.tls.DeviceCertificates.x509(endpoint.sslSession().getPeerCertificates());
-        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+        } catch (SSLPeerUnverifiedException e) {
             return null;
         }
     }
@@ -91,7 +98,7 @@ public final class MqttDeviceHandler {
      * A device connection whose TLS client certificate chain (null if none) is known to the caller: the endpoint's
      * own TLS session on 8883, or the WebSocket's for MQTT over WebSockets (see {@link MqttWebSocketBridge}).
      */
-    public void handle(MqttEndpoint endpoint, java.security.cert.X509Certificate[] clientCertificates) {
+    public void handle(MqttEndpoint endpoint, X509Certificate[] clientCertificates) {
         String deviceId = endpoint.clientIdentifier();
         String username = endpoint.auth() == null ? null : endpoint.auth().getUsername();
         String password = endpoint.auth() == null ? null : endpoint.auth().getPassword();
@@ -259,11 +266,8 @@ public final class MqttDeviceHandler {
         if (!link.beginTwinRequest()) {
             // IoT Hub throttles twin operations: 429 in the response topic, and the request is not run.
             ack(endpoint, request);
-            ObjectNode body = Json.object();
-            body.put("errorCode", ErrorCode.THROTTLING.code());
-            body.put("message", "More than " + limits.mqttTwinRequestsInFlight()
-                    + " twin requests of this connection are in progress; retry later.");
-            session.publish(DeviceTopics.twinResponse(ErrorCode.THROTTLING.httpStatus(), rid, null), Json.bytes(body));
+            publishTwinError(session, rid, ErrorCode.THROTTLING.exception("More than "
+                    + limits.mqttTwinRequestsInFlight() + " twin requests of this connection are in progress; retry later."));
             return;
         }
         long requestedAt = System.nanoTime();
@@ -281,14 +285,14 @@ public final class MqttDeviceHandler {
     }
 
     private void ackThenAnswer(MqttEndpoint endpoint, MqttPublishMessage request, DeviceSession session, String rid,
-                               io.vertx.core.AsyncResult<byte[]> ar, int okStatus, boolean resultIsVersion) {
+                               AsyncResult<byte[]> ar, int okStatus, boolean resultIsVersion) {
         if (endpoint.isConnected()) {
             ack(endpoint, request);
         }
         publishTwinAnswer(session, rid, ar, okStatus, resultIsVersion);
     }
 
-    private void publishTwinAnswer(DeviceSession session, String rid, io.vertx.core.AsyncResult<byte[]> ar,
+    private void publishTwinAnswer(DeviceSession session, String rid, AsyncResult<byte[]> ar,
                                    int okStatus, boolean resultIsVersion) {
         LOG.debug("Device {} twin answer for rid {}: {}", session.deviceId, rid, ar.succeeded() ? "ok" : ar.cause());
         if (ar.succeeded()) {
@@ -304,11 +308,13 @@ public final class MqttDeviceHandler {
             if (!(ar.cause() instanceof HubException)) {
                 LOG.warn("Twin operation of {} failed", session.deviceId, ar.cause());
             }
-            ObjectNode body = Json.object();
-            body.put("errorCode", e.errorCode().code());
-            body.put("message", e.getMessage());
-            session.publish(DeviceTopics.twinResponse(e.errorCode().httpStatus(), rid, null), Json.bytes(body));
+            publishTwinError(session, rid, e);
         }
+    }
+
+    /** A refused twin request: the status in the response topic, IoT Hub's error document as the body. */
+    private static void publishTwinError(DeviceSession session, String rid, HubException e) {
+        session.publish(DeviceTopics.twinResponse(e.errorCode().httpStatus(), rid, null), Json.bytes(ErrorJson.of(e)));
     }
 
     private static Long parseVersion(String version) {
@@ -338,7 +344,7 @@ public final class MqttDeviceHandler {
         try {
             payload = body.length == 0 ? Json.NODES.nullNode() : Json.MAPPER.readTree(body);
         } catch (IOException e) {
-            payload = Json.NODES.textNode(new String(body, java.nio.charset.StandardCharsets.UTF_8));
+            payload = Json.NODES.textNode(new String(body, StandardCharsets.UTF_8));
         }
         pending.complete(new MethodResponse(status, payload));
     }

@@ -1,12 +1,13 @@
 package dev.iotjobs.localhub.mqtt;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.device.DesiredPropertiesListener;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.DeviceConnections;
 import dev.iotjobs.localhub.method.MethodResponse;
-import dev.iotjobs.localhub.store.HubStore;
-import dev.iotjobs.localhub.twin.DesiredPropertiesListener;
+import dev.iotjobs.localhub.session.SessionStore;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -14,35 +15,25 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * All MQTT device sessions, keyed by device id. This is the MQTT side of the core's outbound ports:
  * method requests and desired-property notifications go out through here.
  */
 public final class SessionRegistry implements DeviceConnections, DesiredPropertiesListener {
-    private static final String KEY_PREFIX = "mqtt-session/";
     private final Map<String, DeviceSession> sessions = new ConcurrentHashMap<>();
-    private final HubStore store;
+    private final SessionStore store;
 
-    /**
-     * Sessions are durable like IoT Hub's: a device that reconnects after a hub restart keeps receiving
-     * methods and desired patches without subscribing again (the device SDK does not re-subscribe).
-     */
-    public SessionRegistry(HubStore store) {
+    /** Sessions are durable like IoT Hub's (see {@link SessionStore}): they are read back here. */
+    public SessionRegistry(SessionStore store) {
         this.store = store;
-        store.forEach(HubStore.Bucket.META, (key, bytes) -> {
-            if (key.startsWith(KEY_PREFIX)) {
-                DeviceSession s = session(key.substring(KEY_PREFIX.length()));
-                Json.readStoredArray(bytes).forEach(f -> s.subscriptions.add(f.asText()));
-            }
-        });
+        store.loadAll((deviceId, filters) -> session(deviceId).subscriptions.addAll(filters));
     }
 
     /** Commits a session's subscriptions (blocking: call from a worker thread). */
     void persist(DeviceSession s) {
-        com.fasterxml.jackson.databind.node.ArrayNode filters = Json.NODES.arrayNode();
-        s.subscriptions.stream().sorted().forEach(filters::add);
-        store.put(HubStore.Bucket.META, KEY_PREFIX + s.deviceId, Json.bytes(filters));
+        store.save(s.deviceId, s.subscriptions);
     }
     private final Map<String, List<CompletableFuture<Void>>> readyWaiters = new ConcurrentHashMap<>();
 
@@ -53,7 +44,7 @@ public final class SessionRegistry implements DeviceConnections, DesiredProperti
     /** Forgets a device entirely (deleted or disabled): its connection is closed, its session dropped. */
     public void drop(String deviceId) {
         DeviceSession s = sessions.remove(deviceId);
-        store.delete(HubStore.Bucket.META, KEY_PREFIX + deviceId);
+        store.delete(deviceId);
         if (s != null) {
             s.close();
             s.pendingMethods.values().forEach(f -> f.cancel(false));
@@ -109,14 +100,14 @@ public final class SessionRegistry implements DeviceConnections, DesiredProperti
         String rid = s.newRid();
         s.pendingMethods.put(rid, answer);
         answer.whenComplete((r, e) -> s.pendingMethods.remove(rid));
-        if (!s.publish(DeviceTopics.methodRequest(methodName, rid), payloadJson.getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+        if (!s.publish(DeviceTopics.methodRequest(methodName, rid), payloadJson.getBytes(StandardCharsets.UTF_8))) {
             answer.cancel(false);
         }
         return answer;
     }
 
     @Override
-    public void desiredChanged(String deviceId, java.util.function.Supplier<ObjectNode> patchWithVersion) {
+    public void desiredChanged(String deviceId, Supplier<ObjectNode> patchWithVersion) {
         DeviceSession s = sessions.get(deviceId);
         if (s != null && s.desiredSubscribed()) {
             ObjectNode patch = patchWithVersion.get();

@@ -1,7 +1,7 @@
 package dev.iotjobs.localhub.rest;
 
 import dev.iotjobs.localhub.auth.Permission;
-import dev.iotjobs.localhub.registry.RegistryService;
+import dev.iotjobs.localhub.device.RegistryService;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -26,7 +26,7 @@ final class DevicesRoutes {
     private void get(RoutingContext ctx) {
         if (rest.admit(ctx, Permission.REGISTRY_READ)) {
             String id = ctx.pathParam("id");
-            rest.respond(ctx, () -> registry.get(id).identityDocument());
+            rest.respond(ctx, () -> registry.get(id));
         }
     }
 
@@ -34,7 +34,7 @@ final class DevicesRoutes {
         if (rest.admit(ctx, Permission.REGISTRY_WRITE)) {
             String id = ctx.pathParam("id");
             String ifMatch = ctx.request().getHeader("If-Match");
-            rest.respond(ctx, () -> registry.put(id, RestSupport.bodyObject(ctx), ifMatch).identityDocument());
+            rest.respond(ctx, () -> registry.put(id, RestSupport.bodyObject(ctx), ifMatch));
         }
     }
 
@@ -42,16 +42,10 @@ final class DevicesRoutes {
         if (rest.admit(ctx, Permission.REGISTRY_WRITE)) {
             String id = ctx.pathParam("id");
             String ifMatch = ctx.request().getHeader("If-Match");
-            rest.blocking(() -> {
+            rest.respond(ctx, () -> {
                 registry.delete(id, ifMatch);
                 return null;
-            }).onComplete(ar -> {
-                if (ar.succeeded()) {
-                    ctx.response().setStatusCode(204).end();
-                } else {
-                    RestSupport.fail(ctx, ar.cause());
-                }
-            });
+            }, (c, none) -> c.response().setStatusCode(204).end());
         }
     }
 

@@ -1,6 +1,11 @@
 package dev.iotjobs.localhub.rest;
 
+import dev.iotjobs.localhub.device.RegistryService;
+import dev.iotjobs.localhub.device.TwinService;
+import dev.iotjobs.localhub.jobs.JobService;
+import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.model.ErrorCode;
+import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.model.HubException;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
@@ -92,20 +97,20 @@ public final class RestApi {
         void register(Router router);
     }
 
-    public static RouteGroup devices(RestSupport rest, dev.iotjobs.localhub.registry.RegistryService registry) {
+    public static RouteGroup devices(RestSupport rest, RegistryService registry) {
         return new DevicesRoutes(rest, registry)::register;
     }
 
-    public static RouteGroup queries(RestSupport rest, dev.iotjobs.localhub.query.QueryService queries) {
+    public static RouteGroup queries(RestSupport rest, QueryService queries) {
         return new QueryRoutes(rest, queries)::register;
     }
 
-    public static RouteGroup jobs(RestSupport rest, dev.iotjobs.localhub.jobs.JobService jobs) {
+    public static RouteGroup jobs(RestSupport rest, JobService jobs) {
         return new JobsRoutes(rest, jobs)::register;
     }
 
-    public static RouteGroup twins(RestSupport rest, dev.iotjobs.localhub.twin.TwinService twins,
-                                   dev.iotjobs.localhub.method.MethodService methods) {
+    public static RouteGroup twins(RestSupport rest, TwinService twins,
+                                   MethodService methods) {
         return new TwinsRoutes(rest, twins, methods)::register;
     }
 }

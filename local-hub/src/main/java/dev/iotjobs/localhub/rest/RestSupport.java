@@ -4,20 +4,27 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.auth.Permission;
 import dev.iotjobs.localhub.auth.ServiceAuthenticator;
+import dev.iotjobs.localhub.concurrent.Futures;
+import dev.iotjobs.localhub.json.ErrorJson;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Instant;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 
 /**
  * What every REST route shares: api-version and SAS checks, running core calls off the event loop, and
@@ -58,13 +65,51 @@ public final class RestSupport {
 
     /** Runs a core call on the worker pool and answers 200 with its JSON (or the mapped error). */
     void respond(RoutingContext ctx, Callable<? extends JsonNode> call) {
+        respond(ctx, call, (c, body) -> json(c, 200, body));
+    }
+
+    /**
+     * Runs a core call on the worker pool and answers with {@code send}; a failure of either (the call, or
+     * a check made while sending, such as a bad paging header) is answered with the mapped error.
+     */
+    <T> void respond(RoutingContext ctx, Callable<T> call, BiConsumer<RoutingContext, T> send) {
         blocking(call).onComplete(ar -> {
-            if (ar.succeeded()) {
-                json(ctx, 200, ar.result());
-            } else {
+            if (ar.failed()) {
                 fail(ctx, ar.cause());
+                return;
+            }
+            try {
+                send.accept(ctx, ar.result());
+            } catch (RuntimeException e) {
+                fail(ctx, e);
             }
         });
+    }
+
+    /**
+     * Answers once an asynchronous core call completes (no worker thread waits for it), back on the request's
+     * event loop; a failure to start the call, of the call, or while sending is answered with the mapped error.
+     */
+    <T> void respondWhenDone(RoutingContext ctx, Supplier<CompletableFuture<T>> call, BiConsumer<RoutingContext, T> send) {
+        Context context = Vertx.currentContext();
+        CompletableFuture<T> pending;
+        try {
+            pending = call.get();
+        } catch (RuntimeException e) {
+            fail(ctx, e);
+            return;
+        }
+        pending.whenComplete((result, failure) -> context.runOnContext(v -> {
+            if (failure != null) {
+                fail(ctx, Futures.unwrap(failure));
+                return;
+            }
+            try {
+                send.accept(ctx, result);
+            } catch (RuntimeException e) {
+                fail(ctx, e);
+            }
+        }));
     }
 
     <T> Future<T> blocking(Callable<T> call) {
@@ -98,7 +143,7 @@ public final class RestSupport {
     }
 
     /** {@link #fail(RoutingContext, Throwable)} for requests that never reach the router (HTTP-layer refusals). */
-    static void fail(io.vertx.core.http.HttpServerRequest request, Throwable failure) {
+    static void fail(HttpServerRequest request, Throwable failure) {
         HubException e;
         if (failure instanceof HubException h) {
             e = h;
@@ -106,7 +151,7 @@ public final class RestSupport {
             LOG.error("Unexpected failure serving {} {}", request.method(), request.path(), failure);
             e = ErrorCode.SERVER_ERROR.exception("The local hub hit an internal error; see its log.");
         }
-        io.vertx.core.http.HttpServerResponse response = request.response();
+        HttpServerResponse response = request.response();
         if (response.ended()) {
             return;
         }
@@ -118,14 +163,8 @@ public final class RestSupport {
 
     /** IoT Hub's error body for a refusal: {@code {"Message":"{\"errorCode\":...}","ExceptionMessage":""}}. */
     public static ObjectNode errorBody(HubException e) {
-        ObjectNode inner = Json.object();
-        inner.put("errorCode", e.errorCode().code());
-        inner.put("trackingId", UUID.randomUUID().toString().replace("-", ""));
-        inner.put("message", e.getMessage());
-        inner.putObject("info");
-        inner.put("timestampUtc", Json.time(Instant.now()));
         ObjectNode outer = Json.object();
-        outer.put("Message", Json.string(inner));
+        outer.put("Message", Json.string(ErrorJson.of(e)));
         outer.put("ExceptionMessage", "");
         return outer;
     }

@@ -4,11 +4,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.auth.Permission;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.MethodRequest;
+import dev.iotjobs.localhub.method.MethodResponse;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.model.ErrorCode;
-import dev.iotjobs.localhub.twin.TwinService;
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
+import dev.iotjobs.localhub.device.TwinService;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -64,28 +63,18 @@ final class TwinsRoutes {
     }
 
     private void invokeMethod(RoutingContext ctx) {
-        if (!rest.admit(ctx, Permission.SERVICE_CONNECT)) {
-            return;
+        if (rest.admit(ctx, Permission.SERVICE_CONNECT)) {
+            String id = ctx.pathParam("id");
+            rest.respondWhenDone(ctx, () -> methods.invoke(id, MethodRequest.fromJson(RestSupport.bodyJson(ctx))),
+                    TwinsRoutes::sendMethodResponse);
         }
-        String id = ctx.pathParam("id");
-        MethodRequest request;
-        try {
-            request = MethodRequest.fromJson(RestSupport.bodyJson(ctx));
-        } catch (RuntimeException e) {
-            RestSupport.fail(ctx, e);
-            return;
-        }
-        Context context = Vertx.currentContext();
-        methods.invoke(id, request).whenComplete((response, failure) -> context.runOnContext(v -> {
-            if (failure != null) {
-                RestSupport.fail(ctx, failure instanceof java.util.concurrent.CompletionException c
-                        && c.getCause() != null ? c.getCause() : failure);
-            } else {
-                ObjectNode body = Json.object();
-                body.put("status", response.status());
-                body.set("payload", response.payload());
-                RestSupport.json(ctx, 200, body);
-            }
-        }));
+    }
+
+    /** The device's answer as IoT Hub relays it: its status and payload. */
+    private static void sendMethodResponse(RoutingContext ctx, MethodResponse response) {
+        ObjectNode body = Json.object();
+        body.put("status", response.status());
+        body.set("payload", response.payload());
+        RestSupport.json(ctx, 200, body);
     }
 }

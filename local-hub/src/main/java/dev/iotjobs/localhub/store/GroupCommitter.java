@@ -1,12 +1,16 @@
 package dev.iotjobs.localhub.store;
 
+import dev.iotjobs.localhub.concurrent.Threads;
 import dev.iotjobs.localhub.store.HubStore.Write;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 
@@ -64,20 +68,15 @@ final class GroupCommitter implements AutoCloseable {
     /** Read-locked by writers while enqueueing, write-locked by close: nothing can be enqueued after STOP. */
     private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
     private final Thread thread;
-    private final java.util.concurrent.ExecutorService notifier;
+    private final ExecutorService notifier;
     private final Consumer<Throwable> onFailure;
     private boolean closed;
 
     GroupCommitter(String name, Sink sink, Consumer<Throwable> onFailure) {
         this.sink = sink;
         this.onFailure = onFailure;
-        this.notifier = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, name + "-notifier");
-            t.setDaemon(true);
-            return t;
-        });
-        this.thread = new Thread(this::run, name);
-        this.thread.setDaemon(true);
+        this.notifier = Executors.newSingleThreadExecutor(Threads.daemons(name + "-notifier"));
+        this.thread = Threads.daemons(name).newThread(this::run);
         this.thread.start();
     }
 
@@ -201,7 +200,7 @@ final class GroupCommitter implements AutoCloseable {
         notifier.shutdown(); // after the committer's last group: every writer is released before close returns
         while (!notifier.isTerminated()) {
             try {
-                notifier.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+                notifier.awaitTermination(1, TimeUnit.MINUTES);
             } catch (InterruptedException e) {
                 interrupted = true;
             }

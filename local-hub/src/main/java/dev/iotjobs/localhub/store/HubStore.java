@@ -1,6 +1,7 @@
 package dev.iotjobs.localhub.store;
 
 import java.util.Collection;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 
 /**
@@ -33,12 +34,12 @@ public interface HubStore extends AutoCloseable {
      * submitted one after the other are applied in that order. The future may complete on a thread of the
      * store: what is chained on it must not wait for another store write (hop to an executor first).
      */
-    default java.util.concurrent.CompletableFuture<Void> putAllAsync(Collection<Write> writes) {
+    default CompletableFuture<Void> putAllAsync(Collection<Write> writes) {
         try {
             putAll(writes);
-            return java.util.concurrent.CompletableFuture.completedFuture(null);
+            return CompletableFuture.completedFuture(null);
         } catch (RuntimeException e) {
-            return java.util.concurrent.CompletableFuture.failedFuture(e);
+            return CompletableFuture.failedFuture(e);
         }
     }
 

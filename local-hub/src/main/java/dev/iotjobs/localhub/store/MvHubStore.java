@@ -1,6 +1,5 @@
 package dev.iotjobs.localhub.store;
 
-import dev.iotjobs.localhub.config.DataDirectory;
 import org.h2.mvstore.Cursor;
 import org.h2.mvstore.DataUtils;
 import org.h2.mvstore.MVMap;
@@ -16,17 +15,17 @@ import java.io.UncheckedIOException;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 
 /**
- * The durable {@link HubStore}: one H2 MVStore file ({@link DataDirectory#storeFile}), one MVMap per bucket.
+ * The durable {@link HubStore}: one H2 MVStore file (where, is the caller's business), one MVMap per bucket.
  * <p>
  * Durability: MVStore's timer auto-commit is off; every write goes through a {@link GroupCommitter}
  * and returns only after the commit wrote its chunk to the file, so acknowledged data survives a kill -9
@@ -62,12 +61,12 @@ public final class MvHubStore implements HubStore {
     }
 
     /**
-     * Opens (or creates) the store of a data directory.
+     * Opens (or creates) a store file; its directory is the hub's data directory.
      *
      * @throws IllegalStateException if another process (or another store in this JVM) has it open
      */
-    public static MvHubStore open(Path dataDir) {
-        Path file = DataDirectory.storeFile(dataDir);
+    public static MvHubStore open(Path file) {
+        Path dataDir = file.toAbsolutePath().getParent();
         try {
             Files.createDirectories(file.getParent());
         } catch (IOException e) {
@@ -113,9 +112,9 @@ public final class MvHubStore implements HubStore {
     }
 
     @Override
-    public java.util.concurrent.CompletableFuture<Void> putAllAsync(Collection<Write> writes) {
+    public CompletableFuture<Void> putAllAsync(Collection<Write> writes) {
         List<Write> copy = copyOf(writes);
-        return copy.isEmpty() ? java.util.concurrent.CompletableFuture.completedFuture(null) : committer.submit(copy);
+        return copy.isEmpty() ? CompletableFuture.completedFuture(null) : committer.submit(copy);
     }
 
     /** The writes as an unmodifiable list, each validated; documents are handed over (see HubStore.putAll). */

@@ -1,9 +1,9 @@
 package dev.iotjobs.localhub.tls;
 
 import dev.iotjobs.localhub.config.DataDirectory;
+import dev.iotjobs.localhub.x509.X509Checks;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x500.style.IETFUtils;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
@@ -16,6 +16,7 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -24,20 +25,20 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
-import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
-import java.util.HexFormat;
-import java.util.Locale;
+import javax.net.ssl.X509TrustManager;
 
 /**
  * X.509 device certificates: making test certificates without OpenSSL ({@code local-hub issue-device-cert}), and
- * the checks the device endpoint applies to a certificate a device presents.
+ * what the TLS layer needs to receive them. The checks the hub applies to a presented certificate are the core's
+ * ({@link X509Checks}).
  * <p>
  * A {@code selfSigned} device is matched by the SHA-1 or SHA-256 thumbprint (hex of the digest of the DER
  * certificate) registered for it; a {@code certificateAuthority} device needs a certificate chaining to the hub's
@@ -59,7 +60,7 @@ public final class DeviceCertificates {
         }
 
         /** PKCS#12 with the key entry {@link #ALIAS}, protected by {@code password}. */
-        public byte[] pkcs12(char[] password) throws GeneralSecurityException, java.io.IOException {
+        public byte[] pkcs12(char[] password) throws GeneralSecurityException, IOException {
             KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(null, null);
             store.setKeyEntry(ALIAS, key, password, chain);
@@ -103,74 +104,21 @@ public final class DeviceCertificates {
 
     /** Upper-case hex SHA-1 thumbprint, as IoT Hub and the portal show it. */
     public static String sha1Thumbprint(X509Certificate cert) {
-        return thumbprint(cert, "SHA-1");
+        return X509Checks.sha1Thumbprint(cert);
     }
 
     /** Upper-case hex SHA-256 thumbprint. */
     public static String sha256Thumbprint(X509Certificate cert) {
-        return thumbprint(cert, "SHA-256");
+        return X509Checks.sha256Thumbprint(cert);
     }
 
-    /** True for a SHA-1 (40) or SHA-256 (64 hex digits) thumbprint, as IoT Hub accepts them. */
-    public static boolean isThumbprint(String text) {
-        return text != null && (text.length() == 40 || text.length() == 64)
-                && text.chars().allMatch(c -> Character.digit(c, 16) >= 0);
-    }
-
-    /** Whether the certificate's SHA-1 or SHA-256 thumbprint equals {@code thumbprint} (case-insensitive). */
-    public static boolean matches(X509Certificate cert, String thumbprint) {
-        if (!isThumbprint(thumbprint)) {
-            return false;
-        }
-        String expected = thumbprint.toUpperCase(Locale.ROOT);
-        return expected.equals(thumbprint.length() == 40 ? sha1Thumbprint(cert) : sha256Thumbprint(cert));
-    }
-
-    /**
-     * Why {@code chain} does not prove {@code deviceId} under {@code ca} (each certificate signed by the next,
-     * the last by the CA, all valid now, the first with {@code CN=<deviceId>}), or null when it does.
-     */
+    /** See {@link X509Checks#caChainProblem}. */
     public static String caChainProblem(X509Certificate[] chain, X509Certificate ca, String deviceId) {
-        try {
-            for (X509Certificate c : chain) {
-                c.checkValidity();
-            }
-            for (int i = 0; i + 1 < chain.length; i++) {
-                chain[i].verify(chain[i + 1].getPublicKey());
-            }
-            X509Certificate last = chain[chain.length - 1];
-            if (!last.equals(ca)) {
-                last.verify(ca.getPublicKey());
-            }
-        } catch (GeneralSecurityException e) {
-            return "the certificate is not issued by the hub's device CA or not valid now (" + e.getMessage() + ")";
-        }
-        String cn = commonName(chain[0]);
-        if (!deviceId.equals(cn)) {
-            return "the certificate's CN '" + cn + "' is not the device id";
-        }
-        return null;
+        return X509Checks.caChainProblem(chain, ca, deviceId);
     }
 
     private static X500Name deviceName(String deviceId) {
         return new org.bouncycastle.asn1.x500.X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, deviceId).build();
-    }
-
-    static String commonName(X509Certificate cert) {
-        try {
-            var rdns = new JcaX509CertificateHolder(cert).getSubject().getRDNs(BCStyle.CN);
-            return rdns.length == 0 ? null : IETFUtils.valueToString(rdns[0].getFirst().getValue());
-        } catch (GeneralSecurityException e) {
-            return null;
-        }
-    }
-
-    private static String thumbprint(X509Certificate cert, String algorithm) {
-        try {
-            return HexFormat.of().withUpperCase().formatHex(MessageDigest.getInstance(algorithm).digest(cert.getEncoded()));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static KeyPair newKeyPair() throws GeneralSecurityException {
@@ -195,16 +143,16 @@ public final class DeviceCertificates {
     }
 
     /** Accepts any client certificate at the TLS layer: the device endpoint checks it against the registry. */
-    public static javax.net.ssl.X509TrustManager acceptAnyClientCertificate() {
-        return new javax.net.ssl.X509TrustManager() {
+    public static X509TrustManager acceptAnyClientCertificate() {
+        return new X509TrustManager() {
             @Override
             public void checkClientTrusted(X509Certificate[] chain, String authType) {
                 // checked by the device endpoint (thumbprint or CA chain), after the handshake
             }
 
             @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
-                throw new java.security.cert.CertificateException("not a client trust manager");
+            public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                throw new CertificateException("not a client trust manager");
             }
 
             @Override

@@ -1,5 +1,6 @@
 package dev.iotjobs.localhub.tls;
 
+import dev.iotjobs.localhub.config.HubConfig.TlsEngine;
 import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
@@ -20,18 +21,17 @@ public final class VertxTlsOptions {
     }
 
     /**
-     * The TLS engine for the hub's listeners and the fleet simulator's clients: BoringSSL (netty-tcnative)
+     * The TLS engine for the hub's listeners: BoringSSL (netty-tcnative)
      * where its native library loads, else the JDK's. A TLS record costs several times less CPU with
      * BoringSSL, and a job fanning out to thousands of connected devices writes one record per device.
-     * {@code -Dlocalhub.tls.engine=jdk} forces the JDK's engine (for comparison or troubleshooting).
+     * {@link TlsEngine#JDK} forces the JDK's engine (for comparison or troubleshooting).
      */
-    public static SSLEngineOptions engine() {
-        boolean jdkWanted = "jdk".equalsIgnoreCase(System.getProperty("localhub.tls.engine"));
-        return !jdkWanted && OpenSSLEngineOptions.isAvailable() ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions();
+    public static SSLEngineOptions engine(TlsEngine wanted) {
+        return wanted != TlsEngine.JDK && OpenSSLEngineOptions.isAvailable() ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions();
     }
 
-    /** "BoringSSL" or "JDK": which engine {@link #engine()} picks, for the start-up banner. */
-    public static String engineName() {
-        return engine() instanceof OpenSSLEngineOptions ? "BoringSSL" : "JDK";
+    /** "BoringSSL" or "JDK": which engine {@link #engine} picks, for the start-up banner. */
+    public static String engineName(TlsEngine wanted) {
+        return engine(wanted) instanceof OpenSSLEngineOptions ? "BoringSSL" : "JDK";
     }
 }

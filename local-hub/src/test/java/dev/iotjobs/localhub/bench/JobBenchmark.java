@@ -11,9 +11,9 @@ import com.microsoft.azure.sdk.iot.service.query.QueryPageOptions;
 import com.microsoft.azure.sdk.iot.service.query.RawQueryResponse;
 import com.microsoft.azure.sdk.iot.service.twin.Twin;
 import dev.iotjobs.localhub.config.WellKnownKeys;
-import dev.iotjobs.localhub.fleet.FleetDevices;
-import dev.iotjobs.localhub.fleet.FleetMain;
-import dev.iotjobs.localhub.fleet.FleetSimulator;
+import dev.iotjobs.fleet.FleetDevices;
+import dev.iotjobs.fleet.FleetMain;
+import dev.iotjobs.fleet.FleetSimulator;
 import dev.iotjobs.localhub.json.Json;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -113,7 +113,7 @@ public final class JobBenchmark {
     static void methodJob(int n) throws Exception {
         try (BenchHub bench = new BenchHub()) {
             String run = "m" + UUID.randomUUID().toString().substring(0, 6);
-            List<FleetSimulator.DeviceCredentials> devices = FleetDevices.localHub().bulkCreate(run, n,
+            List<FleetSimulator.DeviceCredentials> devices = FleetDevices.localHub(WellKnownKeys.IOTHUBOWNER_KEY).bulkCreate(run, n,
                     Json.object().put("bench", run));
             Path file = Files.createTempFile("fleet", ".csv");
             Files.write(file, devices.stream().map(d -> d.deviceId() + "," + d.primaryKey()).toList());

@@ -29,8 +29,8 @@ final class TestDevices {
     /** Registers devices {@code prefix-0..count-1} with the given tags through the bulk registry API. */
     static java.util.List<String> bulkRegister(String prefix, int count, com.fasterxml.jackson.databind.node.ObjectNode tags)
             throws Exception {
-        return dev.iotjobs.localhub.fleet.FleetDevices.localHub().bulkCreate(prefix, count, tags).stream()
-                .map(dev.iotjobs.localhub.fleet.FleetSimulator.DeviceCredentials::deviceId).toList();
+        return dev.iotjobs.fleet.FleetDevices.localHub(dev.iotjobs.localhub.config.WellKnownKeys.IOTHUBOWNER_KEY).bulkCreate(prefix, count, tags).stream()
+                .map(dev.iotjobs.fleet.FleetSimulator.DeviceCredentials::deviceId).toList();
     }
 
     /*

@@ -6,11 +6,12 @@ import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.DeviceConnections;
 import dev.iotjobs.localhub.method.MethodResponse;
 import dev.iotjobs.localhub.method.MethodService;
-import dev.iotjobs.localhub.registry.DeviceRegistry;
-import dev.iotjobs.localhub.registry.RegistryService;
+import dev.iotjobs.localhub.device.DeviceRegistry;
+import dev.iotjobs.localhub.device.DeviceStore;
+import dev.iotjobs.localhub.device.RegistryService;
 import dev.iotjobs.localhub.store.HubStore;
 import dev.iotjobs.localhub.store.MemoryHubStore;
-import dev.iotjobs.localhub.twin.TwinService;
+import dev.iotjobs.localhub.device.TwinService;
 import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
@@ -30,7 +31,7 @@ class MethodJobRecordsTest {
     @Test
     void answersLingeringAtClose_areRecorded_andNotCalledAgainAfterRestart() throws Exception {
         HubStore store = new MemoryHubStore();
-        DeviceRegistry registry = new DeviceRegistry(store, Clock.systemUTC());
+        DeviceRegistry registry = new DeviceRegistry(new DeviceStore(store), Clock.systemUTC());
         for (int start = 0; start < DEVICES; start += 100) {
             ArrayNode batch = Json.NODES.arrayNode();
             for (int i = start; i < start + 100; i++) {
@@ -45,7 +46,10 @@ class MethodJobRecordsTest {
                 .put("maxExecutionTimeInSeconds", 60);
         body.putObject("cloudToDeviceMethod").put("methodName", "lockDoor").put("responseTimeoutInSeconds", 30);
 
-        JobService first = new JobService(store, registry, new TwinService(registry), new MethodService(registry, devices), 10);
+        JobLimits limits = new JobLimits(10, 2000);
+        JobExecutors firstThreads = JobExecutors.start(2);
+        JobService first = new JobService(new JobStore(store), registry, new TwinService(registry),
+                new MethodService(registry, devices), firstThreads, limits);
         first.create("m-job", body);
         long deadline = System.currentTimeMillis() + 20_000;
         while (devices.calls.get() < DEVICES) {
@@ -55,9 +59,11 @@ class MethodJobRecordsTest {
             Thread.sleep(1);
         }
         first.close(); // within the linger of the last answers
+        firstThreads.close();
 
-        try (JobService second = new JobService(store, registry, new TwinService(registry),
-                new MethodService(registry, devices), 10)) {
+        try (JobExecutors threads = JobExecutors.start(2);
+             JobService second = new JobService(new JobStore(store), registry, new TwinService(registry),
+                     new MethodService(registry, devices), threads, limits)) {
             deadline = System.currentTimeMillis() + 20_000;
             while (!second.get("m-job").get("status").asText().equals("completed")) {
                 if (System.currentTimeMillis() > deadline) {

@@ -5,17 +5,19 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.DeviceConnections;
 import dev.iotjobs.localhub.method.MethodService;
-import dev.iotjobs.localhub.registry.DeviceRegistry;
-import dev.iotjobs.localhub.registry.RegistryService;
+import dev.iotjobs.localhub.device.DeviceRegistry;
+import dev.iotjobs.localhub.device.DeviceStore;
+import dev.iotjobs.localhub.device.RegistryService;
 import dev.iotjobs.localhub.store.HubStore;
 import dev.iotjobs.localhub.store.MemoryHubStore;
-import dev.iotjobs.localhub.twin.TwinService;
+import dev.iotjobs.localhub.device.TwinService;
 import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,12 +28,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * on the same store finishes only the others.
  */
 class TwinJobResumeTest {
+    private static final JobLimits LIMITS = new JobLimits(10, 2000);
     private static final int DEVICES = 2500;
 
     @Test
     void runningTwinJob_resumesWithoutRepatchingCommittedBatches() throws Exception {
         HubStore store = new MemoryHubStore();
-        DeviceRegistry registry = new DeviceRegistry(store, Clock.systemUTC());
+        DeviceRegistry registry = new DeviceRegistry(new DeviceStore(store), Clock.systemUTC());
         RegistryService registryService = new RegistryService(registry);
         for (int start = 0; start < DEVICES; start += 100) {
             ArrayNode batch = Json.NODES.arrayNode();
@@ -51,10 +54,12 @@ class TwinJobResumeTest {
         for (int i = 0; i < firstBatch.length; i++) {
             firstBatch[i] = i;
         }
-        store.putAll(List.of(DeviceJobRecords.batchRecord("resume-1", firstBatch, 1, 2)));
+        store.putAll(List.of(JobStore.twinBatch("resume-1", firstBatch, 1, 2)));
 
         TwinService twins = new TwinService(registry);
-        try (JobService jobs = new JobService(store, registry, twins, new MethodService(registry, new NoDevices()), 10)) {
+        try (JobExecutors threads = JobExecutors.start(2);
+             JobService jobs = new JobService(new JobStore(store), registry, twins,
+                     new MethodService(registry, new NoDevices()), threads, LIMITS)) {
             awaitCompleted(jobs, "resume-1");
             ObjectNode stats = (ObjectNode) jobs.get("resume-1").get("deviceJobStatistics");
             assertEquals(DEVICES, stats.get("deviceCount").asInt());
@@ -70,9 +75,9 @@ class TwinJobResumeTest {
     }
 
     @Test
-    void runningJob_keepsOutcomesRecordedInBatchesAndInOlderPerDeviceRecords() throws Exception {
+    void runningJob_keepsTheOutcomesRecordedInBatches() throws Exception {
         HubStore store = new MemoryHubStore();
-        DeviceRegistry registry = new DeviceRegistry(store, Clock.systemUTC());
+        DeviceRegistry registry = new DeviceRegistry(new DeviceStore(store), Clock.systemUTC());
         RegistryService registryService = new RegistryService(registry);
         ArrayNode batch = Json.NODES.arrayNode();
         for (int i = 0; i < 10; i++) {
@@ -85,16 +90,18 @@ class TwinJobResumeTest {
             targets.add(String.format("old-%02d", i));
         }
         storeRunningTwinJob(store, "resume-2", "tags.site = 'b44'", "floor", 3, targets);
-        // Devices 3 and 7 failed, recorded together; device 5 completed, in the per-device form of older stores.
+        // Devices 3 and 7 failed, recorded together; device 5 completed, recorded in a commit of its own.
         ObjectNode error = DeviceJobRecords.errorResult("DeviceNotFound", "gone");
-        store.putAll(List.of(DeviceJobRecords.outcomeBatch("resume-2", List.of(
-                new DeviceJobRecords.Outcome(3, DeviceJobStatus.FAILED, 1, 2, error),
-                new DeviceJobRecords.Outcome(7, DeviceJobStatus.FAILED, 1, 2, error)))));
-        ObjectNode old = Json.object().put("s", DeviceJobStatus.COMPLETED.ordinal()).put("st", 1).put("et", 2);
-        store.put(HubStore.Bucket.DEVICE_JOBS, "r/resume-2/old-05", Json.bytes(old));
+        JobStore jobStore = new JobStore(store);
+        Job job = new JobStore(store).loadAll().get(0);
+        jobStore.saveOutcomes(Map.of(job, List.of(
+                new JobStore.Outcome(3, DeviceJobStatus.FAILED, 1, 2, error),
+                new JobStore.Outcome(7, DeviceJobStatus.FAILED, 1, 2, error))));
+        jobStore.saveOutcomes(Map.of(job, List.of(new JobStore.Outcome(5, DeviceJobStatus.COMPLETED, 1, 2, null))));
 
-        try (JobService jobs = new JobService(store, registry, new TwinService(registry),
-                new MethodService(registry, new NoDevices()), 10)) {
+        try (JobExecutors threads = JobExecutors.start(2);
+             JobService jobs = new JobService(jobStore, registry, new TwinService(registry),
+                     new MethodService(registry, new NoDevices()), threads, LIMITS)) {
             awaitCompleted(jobs, "resume-2");
             ObjectNode stats = (ObjectNode) jobs.get("resume-2").get("deviceJobStatistics");
             assertEquals(8, stats.get("succeededCount").asInt(), stats.toString());
@@ -120,7 +127,7 @@ class TwinJobResumeTest {
         store.put(HubStore.Bucket.JOBS, jobId, Json.bytes(job));
         ArrayNode targetChunk = Json.NODES.arrayNode();
         targets.forEach(targetChunk::add);
-        store.put(HubStore.Bucket.DEVICE_JOBS, DeviceJobRecords.targetKey(jobId, 0), Json.bytes(targetChunk));
+        store.put(HubStore.Bucket.DEVICE_JOBS, JobStore.targetKey(jobId, 0), Json.bytes(targetChunk));
     }
 
     private static void awaitCompleted(JobService jobs, String jobId) throws InterruptedException {

@@ -1,5 +1,7 @@
 package dev.iotjobs.localhub.store;
 
+import dev.iotjobs.localhub.config.DataDirectory;
+
 import dev.iotjobs.localhub.store.HubStore.Bucket;
 import dev.iotjobs.localhub.store.HubStore.Write;
 
@@ -21,7 +23,7 @@ public final class KillableWriter {
     public static void main(String[] args) throws Exception {
         Path dataDir = Path.of(args[0]);
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-        MvHubStore store = MvHubStore.open(dataDir);
+        MvHubStore store = MvHubStore.open(DataDirectory.storeFile(dataDir));
         synchronized (out) {
             out.println("OPEN");
             out.flush();

@@ -46,7 +46,7 @@ class MvHubStoreBenchmark {
                 batches.add(batch);
             }
             long start = System.nanoTime();
-            try (MvHubStore store = MvHubStore.open(dataDir)) {
+            try (MvHubStore store = MvHubStore.open(DataDirectory.storeFile(dataDir))) {
                 for (List<Write> batch : batches) {
                     store.putAll(batch);
                 }
@@ -54,7 +54,7 @@ class MvHubStoreBenchmark {
                 assertEquals(DOCS, store.count(Bucket.DEVICES));
             }
             start = System.nanoTime();
-            try (MvHubStore store = MvHubStore.open(dataDir)) {
+            try (MvHubStore store = MvHubStore.open(DataDirectory.storeFile(dataDir))) {
                 AtomicLong n = new AtomicLong();
                 store.forEach(Bucket.DEVICES, (k, v) -> n.incrementAndGet());
                 assertEquals(DOCS, n.get());
@@ -76,7 +76,7 @@ class MvHubStoreBenchmark {
             }
             batches.add(batch);
         }
-        try (MvHubStore store = MvHubStore.open(dataDir)) {
+        try (MvHubStore store = MvHubStore.open(DataDirectory.storeFile(dataDir))) {
             ExecutorService pool = Executors.newFixedThreadPool(writers);
             long start = System.nanoTime();
             List<Future<?>> futures = new ArrayList<>();
@@ -105,7 +105,7 @@ class MvHubStoreBenchmark {
             int perThread = Math.max(1, DOCS / 10 / threads);
             byte[] document = KillableWriter.document("device-0-0");
             long start;
-            try (MvHubStore store = MvHubStore.open(dataDir)) {
+            try (MvHubStore store = MvHubStore.open(DataDirectory.storeFile(dataDir))) {
                 ExecutorService pool = Executors.newFixedThreadPool(threads);
                 start = System.nanoTime();
                 List<Future<?>> futures = new ArrayList<>();

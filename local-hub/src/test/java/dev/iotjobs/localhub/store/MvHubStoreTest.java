@@ -34,7 +34,7 @@ class MvHubStoreTest implements HubStoreContract {
     @Test
     void createsTheDocumentedFileAndSurvivesCloseAndReopen() {
         Path dataDir = tempDir.resolve("nested/data"); // directories are created
-        try (MvHubStore store = MvHubStore.open(dataDir)) {
+        try (MvHubStore store = MvHubStore.open(DataDirectory.storeFile(dataDir))) {
             assertEquals(DataDirectory.storeFile(dataDir), store.file());
             store.put(Bucket.DEVICES, "d1", doc("one"));
             store.put(Bucket.DEVICES, "d2", doc("two"));
@@ -42,7 +42,7 @@ class MvHubStoreTest implements HubStoreContract {
             store.putAll(List.of(new HubStore.Write(Bucket.JOBS, "j1", doc("job"))));
         }
         assertTrue(Files.isRegularFile(DataDirectory.storeFile(dataDir)));
-        try (MvHubStore store = MvHubStore.open(dataDir)) {
+        try (MvHubStore store = MvHubStore.open(DataDirectory.storeFile(dataDir))) {
             assertEquals("one", text(store.get(Bucket.DEVICES, "d1")));
             assertNull(store.get(Bucket.DEVICES, "d2"));
             assertEquals("job", text(store.get(Bucket.JOBS, "j1")));
@@ -53,11 +53,11 @@ class MvHubStoreTest implements HubStoreContract {
     @Test
     void secondOpenOfTheSameDirectoryInThisJvmIsRejected() {
         Path dataDir = tempDir.resolve("shared");
-        try (MvHubStore ignored = MvHubStore.open(dataDir)) {
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> MvHubStore.open(dataDir));
+        try (MvHubStore ignored = MvHubStore.open(DataDirectory.storeFile(dataDir))) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> MvHubStore.open(DataDirectory.storeFile(dataDir)));
             assertTrue(e.getMessage().contains("is in use by another local hub"), e.getMessage());
         }
-        MvHubStore.open(dataDir).close(); // free again once closed
+        MvHubStore.open(DataDirectory.storeFile(dataDir)).close(); // free again once closed
     }
 
     /**
@@ -83,7 +83,7 @@ class MvHubStoreTest implements HubStoreContract {
                 assertTrue(child.isAlive() && System.nanoTime() < deadline, "child did not open the store");
                 Thread.sleep(20);
             }
-            IllegalStateException inUse = assertThrows(IllegalStateException.class, () -> MvHubStore.open(dataDir));
+            IllegalStateException inUse = assertThrows(IllegalStateException.class, () -> MvHubStore.open(DataDirectory.storeFile(dataDir)));
             assertTrue(inUse.getMessage().contains("is in use by another local hub"), inUse.getMessage());
             // Kill it while it is busy writing.
             deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
@@ -104,7 +104,7 @@ class MvHubStoreTest implements HubStoreContract {
         }
         assertTrue(acked.size() > 100, "child acknowledged only " + acked.size() + " writes");
 
-        try (MvHubStore store = MvHubStore.open(dataDir)) { // opens a file left by a killed process
+        try (MvHubStore store = MvHubStore.open(DataDirectory.storeFile(dataDir))) { // opens a file left by a killed process
             for (String key : acked) {
                 assertArrayEquals(KillableWriter.document(key), store.get(Bucket.DEVICES, key), key);
             }

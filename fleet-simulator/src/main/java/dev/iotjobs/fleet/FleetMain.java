@@ -1,0 +1,64 @@
+package dev.iotjobs.fleet;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The fleet simulator as a process of its own:
+ * {@code java -cp <fleet-simulator classpath> dev.iotjobs.fleet.FleetMain <devices-file> [mqtt-port] [trust-store]
+ * [trust-store password] [host]}.
+ * The devices file has one {@code deviceId,primaryKey} per line. It connects every device, prints
+ * {@code CONNECTED <n> <seconds>}, keeps answering until its standard input closes (or Ctrl-C), then prints
+ * {@code CALLS <lockDoor calls> PATCHES <desired patches>} and exits. A separate process keeps the hub's
+ * and the devices' sockets in different processes (each side needs one descriptor per device).
+ */
+public final class FleetMain {
+    /** The local hub's documented defaults (its host name and its client trust store's public password). */
+    static final String LOCAL_HUB_HOST = "127.0.0.1";
+    static final String LOCAL_HUB_TRUST_STORE_PASSWORD = "localhub";
+
+    private FleetMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 1) {
+            System.err.println("Usage: FleetMain <devices-file: deviceId,primaryKey per line> [mqtt-port] [trust-store] [password] [host]");
+            System.exit(2);
+        }
+        List<FleetSimulator.DeviceCredentials> devices = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of(args[0]), StandardCharsets.UTF_8)) {
+            int comma = line.indexOf(',');
+            if (comma > 0) {
+                devices.add(new FleetSimulator.DeviceCredentials(line.substring(0, comma), line.substring(comma + 1).trim()));
+            }
+        }
+        int port = args.length > 1 ? Integer.parseInt(args[1]) : 8883;
+        Path trustStore = Path.of(args.length > 2 ? args[2] : System.getProperty("javax.net.ssl.trustStore"));
+        String password = args.length > 3 ? args[3] : LOCAL_HUB_TRUST_STORE_PASSWORD;
+        String host = args.length > 4 ? args[4] : LOCAL_HUB_HOST;
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(1, Runtime.getRuntime().availableProcessors())));
+        long start = System.nanoTime();
+        FleetSimulator fleet = FleetSimulator.connect(vertx, new FleetSimulator.Options(host, port,
+                trustStore, password, 200), devices);
+        System.out.printf("CONNECTED %d %.1f%n", fleet.connectedCount(), (System.nanoTime() - start) / 1e9);
+        System.out.flush();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+            while (in.readLine() != null) {
+                // keep running until the parent closes our input
+            }
+        }
+        System.out.printf("CALLS %d PATCHES %d%n", fleet.totalMethodCalls(), fleet.totalDesiredPatches());
+        System.out.flush();
+        fleet.close();
+        vertx.close().toCompletionStage().toCompletableFuture().join();
+        System.exit(0);
+    }
+}

@@ -1,0 +1,44 @@
+package dev.iotjobs.localhub.device;
+
+import dev.iotjobs.localhub.store.HubStore;
+import dev.iotjobs.localhub.store.HubStore.Bucket;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * The devices' (identities' and twins') part of the {@link HubStore}: the {@code DEVICES} bucket, keyed by
+ * device id, each value a {@link DeviceCodec} document. The only class that knows those keys.
+ */
+public final class DeviceStore {
+    private final HubStore store;
+
+    public DeviceStore(HubStore store) {
+        this.store = store;
+    }
+
+    /** Reads every stored device, in id order. */
+    void loadAll(Consumer<Device> each) {
+        store.forEach(Bucket.DEVICES, (id, bytes) -> each.accept(DeviceCodec.decode(bytes)));
+    }
+
+    /** The write that stores one version of a device (to commit together with others). */
+    static HubStore.Write put(Device device) {
+        return new HubStore.Write(Bucket.DEVICES, device.id, DeviceCodec.encode(device));
+    }
+
+    static HubStore.Write delete(String deviceId) {
+        return new HubStore.Write(Bucket.DEVICES, deviceId, null);
+    }
+
+    /** Commits writes (these devices' and other aggregates' that must be atomic with them) without waiting. */
+    CompletableFuture<Void> commit(Collection<HubStore.Write> writes) {
+        return writes.isEmpty() ? CompletableFuture.completedFuture(null) : store.putAllAsync(writes);
+    }
+
+    CompletableFuture<Void> commit(HubStore.Write write) {
+        return commit(List.of(write));
+    }
+}

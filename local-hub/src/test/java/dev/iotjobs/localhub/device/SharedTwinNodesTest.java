@@ -1,0 +1,67 @@
+package dev.iotjobs.localhub.device;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.json.Json;
+import dev.iotjobs.localhub.store.MemoryHubStore;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+/**
+ * Equal tags and sections are shared between devices to save memory; a change to one device must never
+ * show through on another.
+ */
+class SharedTwinNodesTest {
+    private final DeviceRegistry registry = new DeviceRegistry(new DeviceStore(new MemoryHubStore()), Clock.systemUTC());
+    private final RegistryService registryService = new RegistryService(registry);
+    private final TwinService twins = new TwinService(registry);
+
+    private void bulkCreate(String... ids) {
+        ArrayNode batch = Json.NODES.arrayNode();
+        for (String id : ids) {
+            ObjectNode d = batch.addObject().put("id", id).put("importMode", "create");
+            d.putObject("tags").putObject("site").put("building", "43").put("floor", 3);
+        }
+        registryService.bulk(batch);
+    }
+
+    @Test
+    void equalTagsAreSharedButAPatchChangesOnlyItsDevice() {
+        bulkCreate("a", "b");
+        assertSame(registry.get("a").tags(), registry.get("b").tags(), "equal tags share one node");
+
+        ObjectNode patch = Json.object();
+        patch.putObject("tags").putObject("site").put("floor", 4);
+        patch.putObject("properties").putObject("desired").put("mode", "eco");
+        twins.patch("a", patch, null);
+
+        assertEquals(4, registry.get("a").tags().get("site").get("floor").asInt());
+        assertEquals(3, registry.get("b").tags().get("site").get("floor").asInt());
+        assertEquals("43", registry.get("b").tags().get("site").get("building").asText());
+        assertFalse(registry.get("b").desired().values().has("mode"));
+        assertEquals(1, registry.get("b").desired().version());
+    }
+
+    @Test
+    void aJobPatchSharesSectionsAndLaterChangesStayPerDevice() {
+        bulkCreate("c", "d");
+        ObjectNode update = Json.object();
+        update.putObject("properties").putObject("desired").putObject("lock").put("state", "closed");
+        twins.patchMany(List.of("c", "d"), TwinChange.fromServiceBody(update, false), changed -> List.of()).join();
+
+        ObjectNode second = Json.object();
+        second.putObject("properties").putObject("desired").putObject("lock").put("state", "open");
+        twins.patch("c", second, null);
+
+        assertEquals("open", registry.get("c").desired().values().get("lock").get("state").asText());
+        assertEquals("closed", registry.get("d").desired().values().get("lock").get("state").asText());
+        assertEquals(3, registry.get("c").desired().version());
+        assertEquals(2, registry.get("d").desired().version());
+    }
+}
