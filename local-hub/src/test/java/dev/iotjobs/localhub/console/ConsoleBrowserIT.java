@@ -153,6 +153,13 @@ class ConsoleBrowserIT {
             browser.waitUntil(SEEN, () -> browser.text("patch-result").startsWith("Saved"), () -> browser.text("patch-result"));
             assertEquals("red", receivedDesired(received, "color"));
 
+            // Tags, from the same form.
+            browser.driver.findElement(By.cssSelector("[data-testid='patch-section'] option[value='tags']")).click();
+            browser.type("patch", "{\"floor\": 7}");
+            browser.click("save-patch");
+            browser.waitUntil(SEEN, () -> browser.text("tags").contains("\"floor\": 7"), () -> browser.text("patch-result"));
+            assertEquals(7, ((Number) twins.get(id).getTags().get("floor")).intValue());
+
             browser.type("method-name", "lockDoor");
             browser.type("method-payload", "{\"lockTime\": \"10m\"}");
             browser.click("invoke");
