@@ -1,6 +1,7 @@
 package dev.iotjobs.localhub;
 
 import dev.iotjobs.localhub.auth.DeviceAuthenticator;
+import dev.iotjobs.localhub.auth.ModuleAuthenticator;
 import dev.iotjobs.localhub.auth.ServiceAuthenticator;
 import dev.iotjobs.localhub.auth.SharedAccessPolicy;
 import dev.iotjobs.localhub.concurrent.Futures;
@@ -10,6 +11,7 @@ import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.device.Device;
 import dev.iotjobs.localhub.device.DeviceRegistry;
 import dev.iotjobs.localhub.device.DeviceStore;
+import dev.iotjobs.localhub.device.ModuleService;
 import dev.iotjobs.localhub.device.RegistryService;
 import dev.iotjobs.localhub.device.TwinService;
 import dev.iotjobs.localhub.jobs.JobExecutors;
@@ -17,6 +19,8 @@ import dev.iotjobs.localhub.jobs.JobLimits;
 import dev.iotjobs.localhub.jobs.JobService;
 import dev.iotjobs.localhub.jobs.JobStore;
 import dev.iotjobs.localhub.method.MethodService;
+import dev.iotjobs.localhub.method.ModuleMethodService;
+import dev.iotjobs.localhub.mqtt.ModuleClients;
 import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
 import dev.iotjobs.localhub.mqtt.SessionRegistry;
 import dev.iotjobs.localhub.query.QueryService;
@@ -70,6 +74,7 @@ public final class LocalHub implements AutoCloseable {
     private DevCertificateAuthority certificates;
     private DeviceRegistry registry;
     private SessionRegistry sessions;
+    private ModuleService modules;
     private JobService jobs;
     private JobExecutors jobExecutors;
     private ConnectProxy proxy;
@@ -107,11 +112,21 @@ public final class LocalHub implements AutoCloseable {
         MethodService methods = new MethodService(registry, sessions);
         twins.onDesiredChanged(sessions);
         registry.onRemovedOrDisabled(sessions::drop);
+        // Modules (issue 15): their own registry and twins, the same sessions (keyed deviceId/moduleId).
+        DeviceRegistry moduleRegistry = new DeviceRegistry(DeviceStore.modules(store), clock);
+        TwinService moduleTwins = new TwinService(moduleRegistry);
+        modules = new ModuleService(registry, moduleRegistry, moduleTwins);
+        modules.deleteOrphans();
+        moduleTwins.onDesiredChanged(sessions);
+        moduleRegistry.onRemovedOrDisabled(sessions::drop);
+        registry.onRemovedOrDisabled(modules::deviceRemovedOrDisabled);
+        ModuleMethodService moduleMethods = new ModuleMethodService(registry, new MethodService(moduleRegistry, sessions));
 
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setBlockedThreadCheckInterval(2000));
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", config.coreWorkerThreads());
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
-                new DeviceAuthenticator(registry, clock), registry, twins, sessions);
+                new DeviceAuthenticator(registry, clock), registry, twins, sessions,
+                new ModuleClients(new ModuleAuthenticator(registry, moduleRegistry, clock), moduleRegistry, moduleTwins));
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
@@ -119,11 +134,13 @@ public final class LocalHub implements AutoCloseable {
                 new JobLimits(config.maxActiveJobs(), config.methodsInFlight()));
         QueryService queries = new QueryService(
                 registry::twinDocuments,
+                moduleRegistry::twinDocuments,
                 jobs::deviceJobRows);
         var router = RestApi.router(vertx, rest,
                 RestApi.queries(rest, queries),
                 RestApi.devices(rest, new RegistryService(registry)),
                 RestApi.twins(rest, twins, methods),
+                RestApi.modules(rest, modules, moduleMethods),
                 RestApi.jobs(rest, jobs));
 
         try {
@@ -348,6 +365,16 @@ public final class LocalHub implements AutoCloseable {
     public String deviceConnectionString(String deviceId) {
         Device d = registry.get(deviceId);
         return "HostName=" + WellKnownKeys.HOST_NAME + ";DeviceId=" + deviceId + ";SharedAccessKey=" + d.primaryKey();
+    }
+
+    /** {@code HostName=...;DeviceId=...;ModuleId=...;SharedAccessKey=...} of a registered SAS module (for ModuleClient). */
+    public String moduleConnectionString(String deviceId, String moduleId) {
+        Device m = modules.find(deviceId, moduleId);
+        if (m == null) {
+            throw new IllegalArgumentException("Module " + moduleId + " of device " + deviceId + " is not registered");
+        }
+        return "HostName=" + WellKnownKeys.HOST_NAME + ";DeviceId=" + deviceId + ";ModuleId=" + moduleId
+                + ";SharedAccessKey=" + m.primaryKey();
     }
 
     /**

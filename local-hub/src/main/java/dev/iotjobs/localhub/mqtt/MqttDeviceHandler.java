@@ -9,6 +9,7 @@ import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
 import dev.iotjobs.localhub.device.Device;
 import dev.iotjobs.localhub.device.DeviceRegistry;
+import dev.iotjobs.localhub.device.ModuleIds;
 import dev.iotjobs.localhub.device.TwinService;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttQoS;
@@ -42,18 +43,21 @@ public final class MqttDeviceHandler {
     private final DeviceRegistry registry;
     private final TwinService twins;
     private final SessionRegistry sessions;
+    private final ModuleClients modules;
     private final Clock clock;
     /** One outbox per event loop (the listeners' contexts), shared by the devices connected through it. */
     private final java.util.Map<Context, EventLoopOutbox> outboxes = new java.util.concurrent.ConcurrentHashMap<>();
 
     public MqttDeviceHandler(Vertx vertx, WorkerExecutor workers, DeviceAuthenticator authenticator,
-                             DeviceRegistry registry, TwinService twins, SessionRegistry sessions) {
+                             DeviceRegistry registry, TwinService twins, SessionRegistry sessions,
+                             ModuleClients modules) {
         this.vertx = vertx;
         this.workers = workers;
         this.authenticator = authenticator;
         this.registry = registry;
         this.twins = twins;
         this.sessions = sessions;
+        this.modules = modules;
         this.clock = registry.clock();
     }
 
@@ -61,7 +65,8 @@ public final class MqttDeviceHandler {
         String deviceId = endpoint.clientIdentifier();
         String username = endpoint.auth() == null ? null : endpoint.auth().getUsername();
         String password = endpoint.auth() == null ? null : endpoint.auth().getPassword();
-        if (deviceId == null || deviceId.isEmpty() || deviceId.contains("/")) {
+        // A module client's id is deviceId/moduleId (issue 15); anything else with a '/' is refused.
+        if (deviceId == null || deviceId.isEmpty() || deviceId.contains("/") && !ModuleIds.isModuleKey(deviceId)) {
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED);
             return;
         }
@@ -69,7 +74,9 @@ public final class MqttDeviceHandler {
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD);
             return;
         }
-        DeviceAuthenticator.Result auth = authenticator.authenticate(deviceId, password);
+        DeviceAuthenticator.Result auth = isModule(deviceId)
+                ? modules.authenticator().authenticate(deviceId, password)
+                : authenticator.authenticate(deviceId, password);
         if (!auth.accepted()) {
             LOG.info("Refused MQTT connection of {}: {}", deviceId, auth.reason());
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED);
@@ -152,7 +159,7 @@ public final class MqttDeviceHandler {
         }
         if (DeviceTopics.isTelemetry(deviceId, topic)) {
             ack(endpoint, msg);
-            Device d = registry.find(deviceId);
+            Device d = registryOf(deviceId).find(deviceId);
             if (d != null) {
                 d.runtime().telemetryReceived(clock.instant());
             }
@@ -160,7 +167,7 @@ public final class MqttDeviceHandler {
             LOG.debug("Device {} twin GET {}", deviceId, topic);
             ack(endpoint, msg);
             String rid = DeviceTopics.param(topic, "$rid");
-            answerTwin(session, rid, () -> Json.bytes(twins.deviceGet(deviceId)), 200, false);
+            answerTwin(session, rid, () -> Json.bytes(twinsOf(deviceId).deviceGet(deviceId)), 200, false);
         } else if (topic.startsWith(DeviceTopics.REPORTED_PREFIX)) {
             ack(endpoint, msg);
             String rid = DeviceTopics.param(topic, "$rid");
@@ -168,7 +175,7 @@ public final class MqttDeviceHandler {
             byte[] body = msg.payload().getBytes();
             answerTwin(session, rid, () -> {
                 Long expected = version == null ? null : parseVersion(version);
-                return Long.toString(twins.patchReported(deviceId, parseReported(body), expected)).getBytes();
+                return Long.toString(twinsOf(deviceId).patchReported(deviceId, parseReported(body), expected)).getBytes();
             }, 204, true);
         } else if (topic.startsWith(DeviceTopics.METHOD_RESPONSE_PREFIX)) {
             ack(endpoint, msg);
@@ -255,8 +262,21 @@ public final class MqttDeviceHandler {
         }
     }
 
+    private static boolean isModule(String clientId) {
+        return clientId.indexOf('/') > 0;
+    }
+
+    /** The registry of a client: the device registry, or the module registry for a module client. */
+    private DeviceRegistry registryOf(String clientId) {
+        return isModule(clientId) ? modules.registry() : registry;
+    }
+
+    private TwinService twinsOf(String clientId) {
+        return isModule(clientId) ? modules.twins() : twins;
+    }
+
     private void runtimeChanged(String deviceId, boolean connected) {
-        Device d = registry.find(deviceId);
+        Device d = registryOf(deviceId).find(deviceId);
         if (d != null) {
             d.runtime().connectionChanged(connected, clock.instant());
         }

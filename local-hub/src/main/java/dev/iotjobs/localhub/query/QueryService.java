@@ -22,8 +22,15 @@ public final class QueryService {
 
     public QueryService(Supplier<? extends Iterable<? extends JsonNode>> devices,
                         Supplier<? extends Iterable<? extends JsonNode>> deviceJobs) {
+        this(devices, List::of, deviceJobs);
+    }
+
+    /** @param modules module twins ({@code FROM devices.modules}), each with {@code deviceId} and {@code moduleId} */
+    public QueryService(Supplier<? extends Iterable<? extends JsonNode>> devices,
+                        Supplier<? extends Iterable<? extends JsonNode>> modules,
+                        Supplier<? extends Iterable<? extends JsonNode>> deviceJobs) {
         sources.put(Source.DEVICES, devices);
-        sources.put(Source.DEVICES_MODULES, List::of);
+        sources.put(Source.DEVICES_MODULES, modules);
         sources.put(Source.DEVICES_JOBS, deviceJobs);
     }
 
