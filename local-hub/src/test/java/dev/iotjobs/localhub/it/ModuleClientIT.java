@@ -11,6 +11,7 @@ import com.microsoft.azure.sdk.iot.service.exceptions.IotHubNotFoundException;
 import com.microsoft.azure.sdk.iot.service.methods.DirectMethodRequestOptions;
 import com.microsoft.azure.sdk.iot.service.methods.DirectMethodResponse;
 import com.microsoft.azure.sdk.iot.service.methods.DirectMethodsClient;
+import com.microsoft.azure.sdk.iot.service.query.QueryClient;
 import com.microsoft.azure.sdk.iot.service.registry.Device;
 import com.microsoft.azure.sdk.iot.service.registry.DeviceStatus;
 import com.microsoft.azure.sdk.iot.service.registry.Module;
@@ -121,6 +122,10 @@ class ModuleClientIT {
             assertEquals(2, updateReported(client, reported, deviceId, "m"));
             assertEquals("running", twins.get(deviceId, "m").getReportedProperties().get("state"));
             assertTrue(twins.get(deviceId).getReportedProperties().isEmpty(), "the device twin is untouched");
+            assertEquals(1, ModuleApiIT.count(new QueryClient(hub.hubConnectionString()), "SELECT COUNT() AS n FROM "
+                    + "devices.modules WHERE deviceId = '" + deviceId + "' AND properties.reported.state = 'running'"));
+            assertEquals(0, ModuleApiIT.count(new QueryClient(hub.hubConnectionString()), "SELECT COUNT() AS n FROM "
+                    + "devices WHERE deviceId = '" + deviceId + "' AND properties.reported.state = 'running'"));
 
             client.sendEvent(new Message("hello from a module")); // PUBACKed on the module's own telemetry topic
         } finally {
