@@ -16,7 +16,12 @@ done
 
 work="target/run-tutorial"
 data="$work/hub-data"
-rm -rf "$work" && mkdir -p "$work"
+# A fresh hub every run: empty store, only the default device. Its development CA is kept from the last run
+# (generating keys takes seconds); delete target/run-tutorial to start from scratch.
+rm -f "$work"/*.log "$data"/hub.mv.db "$data"/*.properties "$data"/*.txt
+mkdir -p "$work"
+# Short-lived JVMs start faster with the quick compiler only; leave this out for long runs.
+java_options=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
 
 pids=()
 cleanup() {
@@ -28,12 +33,11 @@ trap cleanup EXIT
 trap 'echo; echo "run-tutorial: stopped by Ctrl-C"; exit 130' INT
 
 say() { printf '\n=== %s\n' "$*"; }
-# One prefix per app. It ignores Ctrl-C, so that what an app prints while it stops still gets through.
-prefix() { trap '' INT; sed -u "s/^/[$1] /"; }
-# Starts an app in the background; its output goes to the console (prefixed) and to $work/<name>.log.
+# Starts an app in the background; its output goes to the console (prefixed) and to $work/<name>.log. The
+# output filters ignore Ctrl-C, so that what an app prints while it stops (after cleanup's TERM) gets through.
 start() {
   local name=$1; shift
-  "$@" > >(tee "$work/$name.log" | prefix "$name") 2>&1 &
+  "$@" > >(trap '' INT; tee "$work/$name.log" | sed -u "s/^/[$name] /") 2>&1 &
   pids+=($!)
   eval "${name}_pid=$!"
 }
@@ -68,7 +72,7 @@ if [ ! -f "$stamp" ] || [ -n "$(find pom.xml ./*/pom.xml ./*/src -newer "$stamp"
 fi
 
 say "Starting a fresh local hub (data in $data)"
-start hub java -jar local-hub/target/local-hub.jar --data "$data"
+start hub java "${java_options[@]}" -jar local-hub/target/local-hub.jar --data "$data"
 wait_for hub "Ready." 60
 
 # How a Java app reaches the local hub: the JVM options the hub wrote (trust of its development CA, and its
@@ -78,12 +82,12 @@ property() { sed -n "s/^$1=//p" "$data/endpoints.properties" | sed 's/\\\(.\)/\1
 classpath() { echo "$1/target/classes:$(cat "$1/target/classpath.txt")"; }
 
 say "Starting the simulated device (sim-device)"
-start device java "${jvm_options[@]}" -cp "$(classpath sim-device)" dev.iotjobs.simdevice.SimDevice \
+start device java "${java_options[@]}" "${jvm_options[@]}" -cp "$(classpath sim-device)" dev.iotjobs.simdevice.SimDevice \
     "$(property deviceConnectionString)"
 wait_for device "waiting for commands" 30
 
 say "Scheduling the jobs (schedule-job-service)"
-start service env POLL_INTERVAL_SECONDS=1 java "${jvm_options[@]}" -cp "$(classpath schedule-job-service)" \
+start service env POLL_INTERVAL_SECONDS=1 java "${java_options[@]}" "${jvm_options[@]}" -cp "$(classpath schedule-job-service)" \
     dev.iotjobs.schedulejobs.ScheduleJobService "$(property hubConnectionString)"
 while kill -0 "$service_pid" 2>/dev/null; do
   check_alive hub "$hub_pid"
@@ -91,7 +95,8 @@ while kill -0 "$service_pid" 2>/dev/null; do
   sleep 0.1
 done
 wait "$service_pid" && code=0 || code=$?
-sleep 0.5 # the device prints the desired-property patch a moment after the twin job completes
+# The device prints the desired-property patch a moment after the twin job completes.
+for _ in $(seq 1 20); do grep -q '"building"' "$work/device.log" && break; sleep 0.05; done
 
 if [ "$code" -eq 0 ]; then
   say "Tutorial finished: both jobs completed (exit code 0)"

@@ -21,7 +21,7 @@ import java.util.Properties;
  * <ul>
  *   <li>With no connection string (no first argument, and the app's environment variable unset), it passes the
  *       local hub's well-known development connection string as the first argument.</li>
- *   <li>When the connection string points at the local hub (host 127.0.0.1 or localhost), it applies the JVM
+ *   <li>When the connection string points at the local hub (host 127.0.0.1), it applies the JVM
  *       options the running hub wrote to its data directory (trust of its development CA; its CONNECT proxy when
  *       port 443 could not be bound), and stops with a plain sentence when no hub is running.</li>
  *   <li>For any other host (Azure) it changes nothing.</li>
@@ -103,11 +103,11 @@ public final class SampleLauncher {
         }
     }
 
-    /** True when the connection string's HostName is a loopback name the local hub serves. */
+    /** True when the connection string's HostName is the local hub's (127.0.0.1: the SDKs refuse "localhost"). */
     static boolean targetsLocalHub(String connectionString) {
         return Arrays.stream(connectionString.split(";"))
                 .map(part -> part.trim().toLowerCase(Locale.ROOT).replace(" ", ""))
-                .anyMatch(part -> part.equals("hostname=127.0.0.1") || part.equals("hostname=localhost"));
+                .anyMatch(part -> part.equals("hostname=" + WellKnownKeys.HOST_NAME));
     }
 
     private static String required(String property) {

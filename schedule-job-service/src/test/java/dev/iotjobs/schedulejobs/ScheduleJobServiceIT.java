@@ -103,15 +103,7 @@ class ScheduleJobServiceIT {
 
     private static void assertFailsFast(LocalHub hub, int exitCode, String connectionString, String message,
                                         String secret) throws Exception {
-        AppProcess.Builder app = AppProcess.of(ScheduleJobService.class);
-        if (hub != null) {
-            app.reaching(hub);
-        }
-        try (AppProcess service = connectionString == null ? app.start() : app.start(connectionString)) {
-            assertEquals(exitCode, service.awaitExit(FAIL_FAST), service.output());
-            assertTrue(service.output().contains(message), service.output());
-            assertFalse(service.output().contains(secret), "the app printed the key:\n" + service.output());
-            assertFalse(service.output().contains("\tat "), "stack trace on the console:\n" + service.output());
-        }
+        AppProcess.Builder app = hub == null ? AppProcess.of(ScheduleJobService.class) : AppProcess.of(ScheduleJobService.class).reaching(hub);
+        app.assertStops(FAIL_FAST, exitCode, message, secret, connectionString == null ? new String[0] : new String[]{connectionString});
     }
 }

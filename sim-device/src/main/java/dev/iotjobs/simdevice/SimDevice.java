@@ -59,10 +59,7 @@ public final class SimDevice {
         }
 
         // 3. Wait for jobs. Ctrl-C ends the JVM; this hook still closes the MQTT connection politely.
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.out.println("Shutting down IoT Hub Client");
-            client.close();
-        }));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> { System.out.println("Shutting down IoT Hub Client"); client.close(); }));
         System.out.println("DeviceClient waiting for commands, press Ctrl-C to exit");
         connectionLostForGood.await(); // the work happens in the callbacks below, on the SDK's threads
         System.exit(HUB_REFUSED);

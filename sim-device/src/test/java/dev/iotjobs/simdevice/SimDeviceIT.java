@@ -125,16 +125,8 @@ class SimDeviceIT {
 
     private static void assertFailsFast(LocalHub hub, int exitCode, String connectionString, String message,
                                         String secret) throws Exception {
-        AppProcess.Builder app = AppProcess.of(SimDevice.class);
-        if (hub != null) {
-            app.reaching(hub);
-        }
-        try (AppProcess device = connectionString == null ? app.start() : app.start(connectionString)) {
-            assertEquals(exitCode, device.awaitExit(FAIL_FAST), device.output());
-            assertTrue(device.output().contains(message), device.output());
-            assertFalse(device.output().contains(secret), "the app printed the key:\n" + device.output());
-            assertFalse(device.output().contains("\tat "), "stack trace on the console:\n" + device.output());
-        }
+        AppProcess.Builder app = hub == null ? AppProcess.of(SimDevice.class) : AppProcess.of(SimDevice.class).reaching(hub);
+        app.assertStops(FAIL_FAST, exitCode, message, secret, connectionString == null ? new String[0] : new String[]{connectionString});
     }
 
     private static String newDevice(LocalHub hub) throws Exception {

@@ -73,8 +73,11 @@ public final class JobService implements AutoCloseable {
             store.save(job);
             jobs.put(jobId, job);
         }
+        // The answer is the job as created (queued): rendered before its timer is armed, because a job due
+        // now may already be running on a worker by the time this thread renders it.
+        ObjectNode created = job.toJson(now);
         schedule(job);
-        return job.toJson(now);
+        return created;
     }
 
     public ObjectNode get(String jobId) {

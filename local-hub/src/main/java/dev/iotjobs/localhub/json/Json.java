@@ -1,9 +1,11 @@
 package dev.iotjobs.localhub.json;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.model.ErrorCode;
@@ -82,7 +84,7 @@ public final class Json {
      * Writes a tree straight to a generator. {@code JsonGenerator.writeTree} goes through the mapper and sets
      * up a serializer provider per call, which dominates when a twin job stores a million small documents.
      */
-    public static void write(com.fasterxml.jackson.core.JsonGenerator g, JsonNode node) throws java.io.IOException {
+    public static void write(JsonGenerator g, JsonNode node) throws IOException {
         switch (node.getNodeType()) {
             case OBJECT -> {
                 g.writeStartObject();
@@ -135,9 +137,9 @@ public final class Json {
     }
 
     /** Reads a stored JSON array (our own bytes). */
-    public static com.fasterxml.jackson.databind.node.ArrayNode readStoredArray(byte[] bytes) {
+    public static ArrayNode readStoredArray(byte[] bytes) {
         try {
-            return (com.fasterxml.jackson.databind.node.ArrayNode) MAPPER.readTree(bytes);
+            return (ArrayNode) MAPPER.readTree(bytes);
         } catch (IOException e) {
             throw new IllegalStateException("Corrupt stored document", e);
         }

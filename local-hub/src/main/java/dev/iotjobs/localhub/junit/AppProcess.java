@@ -109,6 +109,22 @@ public final class AppProcess implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Runs the app to its end and checks what a user sees when a first run goes wrong: it stops within
+         * {@code within} with {@code exitCode}, says {@code message}, prints no stack trace and never {@code secret}.
+         */
+        public void assertStops(Duration within, int exitCode, String message, String secret, String... args)
+                throws IOException, InterruptedException {
+            try (AppProcess app = start(args)) {
+                int actual = app.awaitExit(within);
+                String output = app.output();
+                if (actual != exitCode || !output.contains(message) || output.contains(secret) || output.contains("\tat ")) {
+                    throw new AssertionError("Expected exit code " + exitCode + ", the message '" + message
+                            + "', no stack trace and no secret; got exit code " + actual + " and:\n" + output);
+                }
+            }
+        }
+
         public AppProcess start(String... args) throws IOException {
             List<String> command = new ArrayList<>();
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

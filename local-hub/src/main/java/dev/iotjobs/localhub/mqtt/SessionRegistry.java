@@ -1,12 +1,13 @@
 package dev.iotjobs.localhub.mqtt;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.device.DesiredPropertiesListener;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.DeviceConnections;
 import dev.iotjobs.localhub.method.MethodResponse;
 import dev.iotjobs.localhub.session.SessionStore;
-import dev.iotjobs.localhub.device.DesiredPropertiesListener;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * All MQTT device sessions, keyed by device id. This is the MQTT side of the core's outbound ports:
@@ -94,14 +96,14 @@ public final class SessionRegistry implements DeviceConnections, DesiredProperti
         String rid = s.newRid();
         s.pendingMethods.put(rid, answer);
         answer.whenComplete((r, e) -> s.pendingMethods.remove(rid));
-        if (!s.publish(DeviceTopics.methodRequest(methodName, rid), payloadJson.getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+        if (!s.publish(DeviceTopics.methodRequest(methodName, rid), payloadJson.getBytes(StandardCharsets.UTF_8))) {
             answer.cancel(false);
         }
         return answer;
     }
 
     @Override
-    public void desiredChanged(String deviceId, java.util.function.Supplier<ObjectNode> patchWithVersion) {
+    public void desiredChanged(String deviceId, Supplier<ObjectNode> patchWithVersion) {
         DeviceSession s = sessions.get(deviceId);
         if (s != null && s.desiredSubscribed()) {
             ObjectNode patch = patchWithVersion.get();

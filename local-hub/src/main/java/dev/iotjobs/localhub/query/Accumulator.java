@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.util.Arrays;
+
 /**
  * Aggregate state of one group. COUNT() counts documents; SUM/AVG/MIN/MAX consider only numeric values of
  * their path. SUM of no numbers is 0; AVG/MIN/MAX of no numbers are undefined (left out of the row).
@@ -29,7 +31,7 @@ final class Accumulator {
         sums = new double[n];
         longSums = new long[n];
         integral = new boolean[n];
-        java.util.Arrays.fill(integral, true);
+        Arrays.fill(integral, true);
         numbers = new long[n];
         min = new JsonNode[n];
         max = new JsonNode[n];

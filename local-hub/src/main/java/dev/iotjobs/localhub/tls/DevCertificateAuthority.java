@@ -44,6 +44,7 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Date;
 import java.util.HexFormat;
@@ -299,7 +300,7 @@ public final class DevCertificateAuthority {
     }
 
     private static boolean isSameCertificateFile(Path file, byte[] expected) throws IOException {
-        return Files.isRegularFile(file) && java.util.Arrays.equals(Files.readAllBytes(file), expected);
+        return Files.isRegularFile(file) && Arrays.equals(Files.readAllBytes(file), expected);
     }
 
     private static boolean validAt(X509Certificate cert, Instant instant) {

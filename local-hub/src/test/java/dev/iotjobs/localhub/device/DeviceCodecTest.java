@@ -1,0 +1,56 @@
+package dev.iotjobs.localhub.device;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.json.Json;
+import dev.iotjobs.localhub.store.HubStore;
+import dev.iotjobs.localhub.store.MemoryHubStore;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The stored form of a device: what a new hub reads back equals what was written, and the document keeps the
+ * field names of store format 1 (changing them needs a new format and a migration, see StoreFormat).
+ */
+class DeviceCodecTest {
+
+    @Test
+    void aDevice_readsBackAsWritten_throughItsStore() {
+        MemoryHubStore store = new MemoryHubStore();
+        DeviceRegistry registry = new DeviceRegistry(new DeviceStore(store), Clock.systemUTC());
+        registry.ensureDevice("codec-1", "42", "AAAAAAAAAAAAAAAAAAAAAA==", "BBBBBBBBBBBBBBBBBBBBBB==");
+        ObjectNode body = Json.object();
+        body.putObject("tags").put("site", "b43");
+        body.putObject("properties").putObject("desired").put("floor", 3);
+        new TwinService(registry).patch("codec-1", body, null);
+        Device written = registry.get("codec-1");
+        written.runtime().activity(Instant.parse("2026-01-02T03:04:05Z"));
+        store.put(HubStore.Bucket.DEVICES, "codec-1", DeviceCodec.encode(written));
+
+        Device read = new DeviceRegistry(new DeviceStore(store), Clock.systemUTC()).get("codec-1");
+        assertEquals(DeviceDocuments.twin(written), DeviceDocuments.twin(read));
+        assertEquals(DeviceDocuments.identity(written).without(List.of("connectionState",
+                "connectionStateUpdatedTime")), DeviceDocuments.identity(read).without(List.of("connectionState",
+                "connectionStateUpdatedTime")));
+        assertEquals(written.etag(), read.etag());
+        assertEquals(written.twinEtag(), read.twinEtag());
+        assertEquals(Instant.parse("2026-01-02T03:04:05Z"), read.runtime().lastActivityTime());
+    }
+
+    @Test
+    void theStoredDocument_keepsTheFieldNamesOfFormat1() {
+        DeviceRegistry registry = new DeviceRegistry(new DeviceStore(new MemoryHubStore()), Clock.systemUTC());
+        registry.ensureDevice("codec-2", "7", "AAAAAAAAAAAAAAAAAAAAAA==", "BBBBBBBBBBBBBBBBBBBBBB==");
+        ObjectNode stored = Json.readStored(DeviceCodec.encode(registry.get("codec-2")));
+        TreeSet<String> fields = new TreeSet<>();
+        stored.fieldNames().forEachRemaining(fields::add);
+        assertEquals(new TreeSet<>(List.of("id", "generationId", "etagCounter", "enabled", "statusUpdatedTime",
+                "authType", "primaryKey", "secondaryKey", "iotEdge", "parentScopes", "tags", "desired", "reported",
+                "twinVersion")), fields);
+    }
+}
