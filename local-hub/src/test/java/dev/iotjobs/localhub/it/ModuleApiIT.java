@@ -5,6 +5,9 @@ import com.microsoft.azure.sdk.iot.service.exceptions.IotHubConflictException;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubException;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubNotFoundException;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubPreconditionFailedException;
+import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJob;
+import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobStatus;
+import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobsClient;
 import com.microsoft.azure.sdk.iot.service.methods.DirectMethodRequestOptions;
 import com.microsoft.azure.sdk.iot.service.methods.DirectMethodsClient;
 import com.microsoft.azure.sdk.iot.service.query.QueryClient;
@@ -24,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -304,6 +308,27 @@ class ModuleApiIT {
         assertEquals(Set.of("filter=2", "sink=1"), rows);
         assertEquals(1, count(queries, "SELECT COUNT() AS n FROM devices.modules WHERE tags.run = '" + run
                 + "' AND properties.desired.kind = 'sink'"));
+    }
+
+    // ---- jobs --------------------------------------------------------------------------------------
+
+    @Test
+    void twinJobs_targetDevicesOnly_aModuleTwinMatchingTheConditionIsNotTouched() throws Exception {
+        String run = TestDevices.uniqueId("mod-job");
+        String deviceId = newDevice(run);
+        registry.addModule(new Module(deviceId, "m"));
+        Twin moduleTags = new Twin(deviceId, "m");
+        moduleTags.getTags().put("run", run);
+        twins.patch(moduleTags); // only the module's twin matches tags.run
+        ScheduledJobsClient jobs = new ScheduledJobsClient(hub.hubConnectionString());
+        Twin patch = new Twin();
+        patch.getDesiredProperties().put("touched", true);
+        String jobId = TestDevices.uniqueId("job");
+        jobs.scheduleUpdateTwin(jobId, "tags.run = '" + run + "'", patch, new Date(), 60);
+        ScheduledJob done = Jobs.awaitTerminal(jobs, jobId, 20_000, 100);
+        assertEquals(ScheduledJobStatus.completed, done.getJobStatus());
+        assertEquals(0, done.getJobStatistics().getDeviceCount(), "a job's condition selects device twins only");
+        assertTrue(twins.get(deviceId, "m").getDesiredProperties().isEmpty());
     }
 
     static int count(QueryClient queries, String query) throws Exception {
