@@ -116,10 +116,10 @@ public final class LocalHub implements AutoCloseable {
         DeviceRegistry moduleRegistry = new DeviceRegistry(DeviceStore.modules(store), clock);
         TwinService moduleTwins = new TwinService(moduleRegistry);
         modules = new ModuleService(registry, moduleRegistry, moduleTwins);
-        modules.deleteOrphans();
         moduleTwins.onDesiredChanged(sessions);
         moduleRegistry.onRemovedOrDisabled(sessions::drop);
         registry.onRemovedOrDisabled(modules::deviceRemovedOrDisabled);
+        modules.deleteOrphans(); // after the listeners: an orphan's stored MQTT session goes with it
         ModuleMethodService moduleMethods = new ModuleMethodService(registry, new MethodService(moduleRegistry, sessions));
 
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setBlockedThreadCheckInterval(2000));
