@@ -328,6 +328,37 @@ class ModuleClientIT {
         }
     }
 
+    /** Shares the hub with the other classes: it leaves the hub running and builds new service clients afterwards. */
+    @Test
+    void aHubRestartKeepsModulesTheirTwinsAndTheirSessions() throws Exception {
+        String deviceId = newDevice("modc-restart");
+        Module module = newModule(deviceId, "m");
+        Twin patch = new Twin(deviceId, "m");
+        patch.getDesiredProperties().put("rate", 9);
+        twins.patch(patch);
+        MqttClient before = rawModule(deviceId, "m", module);
+        assertEquals(List.of(1), subscribe(before, "$iothub/methods/POST/#"));
+        await(before.disconnect());
+
+        hub.restart();
+
+        RegistryClient registryAfter = new RegistryClient(hub.hubConnectionString());
+        assertEquals(module.getPrimaryKey(), registryAfter.getModule(deviceId, "m").getPrimaryKey());
+        Twin twin = new TwinClient(hub.hubConnectionString()).get(deviceId, "m");
+        assertEquals(9, ((Number) twin.getDesiredProperties().get("rate")).intValue());
+        MqttClient after = MqttClient.create(vertx, options(deviceId + "/m",
+                token("devices/" + deviceId + "/modules/m", module.getPrimaryKey())));
+        after.publishHandler(request -> answer(after, request));
+        await(after.connect(hub.mqttPort(), WellKnownKeys.HOST_NAME));
+        try {
+            DirectMethodResponse response = new DirectMethodsClient(hub.hubConnectionString()).invoke(deviceId, "m",
+                    "afterRestart", DirectMethodRequestOptions.builder().methodResponseTimeoutSeconds(10).build());
+            assertEquals(200, response.getStatus(), "the stored session still routes methods without a new SUBSCRIBE");
+        } finally {
+            disconnectQuietly(after);
+        }
+    }
+
     @Test
     void deletingAModuleOrItsDeviceClosesTheModulesConnection() throws Exception {
         String deviceId = newDevice("modc-delete");
