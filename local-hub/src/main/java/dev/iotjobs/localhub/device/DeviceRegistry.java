@@ -137,7 +137,7 @@ public final class DeviceRegistry {
     }
 
     /** The committed entries whose key starts with {@code prefix} (a device's modules: "deviceId/"), in key order. */
-    public List<Device> findByPrefix(String prefix) {
+    List<Device> findByPrefix(String prefix) {
         List<Device> found = new ArrayList<>();
         for (String id : idOrder.tailSet(prefix)) {
             if (!id.startsWith(prefix)) {
@@ -152,7 +152,7 @@ public final class DeviceRegistry {
     }
 
     /** Tells the removal listeners that an entry's connection must go (e.g. a module whose device was disabled). */
-    public void announceRemovedOrDisabled(String id) {
+    void announceRemovedOrDisabled(String id) {
         removalListeners.forEach(l -> l.accept(id));
     }
 

@@ -20,11 +20,6 @@ public final class QueryService {
     public static final int MAX_PAGE_SIZE = 100;
     private final Map<Source, Supplier<? extends Iterable<? extends JsonNode>>> sources = new EnumMap<>(Source.class);
 
-    public QueryService(Supplier<? extends Iterable<? extends JsonNode>> devices,
-                        Supplier<? extends Iterable<? extends JsonNode>> deviceJobs) {
-        this(devices, List::of, deviceJobs);
-    }
-
     /** @param modules module twins ({@code FROM devices.modules}), each with {@code deviceId} and {@code moduleId} */
     public QueryService(Supplier<? extends Iterable<? extends JsonNode>> devices,
                         Supplier<? extends Iterable<? extends JsonNode>> modules,
