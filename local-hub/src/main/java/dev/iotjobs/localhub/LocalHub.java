@@ -22,9 +22,11 @@ import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.method.ModuleMethodService;
 import dev.iotjobs.localhub.mqtt.ModuleClients;
 import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
+import dev.iotjobs.localhub.mqtt.MqttWebSocketBridge;
 import dev.iotjobs.localhub.mqtt.SessionRegistry;
 import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.rest.ConnectProxy;
+import dev.iotjobs.localhub.rest.HttpDeadlines;
 import dev.iotjobs.localhub.rest.RestApi;
 import dev.iotjobs.localhub.rest.RestSupport;
 import dev.iotjobs.localhub.session.SessionStore;
@@ -36,13 +38,18 @@ import dev.iotjobs.localhub.tls.DevCertificateAuthority;
 import dev.iotjobs.localhub.tls.VertxTlsOptions;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.ext.web.Router;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.TCPSSLOptions;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.mqtt.MqttServer;
 import io.vertx.mqtt.MqttServerOptions;
 
@@ -67,6 +74,7 @@ import java.util.function.Supplier;
  * adapters around them.
  */
 public final class LocalHub implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LocalHub.class);
     private HubConfig config;
     private final Clock clock = Clock.systemUTC();
     private Vertx vertx;
@@ -77,7 +85,10 @@ public final class LocalHub implements AutoCloseable {
     private ModuleService modules;
     private JobService jobs;
     private JobExecutors jobExecutors;
+    /** A TLS handshake must finish within this time on both endpoints (Vert.x's default, stated). */
+    static final int TLS_HANDSHAKE_TIMEOUT_SECONDS = 10;
     private ConnectProxy proxy;
+    private HttpDeadlines deadlines;
     private int mqttPort;
     private int restPort;
     private int proxyPort = -1;
@@ -123,9 +134,11 @@ public final class LocalHub implements AutoCloseable {
         ModuleMethodService moduleMethods = new ModuleMethodService(registry, new MethodService(moduleRegistry, sessions));
 
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setBlockedThreadCheckInterval(2000));
+        vertx.exceptionHandler(LocalHub::unhandled);
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", config.coreWorkerThreads());
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
-                new DeviceAuthenticator(registry, clock), registry, twins, sessions,
+                new DeviceAuthenticator(registry, clock, certificates.caCertificate()), registry, twins, sessions,
+                config.limits(), config.twinResponseDelay(),
                 new ModuleClients(new ModuleAuthenticator(registry, moduleRegistry, clock), moduleRegistry, moduleTwins));
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
@@ -136,12 +149,14 @@ public final class LocalHub implements AutoCloseable {
                 registry::twinDocuments,
                 moduleRegistry::twinDocuments,
                 jobs::deviceJobRows);
+        deadlines = new HttpDeadlines(vertx, config.limits().httpHeadersTimeout(), config.limits().httpBodyTimeout());
         var router = RestApi.router(vertx, rest,
                 RestApi.queries(rest, queries),
                 RestApi.devices(rest, new RegistryService(registry)),
                 RestApi.twins(rest, twins, methods),
                 RestApi.modules(rest, modules, moduleMethods),
                 RestApi.jobs(rest, jobs));
+        router.route().order(-1).handler(deadlines::onRequest);
 
         try {
             // One listener per event loop: Vert.x spreads connections over them (no thread per device).
@@ -150,9 +165,17 @@ public final class LocalHub implements AutoCloseable {
                     () -> listenOnEveryEventLoop(() -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
                             .endpointHandler(mqtt::handle)
                             .listen().map(MqttServer::actualPort)));
-            restPort = listenRest(router, config.restPort() == 0 ? freePort() : config.restPort());
+            // MQTT over WebSockets: upgrades on the REST port, piped to a loopback MQTT listener (see the bridge).
+            int webSocketMqttPort = freePort();
+            MqttWebSocketBridge webSockets = new MqttWebSocketBridge(vertx, config.bindHost(), webSocketMqttPort);
+            listenOnEveryEventLoop(() -> MqttServer.create(vertx, new MqttServerOptions()
+                            .setHost(config.bindHost()).setPort(webSocketMqttPort).setMaxMessageSize(256 * 1024))
+                    .endpointHandler(webSockets.guard(mqtt::handle))
+                    .listen().map(MqttServer::actualPort));
+            var restHandler = webSockets.in(router);
+            restPort = listenRest(restHandler, config.restPort() == 0 ? freePort() : config.restPort());
             if (restPort < 0) {
-                restPort = listenRest(router, freePort());
+                restPort = listenRest(restHandler, freePort());
             }
             if (restBindProblem != null || config.alwaysProxy()) {
                 proxy = new ConnectProxy(vertx, config.bindHost(), restPort);
@@ -171,7 +194,24 @@ public final class LocalHub implements AutoCloseable {
         options.setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
                 .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
                 .setHost(config.bindHost()).setPort(port);
+        requestClientCertificates(options);
         options.setMaxMessageSize(256 * 1024);
+        options.setTimeoutOnConnect((int) Math.max(1, config.limits().mqttConnectTimeout().toSeconds()));
+        options.setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS);
+        return options;
+    }
+
+    /**
+     * X.509 devices: both device endpoints (8883, and 443 for MQTT over WebSockets) ask for an optional client
+     * certificate and accept any at the TLS layer; the device endpoint then checks it against the registry
+     * (DeviceAuthenticator). Clients without a certificate, such as the service SDK, are unaffected.
+     */
+    private static <T extends TCPSSLOptions> T requestClientCertificates(T options) {
+        if (options instanceof NetServerOptions server) {
+            server.setClientAuth(ClientAuth.REQUEST);
+        }
+        options.setTrustOptions(TrustOptions.wrap(
+                dev.iotjobs.localhub.tls.DeviceCertificates.acceptAnyClientCertificate()));
         return options;
     }
 
@@ -215,13 +255,19 @@ public final class LocalHub implements AutoCloseable {
     }
 
     /** Binds the REST server; returns -1 (and remembers why) when the port is refused. */
-    private int listenRest(Router router, int port) {
+    private int listenRest(Handler<HttpServerRequest> handler, int port) {
         try {
-            return listenOnEveryEventLoop(() -> vertx.createHttpServer(new HttpServerOptions()
+            return listenOnEveryEventLoop(() -> vertx.createHttpServer(requestClientCertificates(
+                            MqttWebSocketBridge.configure(new HttpServerOptions()
                             .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
                             .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
-                            .setHost(config.bindHost()).setPort(port).setCompressionSupported(false))
-                    .requestHandler(router).listen().map(HttpServer::actualPort));
+                            .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)
+                            .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE_BYTES)
+                            .setMaxHeaderSize(RestApi.MAX_HEADER_BYTES)
+                            .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS))))
+                    .invalidRequestHandler(RestApi::invalidRequest)
+                    .connectionHandler(deadlines::onConnection)
+                    .requestHandler(handler).listen().map(HttpServer::actualPort));
         } catch (RuntimeException e) {
             if (isBindProblem(e)) {
                 restBindProblem = e.getMessage();
@@ -269,6 +315,18 @@ public final class LocalHub implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * Exceptions no handler took. Vert.x MQTT throws for each packet a client sends after the hub closed its
+     * connection (the rest of the read batch); a flooding client sends thousands, so these are logged at debug.
+     */
+    private static void unhandled(Throwable e) {
+        if (e instanceof IllegalArgumentException && String.valueOf(e.getMessage()).contains("not connected client")) {
+            LOG.debug("MQTT packet after close: {}", e.getMessage());
+        } else {
+            LOG.error("Unhandled exception", e);
+        }
     }
 
     private static <T> T await(Future<T> future) {
@@ -350,6 +408,11 @@ public final class LocalHub implements AutoCloseable {
 
     public Path trustStore() {
         return certificates.trustStorePath();
+    }
+
+    /** Devices connected over MQTT right now (diagnostics and load measurements). */
+    public int connectedDevices() {
+        return sessions.connectedCount();
     }
 
     /** "BoringSSL" or "JDK": the TLS engine the listeners use. */

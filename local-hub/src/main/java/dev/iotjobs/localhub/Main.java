@@ -12,6 +12,7 @@ public final class Main {
     static final String VERSION = "1.0.0";
     private static final String USAGE = """
             Usage: local-hub [options]
+                   local-hub issue-device-cert <deviceId> [--ca] [--data DIR] [--out FILE]   (X.509 test certificates)
               --data DIR         data directory (default ~/.local-iothub, or $LOCAL_IOTHUB_DATA)
               --in-memory        keep registry, twins and jobs in memory only
               --host ADDRESS     bind address (default 127.0.0.1)
@@ -28,6 +29,10 @@ public final class Main {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        if (args.length > 0 && DeviceCertCommand.NAME.equals(args[0])) {
+            System.exit(DeviceCertCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+            return;
+        }
         HubConfig config;
         try {
             config = parse(args);

@@ -1,18 +1,30 @@
 package dev.iotjobs.localhub.auth;
 
+import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.device.Device;
 import dev.iotjobs.localhub.device.DeviceRegistry;
+import dev.iotjobs.localhub.x509.X509Checks;
 
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 
-/** Checks a device's SAS token (the MQTT CONNECT password) against the registry. */
+/** Checks a device's SAS token (the MQTT CONNECT password) or X.509 client certificate against the registry. */
 public final class DeviceAuthenticator {
     private final DeviceRegistry registry;
     private final Clock clock;
 
+    /** The CA that {@code certificateAuthority} devices' certificates must chain to; null refuses them. */
+    private final X509Certificate deviceCa;
+
     public DeviceAuthenticator(DeviceRegistry registry, Clock clock) {
+        this(registry, clock, null);
+    }
+
+    public DeviceAuthenticator(DeviceRegistry registry, Clock clock, X509Certificate deviceCa) {
         this.registry = registry;
         this.clock = clock;
+        this.deviceCa = deviceCa;
     }
 
     /** Why a connection was refused; never shown to the device (IoT Hub just says "not authorized"). */
@@ -23,6 +35,56 @@ public final class DeviceAuthenticator {
     }
 
     public Result authenticate(String deviceId, String password) {
+        return authenticate(deviceId, password, null);
+    }
+
+    /**
+     * SAS devices: the password must be a valid SAS token for the device. X.509 devices ({@code selfSigned},
+     * {@code certificateAuthority}): the TLS client certificate {@code chain} (null when none was presented)
+     * must match a registered thumbprint, or chain to the device CA with {@code CN=<deviceId>}; the password is
+     * ignored, as IoT Hub does. Accepted X.509 connections never expire ({@link Result#expiryEpochSeconds} 0).
+     */
+    public Result authenticate(String deviceId, String password, X509Certificate[] chain) {
+        Device device = registry.find(deviceId);
+        if (device != null && device.enabled() && !"sas".equals(device.authType())) {
+            return authenticateX509(device, chain);
+        }
+        return authenticateSas(deviceId, password);
+    }
+
+    private Result authenticateX509(Device device, X509Certificate[] chain) {
+        String id = device.id();
+        if (chain == null || chain.length == 0) {
+            return Result.refuse("device " + id + " uses X.509 (" + device.authType() + ") but presented no client certificate");
+        }
+        switch (device.authType()) {
+            case "selfSigned" -> {
+                try {
+                    chain[0].checkValidity();
+                } catch (CertificateException e) {
+                    return Result.refuse("the client certificate of " + id + " is not valid now: " + e.getMessage());
+                }
+                if (!X509Checks.matches(chain[0], device.primaryThumbprint())
+                        && !X509Checks.matches(chain[0], device.secondaryThumbprint())) {
+                    return Result.refuse("the client certificate's thumbprint (SHA-1 "
+                            + X509Checks.sha1Thumbprint(chain[0]) + ") matches neither thumbprint of " + id);
+                }
+                return new Result(true, null, 0);
+            }
+            case "certificateAuthority" -> {
+                if (deviceCa == null) {
+                    return Result.refuse("no device CA is configured for certificateAuthority device " + id);
+                }
+                String problem = X509Checks.caChainProblem(chain, deviceCa, id);
+                return problem == null ? new Result(true, null, 0) : Result.refuse("device " + id + ": " + problem);
+            }
+            default -> {
+                return Result.refuse("device " + id + " has authentication type " + device.authType());
+            }
+        }
+    }
+
+    private Result authenticateSas(String deviceId, String password) {
         Device device = registry.find(deviceId);
         if (device == null) {
             return Result.refuse("device " + deviceId + " is not registered");
@@ -39,8 +101,10 @@ public final class DeviceAuthenticator {
         }
         String resource = token.resource();
         int slash = resource.indexOf('/');
+        String host = slash < 0 ? resource : resource.substring(0, slash);
         String path = slash < 0 ? "" : resource.substring(slash + 1);
-        if (!path.equals("devices/" + deviceId)) {
+        // IoT Hub requires sr = {hub}/devices/{id}: another host's token is not this hub's.
+        if (!host.equalsIgnoreCase(WellKnownKeys.HOST_NAME) || !path.equals("devices/" + deviceId)) {
             return Result.refuse("the token's resource " + resource + " is not device " + deviceId);
         }
         if (token.isExpired(clock.instant().getEpochSecond())) {

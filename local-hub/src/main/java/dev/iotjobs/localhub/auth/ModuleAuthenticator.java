@@ -1,5 +1,6 @@
 package dev.iotjobs.localhub.auth;
 
+import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.device.Device;
 import dev.iotjobs.localhub.device.DeviceRegistry;
 
@@ -40,8 +41,11 @@ public final class ModuleAuthenticator {
         }
         String resource = token.resource();
         int slash = resource.indexOf('/');
+        String host = slash < 0 ? resource : resource.substring(0, slash);
         String path = slash < 0 ? "" : resource.substring(slash + 1);
-        if (!path.equals("devices/" + module.deviceId() + "/modules/" + module.moduleId())) {
+        // As for devices: sr = {this hub}/devices/{deviceId}/modules/{moduleId}.
+        if (!host.equalsIgnoreCase(WellKnownKeys.HOST_NAME)
+                || !path.equals("devices/" + module.deviceId() + "/modules/" + module.moduleId())) {
             return DeviceAuthenticator.Result.refuse("the token's resource " + resource + " is not module " + moduleKey);
         }
         if (token.isExpired(clock.instant().getEpochSecond())) {

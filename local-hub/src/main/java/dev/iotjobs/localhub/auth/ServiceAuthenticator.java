@@ -2,6 +2,8 @@ package dev.iotjobs.localhub.auth;
 
 import dev.iotjobs.localhub.model.ErrorCode;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
@@ -28,6 +30,17 @@ public final class ServiceAuthenticator {
      *                                                 beyond this code, and neither do we to callers)
      */
     public SharedAccessPolicy authorize(String authorizationHeader, Permission... anyOf) {
+        return authorize(authorizationHeader, null, anyOf);
+    }
+
+    /**
+     * As {@link #authorize(String, Permission...)} for a request on {@code requestPath} (e.g.
+     * {@code /devices/dev1}): like IoT Hub, a token reaches only resources under its {@code sr}, so
+     * {@code sr=host/devices/dev1} serves {@code /devices/dev1} and nothing else, and {@code sr=host} serves all.
+     *
+     * @param requestPath the request's path as sent (percent-encoded); null skips the scope check
+     */
+    public SharedAccessPolicy authorize(String authorizationHeader, String requestPath, Permission... anyOf) {
         if (authorizationHeader == null || authorizationHeader.isBlank()) {
             throw unauthorized("The request has no Authorization header.");
         }
@@ -49,6 +62,9 @@ public final class ServiceAuthenticator {
         if (!token.isSignedWith(policy.primaryKey())) {
             throw unauthorized("The SAS token's signature is invalid.");
         }
+        if (requestPath != null && !reaches(resource, requestPath)) {
+            throw unauthorized("The SAS token's resource '" + token.resource() + "' does not cover " + requestPath + ".");
+        }
         for (Permission permission : anyOf) {
             if (policy.grants(permission)) {
                 return policy;
@@ -56,6 +72,53 @@ public final class ServiceAuthenticator {
         }
         throw unauthorized("Policy '" + policy.name() + "' lacks the permission this operation needs ("
                 + List.of(anyOf) + ").");
+    }
+
+    /** Whether a token for {@code resource} (decoded, lower case) covers the request path, segment by segment. */
+    private boolean reaches(String resource, String requestPath) {
+        String scope = stripTrailingSlashes(resource);
+        if (scope.equals(hostName)) {
+            return true;
+        }
+        String target = stripTrailingSlashes(hostName + percentDecode(requestPath).toLowerCase(Locale.ROOT));
+        return target.equals(scope) || target.startsWith(scope + "/");
+    }
+
+    private static String stripTrailingSlashes(String s) {
+        int end = s.length();
+        while (end > 0 && s.charAt(end - 1) == '/') {
+            end--;
+        }
+        return s.substring(0, end);
+    }
+
+    /** Path decoding (no '+' to space); a malformed escape leaves the path as sent. */
+    static String percentDecode(String path) {
+        if (path.indexOf('%') < 0) {
+            return path;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(path.length());
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= path.length()) {
+                    return path;
+                }
+                int hi = Character.digit(path.charAt(i + 1), 16);
+                int lo = Character.digit(path.charAt(i + 2), 16);
+                if (hi < 0 || lo < 0) {
+                    return path;
+                }
+                bytes.write(hi * 16 + lo);
+                i += 2;
+            } else {
+                int cp = path.codePointAt(i);
+                byte[] utf8 = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8);
+                bytes.write(utf8, 0, utf8.length);
+                i += Character.charCount(cp) - 1;
+            }
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
     }
 
     private static RuntimeException unauthorized(String message) {

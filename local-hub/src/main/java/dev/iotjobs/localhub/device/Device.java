@@ -93,6 +93,14 @@ public final class Device {
         return authType;
     }
 
+    public String primaryThumbprint() {
+        return primaryThumbprint;
+    }
+
+    public String secondaryThumbprint() {
+        return secondaryThumbprint;
+    }
+
     public ObjectNode tags() {
         return tags;
     }

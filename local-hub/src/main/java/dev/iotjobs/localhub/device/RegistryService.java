@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
+import dev.iotjobs.localhub.x509.X509Checks;
 
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -214,6 +215,12 @@ public final class RegistryService {
                 b.secondaryThumbprint = Json.text(thumbs, "secondaryThumbprint");
                 if (b.primaryThumbprint == null) {
                     throw ErrorCode.ARGUMENT_INVALID.exception("A selfSigned device needs a primaryThumbprint.");
+                }
+                for (String t : new String[]{b.primaryThumbprint, b.secondaryThumbprint}) {
+                    if (t != null && !X509Checks.isThumbprint(t)) {
+                        throw ErrorCode.ARGUMENT_INVALID.exception("Thumbprint '" + t
+                                + "' is invalid: use the 40 (SHA-1) or 64 (SHA-256) hexadecimal digits of the certificate's digest.");
+                    }
                 }
                 b.primaryKey = null;
                 b.secondaryKey = null;

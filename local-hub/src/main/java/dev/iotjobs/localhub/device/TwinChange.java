@@ -50,7 +50,8 @@ public record TwinChange(ObjectNode tags, ObjectNode desired, boolean replace) {
             throw ErrorCode.ARGUMENT_INVALID.exception("Twin '" + name + "' must be an object.");
         }
         ObjectNode copy = ((ObjectNode) node).deepCopy();
-        copy.remove("$metadata");
+        // The service SDK sends the section's $version back (TwinCollection.toJsonObject); it is read-only and
+        // ignored. $metadata it never sends: like any other '$' key it is refused below (400004), as over MQTT.
         copy.remove("$version");
         TwinRules.checkPatch(name, copy);
         return copy;

@@ -35,24 +35,44 @@ public final class TwinRules {
     }
 
     private static void checkObject(String path, ObjectNode node, int depth) {
-        if (depth > MAX_DEPTH) {
-            throw ErrorCode.ARGUMENT_INVALID.exception("Twin " + path + " is nested deeper than "
-                    + MAX_DEPTH + " levels.");
-        }
+        checkDepth(path, depth);
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             checkKey(path, e.getKey());
-            JsonNode value = e.getValue();
-            String childPath = path + "." + e.getKey();
-            if (value.isObject()) {
-                checkObject(childPath, (ObjectNode) value, depth + 1);
-            } else if (value.isTextual() && value.asText().getBytes(StandardCharsets.UTF_8).length > MAX_STRING_BYTES) {
-                throw ErrorCode.ARGUMENT_INVALID.exception("Twin " + childPath + " is a string over 4 KB.");
-            } else if (value.isIntegralNumber() && !value.canConvertToLong()
-                    || value.isIntegralNumber() && Math.abs(value.asLong()) > MAX_SAFE_INTEGER) {
-                throw ErrorCode.ARGUMENT_INVALID.exception("Twin " + childPath + " is an integer outside +-2^52.");
-            }
+            checkValue(path + "." + e.getKey(), e.getValue(), depth);
         }
+    }
+
+    /**
+     * A member's value one level below {@code depth}. An array is a level of its own, like an object, and
+     * objects inside arrays follow the same key and depth rules (IoT Hub's depth limit covers arrays too).
+     */
+    private static void checkValue(String path, JsonNode value, int depth) {
+        if (value.isObject()) {
+            checkObject(path, (ObjectNode) value, depth + 1);
+        } else if (value.isArray()) {
+            checkDepth(path, depth + 1);
+            int i = 0;
+            for (JsonNode element : value) {
+                checkValue(path + "[" + i++ + "]", element, depth + 1);
+            }
+        } else if (value.isTextual() && value.asText().getBytes(StandardCharsets.UTF_8).length > MAX_STRING_BYTES) {
+            throw ErrorCode.ARGUMENT_INVALID.exception("Twin " + path + " is a string over 4 KB.");
+        } else if (value.isIntegralNumber() && !value.canConvertToLong()
+                || value.isIntegralNumber() && Math.abs(value.asLong()) > MAX_SAFE_INTEGER) {
+            throw ErrorCode.ARGUMENT_INVALID.exception("Twin " + path + " is an integer outside +-2^52.");
+        }
+    }
+
+    private static void checkDepth(String path, int depth) {
+        if (depth > MAX_DEPTH) {
+            throw ErrorCode.ARGUMENT_INVALID.exception("Twin " + shorten(path) + " is nested deeper than "
+                    + MAX_DEPTH + " levels.");
+        }
+    }
+
+    private static String shorten(String path) {
+        return path.length() <= 200 ? path : path.substring(0, 200) + "...";
     }
 
     private static void checkKey(String path, String key) {

@@ -20,8 +20,15 @@ public enum ErrorCode {
     DEVICE_ALREADY_EXISTS(409, 409001, "DeviceAlreadyExists"),
     JOB_ALREADY_EXISTS(409, 409104, "JobAlreadyExists"),
     MODULE_ALREADY_EXISTS(409, 409301, "ModuleAlreadyExistsOnDevice"),
+    /** The request's headers or body did not arrive in time (the HTTP layer's refusal; code chosen by us). */
+    REQUEST_TIMEOUT(408, 408000, "RequestTimeout"),
     PRECONDITION_FAILED(412, 412001, "PreconditionFailed"),
     MESSAGE_TOO_LARGE(413, 413001, "MessageTooLarge"),
+    /** Request line over the HTTP layer's limit (code chosen by us, in the status's family). */
+    REQUEST_URI_TOO_LONG(414, 414000, "RequestUriTooLong"),
+    /** Request headers over the HTTP layer's limit (code chosen by us, in the status's family). */
+    REQUEST_HEADERS_TOO_LARGE(431, 431000, "RequestHeaderFieldsTooLarge"),
+    THROTTLING(429, 429001, "ThrottlingException"),
     MAX_ACTIVE_JOBS(429, 429004, "ThrottlingMaxActiveJobCountExceeded"),
     SERVER_ERROR(500, 500001, "ServerError"),
     GATEWAY_TIMEOUT(504, 504101, "GatewayTimeout");

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -23,16 +24,56 @@ final class DeviceSession {
     private final AtomicLong nextRid = new AtomicLong(1);
     private volatile MqttEndpoint endpoint;
     private volatile EventLoopOutbox outbox;
+    private volatile Link link;
+
+    /**
+     * What one connection holds: bytes handed to its socket and not yet written (event loop only), and its twin
+     * requests in progress. A device that does not read cannot make the hub buffer more than {@code maxBytes}.
+     */
+    static final class Link {
+        final MqttEndpoint endpoint;
+        final int maxBytes;
+        final int maxTwinRequests;
+        final AtomicInteger twinRequests = new AtomicInteger();
+        long queuedBytes;
+        boolean overflowed;
+
+        Link(MqttEndpoint endpoint, int maxBytes, int maxTwinRequests) {
+            this.endpoint = endpoint;
+            this.maxBytes = maxBytes;
+            this.maxTwinRequests = maxTwinRequests;
+        }
+
+        /** Admits one more twin request of this connection, or says it is over its limit (then: 429). */
+        boolean beginTwinRequest() {
+            if (twinRequests.incrementAndGet() > maxTwinRequests) {
+                twinRequests.decrementAndGet();
+                return false;
+            }
+            return true;
+        }
+
+        void endTwinRequest() {
+            twinRequests.decrementAndGet();
+        }
+    }
 
     DeviceSession(String deviceId) {
         this.deviceId = deviceId;
     }
 
-    synchronized MqttEndpoint attach(MqttEndpoint newEndpoint, EventLoopOutbox newOutbox) {
+    synchronized MqttEndpoint attach(MqttEndpoint newEndpoint, EventLoopOutbox newOutbox, int maxOutboundBytes,
+                                     int maxTwinRequests) {
         MqttEndpoint previous = endpoint;
         endpoint = newEndpoint;
         outbox = newOutbox;
+        link = new Link(newEndpoint, maxOutboundBytes, maxTwinRequests);
         return previous;
+    }
+
+    /** The current connection's link, or null when not connected. */
+    Link link() {
+        return link;
     }
 
     /** Detaches the endpoint if it is still the current one; returns whether it was. */
@@ -42,6 +83,7 @@ final class DeviceSession {
         }
         endpoint = null;
         outbox = null;
+        link = null;
         return true;
     }
 
@@ -64,7 +106,7 @@ final class DeviceSession {
 
     /** Publishes at QoS 0 on the connection's own event loop; false if not connected. */
     boolean publish(String topic, byte[] payload) {
-        MqttEndpoint current = endpoint;
+        Link current = link;
         EventLoopOutbox loop = outbox;
         if (current == null || loop == null) {
             LOG.debug("Device {} not connected: dropped {}", deviceId, topic);
@@ -74,13 +116,34 @@ final class DeviceSession {
         return true;
     }
 
-    private void write(MqttEndpoint current, String topic, byte[] payload) {
-        if (current.isConnected()) {
-            current.publish(topic, Buffer.buffer(payload), MqttQoS.AT_MOST_ONCE, false, false)
-                    .onFailure(e -> LOG.debug("Device {}: publish to {} failed: {}", deviceId, topic, e.toString()));
-        } else {
+    /**
+     * Hands one PUBLISH to the socket, counting its bytes until Netty has written them. When a device lets more
+     * than its limit pile up (it does not read), the hub stops writing to it and closes the connection: its
+     * memory stays bounded and the device SDK reconnects (IoT Hub does not buffer without bound either).
+     * One message is always let through, however large, so a small limit cannot block a large answer.
+     */
+    private void write(Link current, String topic, byte[] payload) {
+        MqttEndpoint endpoint = current.endpoint;
+        if (!endpoint.isConnected() || current.overflowed) {
             LOG.debug("Device {} disconnected meanwhile: dropped {}", deviceId, topic);
+            return;
         }
+        long size = topic.length() + payload.length + 8L;
+        if (current.queuedBytes > 0 && current.queuedBytes + size > current.maxBytes) {
+            current.overflowed = true;
+            LOG.warn("Device {} does not read: {} bytes wait for its socket (limit {}); disconnecting it",
+                    deviceId, current.queuedBytes, current.maxBytes);
+            HardClose.close(endpoint);
+            return;
+        }
+        current.queuedBytes += size;
+        endpoint.publish(topic, Buffer.buffer(payload), MqttQoS.AT_MOST_ONCE, false, false)
+                .onComplete(ar -> {
+                    current.queuedBytes -= size;
+                    if (ar.failed()) {
+                        LOG.debug("Device {}: publish to {} failed: {}", deviceId, topic, ar.cause().toString());
+                    }
+                });
     }
 
     void close() {

@@ -51,6 +51,10 @@ public final class SessionRegistry implements DeviceConnections, DesiredProperti
         }
     }
 
+    public int connectedCount() {
+        return (int) sessions.values().stream().filter(DeviceSession::connected).count();
+    }
+
     /** Wakes method callers waiting for this device (called after connect and after a methods SUBSCRIBE). */
     void methodReadinessChanged(DeviceSession s) {
         if (!s.methodReady()) {

@@ -38,7 +38,7 @@ public final class QueryService {
         int offset = decode(continuation);
         int pageSize = requestedPageSize == null ? MAX_PAGE_SIZE : Math.max(1, Math.min(MAX_PAGE_SIZE, requestedPageSize));
         List<ObjectNode> rows = query.execute(sources.get(query.source()).get());
-        int end = Math.min(rows.size(), offset + pageSize);
+        int end = (int) Math.min(rows.size(), (long) offset + pageSize);
         List<ObjectNode> page = offset >= rows.size() ? List.of() : rows.subList(offset, end);
         String next = end < rows.size() ? encode(end) : null;
         return new Page(page, next, itemType(query));

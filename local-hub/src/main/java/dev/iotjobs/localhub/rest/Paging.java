@@ -56,7 +56,7 @@ final class Paging {
         Integer size = pageSize(ctx.request().getHeader("x-ms-max-item-count"));
         int pageSize = size == null ? maxPage : Math.min(maxPage, size);
         int offset = offset(ctx.request().getHeader("x-ms-continuation"));
-        int end = Math.min(all.size(), offset + pageSize);
+        int end = (int) Math.min(all.size(), (long) offset + pageSize); // no overflow past the last page
         List<ObjectNode> page = offset >= all.size() ? List.of() : all.subList(offset, end);
         send(ctx, page, end < all.size() ? token(end) : null, itemType);
     }
@@ -72,7 +72,10 @@ final class Paging {
         try {
             String text = new String(Base64.getUrlDecoder().decode(token.trim()), StandardCharsets.UTF_8);
             if (text.startsWith("j:")) {
-                return Integer.parseInt(text.substring(2));
+                int offset = Integer.parseInt(text.substring(2));
+                if (offset >= 0) {
+                    return offset;
+                }
             }
         } catch (IllegalArgumentException ignored) {
             // reported below

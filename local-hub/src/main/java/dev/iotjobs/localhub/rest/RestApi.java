@@ -8,6 +8,11 @@ import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.method.ModuleMethodService;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.query.QueryService;
+import dev.iotjobs.localhub.model.HubException;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -20,6 +25,9 @@ import io.vertx.ext.web.handler.BodyHandler;
 public final class RestApi {
     /** Larger than any valid request (128 KB method payload, 32 KB + 8 KB twin); bigger bodies get 413. */
     private static final long MAX_BODY_BYTES = 512 * 1024;
+    /** The HTTP layer's limits (Vert.x's defaults, stated here so that the refusals can name them). */
+    public static final int MAX_REQUEST_LINE_BYTES = 4096;
+    public static final int MAX_HEADER_BYTES = 8192;
 
     private RestApi() {
     }
@@ -27,6 +35,7 @@ public final class RestApi {
     public static Router router(Vertx vertx, RestSupport rest, RouteGroup... groups) {
         Router router = Router.router(vertx);
         router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+        router.route().handler(RestApi::checkQueryString);
         for (RouteGroup group : groups) {
             group.register(router);
         }
@@ -42,6 +51,46 @@ public final class RestApi {
         router.errorHandler(500, ctx -> RestSupport.fail(ctx, ctx.failure() == null
                 ? ErrorCode.SERVER_ERROR.exception("Internal error.") : ctx.failure()));
         return router;
+    }
+
+    /**
+     * A query string with a bad escape ({@code %}, {@code %zz}) is the client's fault: 400 before any route
+     * reads a parameter (Vert.x decodes parameters lazily and would throw inside the route).
+     */
+    private static void checkQueryString(RoutingContext ctx) {
+        try {
+            ctx.request().params();
+            ctx.queryParams();
+        } catch (IllegalArgumentException e) {
+            RestSupport.fail(ctx, ErrorCode.GENERIC_BAD_REQUEST.exception(
+                    "The query string is not validly percent-encoded: " + e.getMessage()));
+            return;
+        }
+        ctx.next();
+    }
+
+    /**
+     * Requests the HTTP layer refuses before routing (request line over 4 KB: 414; headers over 8 KB: 431;
+     * anything it cannot parse: 400) get IoT Hub's error body like every other refusal; Vert.x closes the
+     * connection after the answer.
+     */
+    public static void invalidRequest(HttpServerRequest request) {
+        DecoderResult result = request.decoderResult();
+        Throwable cause = result == null ? null : result.cause();
+        String detail = cause == null || cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")";
+        HubException refusal = ErrorCode.GENERIC_BAD_REQUEST.exception("The request is not valid HTTP" + detail + ".");
+        if (cause instanceof TooLongFrameException) {
+            String message = String.valueOf(cause.getMessage());
+            if (message.startsWith("An HTTP line is larger than")) {
+                refusal = ErrorCode.REQUEST_URI_TOO_LONG.exception("The request line is longer than "
+                        + MAX_REQUEST_LINE_BYTES + " bytes.");
+            } else if (message.startsWith("HTTP header is larger than")) {
+                refusal = ErrorCode.REQUEST_HEADERS_TOO_LARGE.exception("The request headers are larger than "
+                        + MAX_HEADER_BYTES + " bytes.");
+            }
+        }
+        request.response().putHeader("Connection", "close");
+        RestSupport.fail(request, refusal);
     }
 
     /** A set of routes for one resource group. */

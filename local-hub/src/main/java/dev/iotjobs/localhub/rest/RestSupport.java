@@ -14,6 +14,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +55,7 @@ public final class RestSupport {
                 throw ErrorCode.INVALID_PROTOCOL_VERSION.exception("api-version '" + apiVersion
                         + "' is not supported; use 2021-04-12.");
             }
-            authenticator.authorize(ctx.request().getHeader("Authorization"), anyOf);
+            authenticator.authorize(ctx.request().getHeader("Authorization"), ctx.request().path(), anyOf);
             return true;
         } catch (HubException e) {
             fail(ctx, e);
@@ -137,20 +139,33 @@ public final class RestSupport {
      * code in the {@code iothub-errorcode} header.
      */
     static void fail(RoutingContext ctx, Throwable failure) {
+        fail(ctx.request(), failure);
+    }
+
+    /** {@link #fail(RoutingContext, Throwable)} for requests that never reach the router (HTTP-layer refusals). */
+    static void fail(HttpServerRequest request, Throwable failure) {
         HubException e;
         if (failure instanceof HubException h) {
             e = h;
         } else {
-            LOG.error("Unexpected failure serving {} {}", ctx.request().method(), ctx.request().path(), failure);
+            LOG.error("Unexpected failure serving {} {}", request.method(), request.path(), failure);
             e = ErrorCode.SERVER_ERROR.exception("The local hub hit an internal error; see its log.");
         }
-        if (ctx.response().ended()) {
+        HttpServerResponse response = request.response();
+        if (response.ended()) {
             return;
         }
+        response.putHeader("iothub-errorcode", e.errorCode().codeName());
+        response.setStatusCode(e.errorCode().httpStatus())
+                .putHeader("Content-Type", "application/json; charset=utf-8")
+                .end(Buffer.buffer(Json.bytes(errorBody(e))));
+    }
+
+    /** IoT Hub's error body for a refusal: {@code {"Message":"{\"errorCode\":...}","ExceptionMessage":""}}. */
+    public static ObjectNode errorBody(HubException e) {
         ObjectNode outer = Json.object();
         outer.put("Message", Json.string(ErrorJson.of(e)));
         outer.put("ExceptionMessage", "");
-        ctx.response().putHeader("iothub-errorcode", e.errorCode().codeName());
-        json(ctx, e.errorCode().httpStatus(), outer);
+        return outer;
     }
 }

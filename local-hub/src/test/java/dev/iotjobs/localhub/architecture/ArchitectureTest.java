@@ -21,7 +21,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  * wiring     LocalHub, Main, junit            may use everything
  * adapters   rest, mqtt, tls                  protocols (Vert.x, Netty) around the core
  * core       device, jobs, method, query,     IoT Hub's behaviour, protocol-free
- *            auth, session, model, json, concurrent
+ *            auth, session, x509, model, json, concurrent
  * store      store                            durable maps of bytes, knows nothing above it
  * config     config                           the hub's settings and well-known values
  * </pre>
@@ -33,7 +33,7 @@ class ArchitectureTest {
             .importPackages("dev.iotjobs.localhub");
     private static final String[] CORE = {"..localhub.device..", "..localhub.jobs..", "..localhub.method..",
             "..localhub.query..", "..localhub.auth..", "..localhub.session..", "..localhub.model..",
-            "..localhub.json..", "..localhub.concurrent.."};
+            "..localhub.json..", "..localhub.concurrent..", "..localhub.x509.."};
     /** What the store may use of the core: the shared concurrency helpers, nothing else. */
     private static final String[] CORE_ABOVE_STORE = java.util.Arrays.stream(CORE)
             .filter(p -> !p.contains("concurrent")).toArray(String[]::new);

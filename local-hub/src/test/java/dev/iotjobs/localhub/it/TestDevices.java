@@ -34,58 +34,130 @@ final class TestDevices {
     }
 
     /*
-     * iot-device-client 2.5.0 sometimes loses the hub's answer to a device twin request: its receive thread
-     * acknowledges the answer and removes the request's correlation callback (IotHubTransport
-     * acknowledgeReceivedMessage) while the MQTT callback thread is about to invoke that callback
-     * (IotHubTransport onMessageReceived). The hub did answer (its mqtt debug log shows every answer); about one
-     * twin request in fifty hits the race on a busy 2-core machine. The helpers below keep tests about the hub:
-     * a GET is asked again, and a reported patch whose answer went missing is read back from the service.
+     * iot-device-client 2.5.0 (and every later release so far) sometimes never calls onResponseReceived for a twin
+     * answer it did receive, so its synchronous getTwin/updateReportedProperties time out: IotHubTransport
+     * .onMessageReceived (IotHubTransport.java:332) hands the answer to the receive thread before it looks up the
+     * request's correlation callback (line 346), and the receive thread, after acknowledging the answer, removes
+     * that callback on a new thread (line 1276). When the MQTT callback thread is descheduled in between, the
+     * lookup finds nothing (Azure/azure-iot-sdk-java#1803, fix proposed in #1847). It happens after the answer has
+     * arrived, so no hub timing can prevent it; it hits about one request in a hundred on a busy 2-core machine,
+     * against IoT Hub too. onResponseAcknowledged (line 1271) is called before the removal and carries the same
+     * answer, so the helpers below complete on whichever of the two comes first: exact, no retries.
      */
-    private static final int TWIN_REQUEST_TIMEOUT_MILLIS = 5000;
+    private static final int TWIN_REQUEST_TIMEOUT_SECONDS = 30;
 
     static com.microsoft.azure.sdk.iot.device.twin.Twin getTwin(DeviceClient client) throws Exception {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return client.getTwin(TWIN_REQUEST_TIMEOUT_MILLIS);
-            } catch (com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException e) {
-                if (attempt == 3 || !timedOut(e)) {
-                    throw e;
+        java.util.concurrent.CompletableFuture<com.microsoft.azure.sdk.iot.device.Message> answer = new java.util.concurrent.CompletableFuture<>();
+        client.getTwinAsync(new com.microsoft.azure.sdk.iot.device.twin.GetTwinCorrelatingMessageCallback() {
+            @Override
+            public void onRequestQueued(com.microsoft.azure.sdk.iot.device.Message m, Object c) {
+            }
+
+            @Override
+            public void onRequestSent(com.microsoft.azure.sdk.iot.device.Message m, Object c) {
+            }
+
+            @Override
+            public void onRequestAcknowledged(com.microsoft.azure.sdk.iot.device.Message m, Object c,
+                                              com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException e) {
+                if (e != null) {
+                    answer.completeExceptionally(e);
                 }
             }
+
+            @Override
+            public void onResponseReceived(com.microsoft.azure.sdk.iot.device.twin.Twin twin,
+                                           com.microsoft.azure.sdk.iot.device.Message m, Object c,
+                                           com.microsoft.azure.sdk.iot.device.IotHubStatusCode status,
+                                           com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException e) {
+                answer.complete(m);
+            }
+
+            @Override
+            public void onResponseAcknowledged(com.microsoft.azure.sdk.iot.device.Message m, Object c) {
+                answer.complete(m);
+            }
+        }, null);
+        com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage m = await(answer);
+        com.microsoft.azure.sdk.iot.device.IotHubStatusCode status = statusOf(m);
+        if (status != com.microsoft.azure.sdk.iot.device.IotHubStatusCode.OK) {
+            throw new com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException(status, "getTwin answered " + m.getStatus());
         }
+        return com.microsoft.azure.sdk.iot.device.twin.Twin.createFromPropertiesJson(
+                new String(m.getBytes(), java.nio.charset.StandardCharsets.UTF_8));
     }
 
-    /** Sends a reported patch and returns the new reported version (read back from the service if lost). */
+    /** Sends a reported patch and returns the new reported version; a refusal is thrown. */
     static long updateReported(DeviceClient client, com.microsoft.azure.sdk.iot.device.twin.TwinCollection reported,
                                LocalHub hub, String deviceId) throws Exception {
-        try {
-            return client.updateReportedProperties(reported, TWIN_REQUEST_TIMEOUT_MILLIS).getVersion();
-        } catch (com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException e) {
-            if (!timedOut(e)) {
-                throw e;
-            }
-            return new com.microsoft.azure.sdk.iot.service.twin.TwinClient(hub.hubConnectionString())
-                    .get(deviceId).getReportedProperties().getVersion();
+        com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage m = sendReported(client, reported);
+        com.microsoft.azure.sdk.iot.device.IotHubStatusCode status = statusOf(m);
+        if (status != com.microsoft.azure.sdk.iot.device.IotHubStatusCode.OK) {
+            throw new com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException(status, "reported patch answered " + m.getStatus());
         }
+        return m.getVersion();
     }
 
-    /** Sends a reported patch the hub must refuse, and returns the refusal (a lost answer is asked again). */
+    /** Sends a reported patch the hub must refuse, and returns the refusal. */
     static com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException updateReportedRefused(
             DeviceClient client, com.microsoft.azure.sdk.iot.device.twin.TwinCollection reported) throws Exception {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                client.updateReportedProperties(reported, TWIN_REQUEST_TIMEOUT_MILLIS);
-                throw new AssertionError("the hub accepted the reported patch");
-            } catch (com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException e) {
-                if (attempt == 3 || !timedOut(e)) {
-                    return e;
+        com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage m = sendReported(client, reported);
+        com.microsoft.azure.sdk.iot.device.IotHubStatusCode status = statusOf(m);
+        if (status == com.microsoft.azure.sdk.iot.device.IotHubStatusCode.OK) {
+            throw new AssertionError("the hub accepted the reported patch");
+        }
+        return new com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException(status, "reported patch answered " + m.getStatus());
+    }
+
+    private static com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage sendReported(
+            DeviceClient client, com.microsoft.azure.sdk.iot.device.twin.TwinCollection reported) throws Exception {
+        java.util.concurrent.CompletableFuture<com.microsoft.azure.sdk.iot.device.Message> answer = new java.util.concurrent.CompletableFuture<>();
+        client.updateReportedPropertiesAsync(reported, new com.microsoft.azure.sdk.iot.device.twin.ReportedPropertiesUpdateCorrelatingMessageCallback() {
+            @Override
+            public void onRequestQueued(com.microsoft.azure.sdk.iot.device.Message m, Object c) {
+            }
+
+            @Override
+            public void onRequestSent(com.microsoft.azure.sdk.iot.device.Message m, Object c) {
+            }
+
+            @Override
+            public void onRequestAcknowledged(com.microsoft.azure.sdk.iot.device.Message m, Object c,
+                                              com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException e) {
+                if (e != null) {
+                    answer.completeExceptionally(e);
                 }
             }
+
+            @Override
+            public void onResponseReceived(com.microsoft.azure.sdk.iot.device.Message m, Object c,
+                                           com.microsoft.azure.sdk.iot.device.IotHubStatusCode status,
+                                           com.microsoft.azure.sdk.iot.device.twin.ReportedPropertiesUpdateResponse r,
+                                           com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException e) {
+                answer.complete(m);
+            }
+
+            @Override
+            public void onResponseAcknowledged(com.microsoft.azure.sdk.iot.device.Message m, Object c) {
+                answer.complete(m);
+            }
+        }, null);
+        return await(answer);
+    }
+
+    private static com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage await(
+            java.util.concurrent.CompletableFuture<com.microsoft.azure.sdk.iot.device.Message> answer) throws Exception {
+        try {
+            return (com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage)
+                    answer.get(TWIN_REQUEST_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof Exception x ? x : e;
         }
     }
 
-    private static boolean timedOut(com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException e) {
-        return e.getStatusCode() == com.microsoft.azure.sdk.iot.device.IotHubStatusCode.DEVICE_OPERATION_TIMED_OUT;
+    private static com.microsoft.azure.sdk.iot.device.IotHubStatusCode statusOf(
+            com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage m) {
+        return com.microsoft.azure.sdk.iot.device.IotHubStatusCode.getIotHubStatusCode(Integer.parseInt(m.getStatus()));
     }
 
     /** An open MQTT DeviceClient for a newly registered device. */
