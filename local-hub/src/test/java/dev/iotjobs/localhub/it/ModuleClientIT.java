@@ -210,6 +210,29 @@ class ModuleClientIT {
     }
 
     @Test
+    void moduleClient_overWebSockets_reportsAndAnswersMethods() throws Exception {
+        String deviceId = newDevice("modc-ws");
+        newModule(deviceId, "m");
+        ModuleClient client = new ModuleClient(hub.moduleConnectionString(deviceId, "m"), IotHubClientProtocol.MQTT_WS);
+        client.open(false);
+        try {
+            client.subscribeToMethods((name, payload, ctx) ->
+                    new com.microsoft.azure.sdk.iot.device.twin.DirectMethodResponse(200, "ws:" + name), null);
+            TwinCollection reported = new TwinCollection();
+            reported.put("transport", "MQTT_WS");
+            client.subscribeToDesiredProperties((t, ctx) -> { }, null);
+            assertEquals(2, updateReported(client, reported, deviceId, "m"));
+            assertEquals("MQTT_WS", twins.get(deviceId, "m").getReportedProperties().get("transport"));
+            DirectMethodResponse response = methods.invoke(deviceId, "m", "ping",
+                    DirectMethodRequestOptions.builder().methodResponseTimeoutSeconds(10).build());
+            assertEquals(200, response.getStatus());
+            assertEquals("\"ws:ping\"", response.getPayloadAsJsonString());
+        } finally {
+            client.close();
+        }
+    }
+
+    @Test
     void moduleClient_withAWrongKeyAnUnknownModuleOrADisabledDeviceIsRefused() throws Exception {
         String deviceId = newDevice("modc-refused");
         Module module = newModule(deviceId, "m");
@@ -245,6 +268,8 @@ class ModuleClientIT {
         assertRefused(deviceId, moduleToken);
         assertRefused(deviceId + "/m", deviceToken);
         assertRefused(deviceId + "/m", token("devices/" + deviceId + "/modules/other", module.getPrimaryKey()));
+        assertRefused(deviceId + "/m", SasToken.create("hub.example.com/devices/" + deviceId + "/modules/m",
+                module.getPrimaryKey(), null, Instant.now().getEpochSecond() + 600)); // another hub's token
         MqttClient ok = rawConnect(deviceId + "/m", moduleToken);
         disconnectQuietly(ok);
     }
