@@ -54,8 +54,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(LocalHubExtension.class)
 class MqttWebSocketIT {
 
-    private static DeviceClient connectWs(Device device) throws Exception {
-        DeviceClient client = new DeviceClient(TestDevices.connectionString(device), IotHubClientProtocol.MQTT_WS);
+    private static DeviceClient connectWs(LocalHub hub, Device device) throws Exception {
+        DeviceClient client = TestDevices.webSocketClient(hub, TestDevices.connectionString(device));
         client.open(false);
         return client;
     }
@@ -63,7 +63,7 @@ class MqttWebSocketIT {
     @Test
     void mqttWs_connectTwinDesiredNotificationAndMethod(LocalHub hub) throws Exception {
         Device device = TestDevices.register(hub, TestDevices.uniqueId("ws"));
-        DeviceClient client = connectWs(device);
+        DeviceClient client = connectWs(hub, device);
         try {
             // Only upgrades become MQTT: a plain GET on the same path is a REST request (404 with an IoT Hub body).
             HttpClient http = HttpClient.newBuilder().sslContext(TrustStores.trusting(hub.trustStore())).build();
@@ -114,7 +114,7 @@ class MqttWebSocketIT {
         Device device = TestDevices.register(hub, TestDevices.uniqueId("ws-bad"));
         String wrongKey = "HostName=127.0.0.1;DeviceId=" + device.getDeviceId() + ";SharedAccessKey="
                 + WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY;
-        DeviceClient client = new DeviceClient(wrongKey, IotHubClientProtocol.MQTT_WS);
+        DeviceClient client = TestDevices.webSocketClient(hub, wrongKey);
         try {
             IotHubClientException e = assertThrows(IotHubClientException.class, () -> client.open(false));
             assertEquals(IotHubStatusCode.UNAUTHORIZED, e.getStatusCode());
@@ -131,7 +131,7 @@ class MqttWebSocketIT {
         List<BlockingQueue<com.microsoft.azure.sdk.iot.device.twin.Twin>> patches = new ArrayList<>();
         try {
             for (int i = 0; i < devices.size(); i++) {
-                DeviceClient c = i % 2 == 0 ? TestDevices.connect(devices.get(i)) : connectWs(devices.get(i));
+                DeviceClient c = i % 2 == 0 ? TestDevices.connect(devices.get(i)) : connectWs(hub, devices.get(i));
                 String transport = i % 2 == 0 ? "MQTT" : "MQTT_WS";
                 c.subscribeToMethods((name, payload, ctx) -> new DirectMethodResponse(200, Map.of("via", transport)), null);
                 BlockingQueue<com.microsoft.azure.sdk.iot.device.twin.Twin> q = new LinkedBlockingQueue<>();

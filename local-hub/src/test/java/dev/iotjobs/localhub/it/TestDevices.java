@@ -1,15 +1,41 @@
 package dev.iotjobs.localhub.it;
 
+import com.microsoft.azure.sdk.iot.device.ClientOptions;
 import com.microsoft.azure.sdk.iot.device.DeviceClient;
 import com.microsoft.azure.sdk.iot.device.IotHubClientProtocol;
+import com.microsoft.azure.sdk.iot.device.ProxySettings;
 import com.microsoft.azure.sdk.iot.service.registry.Device;
 import com.microsoft.azure.sdk.iot.service.registry.RegistryClient;
 import dev.iotjobs.localhub.LocalHub;
+import dev.iotjobs.localhub.config.HubConfig;
+import dev.iotjobs.localhub.config.WellKnownKeys;
 
+import java.net.InetSocketAddress;
+import java.net.Proxy;
 import java.util.UUID;
 
 /** Helpers shared by the SDK-driven tests: unique device ids, registration, connected clients. */
 final class TestDevices {
+
+    /**
+     * Client options for a device of {@code hub}: MQTT_WS dials port 443, which a hub run by a non-root user serves
+     * through its CONNECT proxy, and the device SDK takes a proxy only from its own ProxySettings (what a user's
+     * code does too, see docs/local-hub.md). Other protocols need nothing.
+     */
+    static ClientOptions.ClientOptionsBuilder options(LocalHub hub, IotHubClientProtocol protocol) {
+        ClientOptions.ClientOptionsBuilder options = ClientOptions.builder();
+        if (protocol == IotHubClientProtocol.MQTT_WS && hub.restPort() != HubConfig.DEFAULT_REST_PORT && hub.proxyPort() > 0) {
+            options.proxySettings(new ProxySettings(new Proxy(Proxy.Type.HTTP,
+                    new InetSocketAddress(WellKnownKeys.HOST_NAME, hub.proxyPort()))));
+        }
+        return options;
+    }
+
+    /** A device client over MQTT over WebSockets that reaches {@code hub} whoever runs it. */
+    static DeviceClient webSocketClient(LocalHub hub, String connectionString) {
+        return new DeviceClient(connectionString, IotHubClientProtocol.MQTT_WS,
+                options(hub, IotHubClientProtocol.MQTT_WS).build());
+    }
     private TestDevices() {
     }
 

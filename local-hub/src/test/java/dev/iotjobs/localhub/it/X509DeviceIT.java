@@ -75,7 +75,7 @@ class X509DeviceIT {
     static DeviceClient x509Client(LocalHub hub, String deviceId, DeviceCertificates.Issued cert,
                                    IotHubClientProtocol protocol) throws Exception {
         return new DeviceClient("HostName=" + WellKnownKeys.HOST_NAME + ";DeviceId=" + deviceId + ";x509=true", protocol,
-                ClientOptions.builder().sslContext(sslContext(hub, cert)).build());
+                TestDevices.options(hub, protocol).sslContext(sslContext(hub, cert)).build());
     }
 
     static DeviceClient open(DeviceClient client) throws Exception {
@@ -216,8 +216,7 @@ class X509DeviceIT {
                 String id = run + "-" + i;
                 DeviceClient client = switch (i) {
                     case 0 -> TestDevices.connect(TestDevices.register(hub, id));
-                    case 1 -> open(new DeviceClient(TestDevices.connectionString(TestDevices.register(hub, id)),
-                            IotHubClientProtocol.MQTT_WS));
+                    case 1 -> open(TestDevices.webSocketClient(hub, TestDevices.connectionString(TestDevices.register(hub, id))));
                     case 2 -> {
                         DeviceCertificates.Issued cert = DeviceCertificates.selfSigned(id);
                         selfSignedDevice(hub, id, DeviceCertificates.sha1Thumbprint(cert.certificate()), null);
