@@ -213,7 +213,9 @@ class ModuleClientIT {
     void moduleClient_overWebSockets_reportsAndAnswersMethods() throws Exception {
         String deviceId = newDevice("modc-ws");
         newModule(deviceId, "m");
-        ModuleClient client = new ModuleClient(hub.moduleConnectionString(deviceId, "m"), IotHubClientProtocol.MQTT_WS);
+        // Through the hub's CONNECT proxy when it could not bind 443 (a non-root user), as TestDevices does for devices.
+        ModuleClient client = new ModuleClient(hub.moduleConnectionString(deviceId, "m"), IotHubClientProtocol.MQTT_WS,
+                TestDevices.options(hub, IotHubClientProtocol.MQTT_WS).build());
         client.open(false);
         try {
             client.subscribeToMethods((name, payload, ctx) ->
