@@ -55,10 +55,26 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class FleetSimulator implements AutoCloseable {
 
+    /**
+     * @param deviceId the MQTT client id: a device id, or {@code deviceId/moduleId} for a module identity
+     *                 ({@link #module}), which connects as IoT Hub's module clients do
+     */
     public record DeviceCredentials(String deviceId, String primaryKey) {
         public DeviceCredentials {
             Objects.requireNonNull(deviceId, "deviceId");
             Objects.requireNonNull(primaryKey, "primaryKey");
+        }
+
+        /** A module's credentials (client id {@code deviceId/moduleId}, the module's own key). */
+        public static DeviceCredentials module(String deviceId, String moduleId, String primaryKey) {
+            return new DeviceCredentials(deviceId + "/" + moduleId, primaryKey);
+        }
+
+        /** The SAS resource path: {@code devices/{d}}, or {@code devices/{d}/modules/{m}} for a module. */
+        String sasResourcePath() {
+            int slash = deviceId.indexOf('/');
+            return slash < 0 ? "devices/" + deviceId
+                    : "devices/" + deviceId.substring(0, slash) + "/modules/" + deviceId.substring(slash + 1);
         }
     }
 
@@ -275,7 +291,8 @@ public final class FleetSimulator implements AutoCloseable {
         MqttClientOptions o = new MqttClientOptions(baseClientOptions)
                 .setClientId(id)
                 .setUsername(options.host() + "/" + id + "/?api-version=" + API_VERSION)
-                .setPassword(SasTokens.create(options.host() + "/devices/" + id, d.credentials.primaryKey(), null, expiry));
+                .setPassword(SasTokens.create(options.host() + "/" + d.credentials.sasResourcePath(),
+                        d.credentials.primaryKey(), null, expiry));
         MqttClient client = MqttClient.create(vertx, o);
         d.client = client;
         Promise<Void> subscribed = Promise.promise();

@@ -1,6 +1,7 @@
 package dev.iotjobs.localhub;
 
 import dev.iotjobs.localhub.auth.DeviceAuthenticator;
+import dev.iotjobs.localhub.auth.ModuleAuthenticator;
 import dev.iotjobs.localhub.auth.ServiceAuthenticator;
 import dev.iotjobs.localhub.auth.SharedAccessPolicy;
 import dev.iotjobs.localhub.concurrent.Futures;
@@ -11,6 +12,7 @@ import dev.iotjobs.localhub.console.ConsoleServer;
 import dev.iotjobs.localhub.device.Device;
 import dev.iotjobs.localhub.device.DeviceRegistry;
 import dev.iotjobs.localhub.device.DeviceStore;
+import dev.iotjobs.localhub.device.ModuleService;
 import dev.iotjobs.localhub.device.RegistryService;
 import dev.iotjobs.localhub.device.TwinService;
 import dev.iotjobs.localhub.jobs.JobExecutors;
@@ -18,6 +20,8 @@ import dev.iotjobs.localhub.jobs.JobLimits;
 import dev.iotjobs.localhub.jobs.JobService;
 import dev.iotjobs.localhub.jobs.JobStore;
 import dev.iotjobs.localhub.method.MethodService;
+import dev.iotjobs.localhub.method.ModuleMethodService;
+import dev.iotjobs.localhub.mqtt.ModuleClients;
 import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
 import dev.iotjobs.localhub.mqtt.MqttWebSocketBridge;
 import dev.iotjobs.localhub.mqtt.SessionRegistry;
@@ -79,6 +83,7 @@ public final class LocalHub implements AutoCloseable {
     private DevCertificateAuthority certificates;
     private DeviceRegistry registry;
     private SessionRegistry sessions;
+    private ModuleService modules;
     private JobService jobs;
     private JobExecutors jobExecutors;
     /** A TLS handshake must finish within this time on both endpoints (Vert.x's default, stated). */
@@ -121,13 +126,23 @@ public final class LocalHub implements AutoCloseable {
         MethodService methods = new MethodService(registry, sessions);
         twins.onDesiredChanged(sessions);
         registry.onRemovedOrDisabled(sessions::drop);
+        // Modules (issue 15): their own registry and twins, the same sessions (keyed deviceId/moduleId).
+        DeviceRegistry moduleRegistry = new DeviceRegistry(DeviceStore.modules(store), clock);
+        TwinService moduleTwins = new TwinService(moduleRegistry);
+        modules = new ModuleService(registry, moduleRegistry, moduleTwins);
+        moduleTwins.onDesiredChanged(sessions);
+        moduleRegistry.onRemovedOrDisabled(sessions::drop);
+        registry.onRemovedOrDisabled(modules::deviceRemovedOrDisabled);
+        modules.deleteOrphans(); // after the listeners: an orphan's stored MQTT session goes with it
+        ModuleMethodService moduleMethods = new ModuleMethodService(registry, new MethodService(moduleRegistry, sessions));
 
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setBlockedThreadCheckInterval(2000));
         vertx.exceptionHandler(LocalHub::unhandled);
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", config.coreWorkerThreads());
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
                 new DeviceAuthenticator(registry, clock, certificates.caCertificate()), registry, twins, sessions,
-                config.limits(), config.twinResponseDelay());
+                config.limits(), config.twinResponseDelay(),
+                new ModuleClients(new ModuleAuthenticator(registry, moduleRegistry, clock), moduleRegistry, moduleTwins));
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
@@ -135,12 +150,14 @@ public final class LocalHub implements AutoCloseable {
                 new JobLimits(config.maxActiveJobs(), config.methodsInFlight()));
         QueryService queries = new QueryService(
                 registry::twinDocuments,
+                moduleRegistry::twinDocuments,
                 jobs::deviceJobRows);
         deadlines = new HttpDeadlines(vertx, config.limits().httpHeadersTimeout(), config.limits().httpBodyTimeout());
         var router = RestApi.router(vertx, rest,
                 RestApi.queries(rest, queries),
                 RestApi.devices(rest, new RegistryService(registry)),
                 RestApi.twins(rest, twins, methods),
+                RestApi.modules(rest, modules, moduleMethods),
                 RestApi.jobs(rest, jobs));
         router.route().order(-1).handler(deadlines::onRequest);
 
@@ -455,6 +472,16 @@ public final class LocalHub implements AutoCloseable {
     public String deviceConnectionString(String deviceId) {
         Device d = registry.get(deviceId);
         return "HostName=" + WellKnownKeys.HOST_NAME + ";DeviceId=" + deviceId + ";SharedAccessKey=" + d.primaryKey();
+    }
+
+    /** {@code HostName=...;DeviceId=...;ModuleId=...;SharedAccessKey=...} of a registered SAS module (for ModuleClient). */
+    public String moduleConnectionString(String deviceId, String moduleId) {
+        Device m = modules.find(deviceId, moduleId);
+        if (m == null) {
+            throw new IllegalArgumentException("Module " + moduleId + " of device " + deviceId + " is not registered");
+        }
+        return "HostName=" + WellKnownKeys.HOST_NAME + ";DeviceId=" + deviceId + ";ModuleId=" + moduleId
+                + ";SharedAccessKey=" + m.primaryKey();
     }
 
     /**

@@ -28,6 +28,8 @@ public final class Device {
     final boolean iotEdge;
     final String deviceScope;
     final ArrayNode parentScopes;
+    /** Modules only: who manages the module (IoT Edge sets it); null for devices. */
+    final String managedBy;
     final ObjectNode tags;
     final TwinSection desired;
     final TwinSection reported;
@@ -51,6 +53,7 @@ public final class Device {
         iotEdge = b.iotEdge;
         deviceScope = b.deviceScope;
         parentScopes = b.parentScopes;
+        managedBy = b.managedBy;
         tags = b.tags;
         desired = b.desired;
         reported = b.reported;
@@ -60,6 +63,18 @@ public final class Device {
 
     public String id() {
         return id;
+    }
+
+    /** The device id: {@link #id()} for a device, the part before the '/' of a module's key. */
+    public String deviceId() {
+        int slash = id.indexOf('/');
+        return slash < 0 ? id : id.substring(0, slash);
+    }
+
+    /** The module id of a module (its key is {@code deviceId/moduleId}, see {@link ModuleIds}); null for a device. */
+    public String moduleId() {
+        int slash = id.indexOf('/');
+        return slash < 0 ? null : id.substring(slash + 1);
     }
 
     public boolean enabled() {
@@ -145,6 +160,7 @@ public final class Device {
         boolean iotEdge;
         String deviceScope;
         ArrayNode parentScopes = Json.NODES.arrayNode();
+        String managedBy;
         ObjectNode tags = Json.object();
         /** Null until set: {@link #build()} gives a new device its empty sections (copies keep theirs). */
         TwinSection desired;
@@ -170,6 +186,7 @@ public final class Device {
             iotEdge = d.iotEdge;
             deviceScope = d.deviceScope;
             parentScopes = d.parentScopes;
+            managedBy = d.managedBy;
             tags = d.tags;
             desired = d.desired;
             reported = d.reported;

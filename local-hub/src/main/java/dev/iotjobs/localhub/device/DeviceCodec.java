@@ -44,6 +44,7 @@ final class DeviceCodec {
             writeIfPresent(g, "deviceScope", d.deviceScope);
             g.writeFieldName("parentScopes");
             Json.write(g, d.parentScopes);
+            writeIfPresent(g, "managedBy", d.managedBy);
             g.writeFieldName("tags");
             Json.write(g, d.tags);
             g.writeFieldName("desired");
@@ -85,6 +86,7 @@ final class DeviceCodec {
         b.deviceScope = Json.text(n, "deviceScope");
         JsonNode scopes = n.get("parentScopes");
         b.parentScopes = scopes instanceof ArrayNode a ? a : Json.NODES.arrayNode();
+        b.managedBy = Json.text(n, "managedBy");
         b.tags = (ObjectNode) n.get("tags");
         b.desired = TwinSection.fromStored((ObjectNode) n.get("desired"), true);
         b.reported = TwinSection.fromStored((ObjectNode) n.get("reported"), false);

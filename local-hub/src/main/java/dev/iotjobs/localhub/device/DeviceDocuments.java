@@ -48,7 +48,10 @@ final class DeviceDocuments {
      */
     static ObjectNode twin(Device d) {
         ObjectNode n = Json.object();
-        n.put("deviceId", d.id);
+        n.put("deviceId", d.deviceId());
+        if (d.moduleId() != null) {
+            n.put("moduleId", d.moduleId()); // a module twin (devices.modules rows too)
+        }
         n.put("etag", d.twinEtag());
         n.put("deviceEtag", d.etag());
         n.put("version", d.twinVersion);

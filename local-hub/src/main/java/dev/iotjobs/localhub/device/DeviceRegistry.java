@@ -42,6 +42,8 @@ public final class DeviceRegistry {
     private static final Device DELETED = new Device.Builder().build();
 
     private final DeviceStore store;
+    /** A registry of modules (keys {@code deviceId/moduleId}) answers with the module error codes. */
+    private final boolean modules;
     private final Clock clock;
     private final Map<String, Device> devices = new ConcurrentHashMap<>();
     /**
@@ -58,6 +60,7 @@ public final class DeviceRegistry {
 
     public DeviceRegistry(DeviceStore store, Clock clock) {
         this.store = store;
+        this.modules = store.holdsModules();
         this.clock = clock;
         for (int i = 0; i < STRIPES; i++) {
             locks[i] = new ReentrantLock();
@@ -133,6 +136,26 @@ public final class DeviceRegistry {
         return devices.size();
     }
 
+    /** The committed entries whose key starts with {@code prefix} (a device's modules: "deviceId/"), in key order. */
+    List<Device> findByPrefix(String prefix) {
+        List<Device> found = new ArrayList<>();
+        for (String id : idOrder.tailSet(prefix)) {
+            if (!id.startsWith(prefix)) {
+                break;
+            }
+            Device d = devices.get(id);
+            if (d != null) {
+                found.add(d);
+            }
+        }
+        return found;
+    }
+
+    /** Tells the removal listeners that an entry's connection must go (e.g. a module whose device was disabled). */
+    void announceRemovedOrDisabled(String id) {
+        removalListeners.forEach(l -> l.accept(id));
+    }
+
     /**
      * Registers a device with fixed keys unless its id is taken (the hub's default device, so the tutorial
      * runs with zero configuration).
@@ -161,7 +184,10 @@ public final class DeviceRegistry {
         commit(lockedMany(ids, () -> {
             for (Device d : newDevices) {
                 if (latest(d.id()) != null) {
-                    throw ErrorCode.DEVICE_ALREADY_EXISTS.exception("A device with ID '" + d.id() + "' is already registered.");
+                    throw modules
+                            ? ErrorCode.MODULE_ALREADY_EXISTS.exception("Module '" + d.moduleId()
+                                    + "' already exists on device '" + d.deviceId() + "'.")
+                            : ErrorCode.DEVICE_ALREADY_EXISTS.exception("A device with ID '" + d.id() + "' is already registered.");
                 }
             }
             return stage(newDevices, List.of());
@@ -229,7 +255,7 @@ public final class DeviceRegistry {
             check.accept(current);
             staged.put(id, DELETED);
             long revision = revisions.incrementAndGet();
-            CompletableFuture<Void> done = store.commit(DeviceStore.delete(id));
+            CompletableFuture<Void> done = store.commit(store.delete(id));
             return new Staged(List.of(), done, () -> {
                 devices.computeIfPresent(id, (k, old) -> {
                     if (old.revision > revision) {
@@ -265,7 +291,7 @@ public final class DeviceRegistry {
         for (Device d : changed) {
             d.revision = revisions.incrementAndGet();
             staged.put(d.id(), d);
-            writes.add(DeviceStore.put(d));
+            writes.add(store.put(d));
         }
         CompletableFuture<Void> done = store.commit(writes);
         return new Staged(changed, done, () -> {
@@ -319,7 +345,12 @@ public final class DeviceRegistry {
         return (id.hashCode() & 0x7fffffff) % STRIPES;
     }
 
-    private static HubException notFound(String id) {
+    private HubException notFound(String id) {
+        if (modules) {
+            int slash = id.indexOf('/');
+            return ErrorCode.MODULE_NOT_FOUND.exception("Module " + id.substring(slash + 1) + " of device "
+                    + id.substring(0, slash) + " not found.");
+        }
         return ErrorCode.DEVICE_NOT_FOUND.exception("Device " + id + " not found.");
     }
 }

@@ -197,7 +197,7 @@ public final class RegistryService {
         };
     }
 
-    private static void applyAuthentication(Device.Builder b, JsonNode auth) {
+    static void applyAuthentication(Device.Builder b, JsonNode auth) {
         String type = auth.isObject() && auth.hasNonNull("type") ? auth.get("type").asText() : "sas";
         switch (type) {
             case "sas" -> {

@@ -44,7 +44,7 @@ final class TwinView extends ObjectNode {
             case "tags":
                 return device.tags;
             case "deviceId":
-                return TextNode.valueOf(device.id);
+                return TextNode.valueOf(device.deviceId());
             case "properties":
                 if (properties == null) {
                     properties = Json.object();

@@ -14,10 +14,12 @@ public enum ErrorCode {
     NOT_FOUND(404, 404000, "GenericNotFound"),
     DEVICE_NOT_FOUND(404, 404001, "DeviceNotFound"),
     JOB_NOT_FOUND(404, 404002, "JobNotFound"),
+    MODULE_NOT_FOUND(404, 404010, "ModuleNotFound"),
     DEVICE_NOT_ONLINE(404, 404103, "DeviceNotOnline"),
     METHOD_NOT_ALLOWED(405, 405000, "GenericMethodNotAllowed"),
     DEVICE_ALREADY_EXISTS(409, 409001, "DeviceAlreadyExists"),
     JOB_ALREADY_EXISTS(409, 409104, "JobAlreadyExists"),
+    MODULE_ALREADY_EXISTS(409, 409301, "ModuleAlreadyExistsOnDevice"),
     /** The request's headers or body did not arrive in time (the HTTP layer's refusal; code chosen by us). */
     REQUEST_TIMEOUT(408, 408000, "RequestTimeout"),
     PRECONDITION_FAILED(412, 412001, "PreconditionFailed"),

@@ -14,16 +14,31 @@ final class DeviceTopics {
     private DeviceTopics() {
     }
 
-    /** Filters a device may subscribe to: its own C2D topic, methods and twin topics. */
-    static boolean maySubscribe(String deviceId, String filter) {
-        return Set.of(METHODS_FILTER, TWIN_RESPONSE_FILTER, DESIRED_FILTER,
-                        "$iothub/twin/PATCH/properties/desired/", "devices/" + deviceId + "/messages/devicebound/#")
-                .contains(filter);
+    /**
+     * The client's own part of topic names: {@code {deviceId}}, or {@code {deviceId}/modules/{moduleId}} for a
+     * module client (client id {@code deviceId/moduleId}).
+     */
+    static String ownPath(String clientId) {
+        int slash = clientId.indexOf('/');
+        return slash < 0 ? clientId : clientId.substring(0, slash) + "/modules/" + clientId.substring(slash + 1);
     }
 
-    static boolean isTelemetry(String deviceId, String topic) {
-        return topic.startsWith("devices/" + deviceId + "/messages/events/")
-                || topic.equals("devices/" + deviceId + "/messages/events");
+    /**
+     * Filters a client may subscribe to: its own C2D topic, methods and twin topics; a module also its own
+     * {@code inputs/#} (what ModuleClient subscribes to behind an Edge gateway). Nothing of its device or siblings.
+     */
+    static boolean maySubscribe(String clientId, String filter) {
+        String own = "devices/" + ownPath(clientId);
+        return Set.of(METHODS_FILTER, TWIN_RESPONSE_FILTER, DESIRED_FILTER,
+                        "$iothub/twin/PATCH/properties/desired/", own + "/messages/devicebound/#")
+                .contains(filter) || clientId.indexOf('/') > 0 && filter.equals(own + "/inputs/#");
+    }
+
+    /** Device telemetry is {@code devices/{d}/messages/events/..}; a module's {@code devices/{d}/modules/{m}/messages/events/..}. */
+    static boolean isTelemetry(String clientId, String topic) {
+        String own = "devices/" + ownPath(clientId);
+        return topic.startsWith(own + "/messages/events/")
+                || topic.equals(own + "/messages/events");
     }
 
     /** The value of a query parameter ($rid, $version) in a topic's "?a=b&c=d" tail, or null. */

@@ -5,6 +5,7 @@ import dev.iotjobs.localhub.auth.DeviceAuthenticator;
 import dev.iotjobs.localhub.config.HubLimits;
 import dev.iotjobs.localhub.device.Device;
 import dev.iotjobs.localhub.device.DeviceRegistry;
+import dev.iotjobs.localhub.device.ModuleIds;
 import dev.iotjobs.localhub.device.TwinService;
 import dev.iotjobs.localhub.json.ErrorJson;
 import dev.iotjobs.localhub.json.Json;
@@ -50,6 +51,7 @@ public final class MqttDeviceHandler {
     private final DeviceRegistry registry;
     private final TwinService twins;
     private final SessionRegistry sessions;
+    private final ModuleClients modules;
     private final Clock clock;
     private final HubLimits limits;
     /** One outbox per event loop (the listeners' contexts), shared by the devices connected through it. */
@@ -59,16 +61,11 @@ public final class MqttDeviceHandler {
     private final long twinResponseDelayNanos;
 
     public MqttDeviceHandler(Vertx vertx, WorkerExecutor workers, DeviceAuthenticator authenticator,
-                             DeviceRegistry registry, TwinService twins, SessionRegistry sessions) {
-        this(vertx, workers, authenticator, registry, twins, sessions, HubLimits.DEFAULTS,
-                dev.iotjobs.localhub.config.HubConfig.DEFAULT_TWIN_RESPONSE_DELAY);
-    }
-
-    public MqttDeviceHandler(Vertx vertx, WorkerExecutor workers, DeviceAuthenticator authenticator,
                              DeviceRegistry registry, TwinService twins, SessionRegistry sessions, HubLimits limits,
-                             Duration twinResponseDelay) {
+                             Duration twinResponseDelay, ModuleClients modules) {
         this.limits = limits;
         this.twinResponseDelayNanos = twinResponseDelay.toNanos();
+        this.modules = modules;
         this.vertx = vertx;
         this.workers = workers;
         this.authenticator = authenticator;
@@ -102,7 +99,8 @@ public final class MqttDeviceHandler {
         String deviceId = endpoint.clientIdentifier();
         String username = endpoint.auth() == null ? null : endpoint.auth().getUsername();
         String password = endpoint.auth() == null ? null : endpoint.auth().getPassword();
-        if (deviceId == null || deviceId.isEmpty() || deviceId.contains("/")) {
+        // A module client's id is deviceId/moduleId (issue 15); anything else with a '/' is refused.
+        if (deviceId == null || deviceId.isEmpty() || deviceId.contains("/") && !ModuleIds.isModuleKey(deviceId)) {
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED);
             return;
         }
@@ -113,7 +111,10 @@ public final class MqttDeviceHandler {
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD);
             return;
         }
-        DeviceAuthenticator.Result auth = authenticator.authenticate(deviceId, password, clientCertificates);
+        // Module clients authenticate with SAS only (module X.509 is not emulated): no password is CONNACK 5.
+        DeviceAuthenticator.Result auth = isModule(deviceId)
+                ? modules.authenticator().authenticate(deviceId, password)
+                : authenticator.authenticate(deviceId, password, clientCertificates);
         if (!auth.accepted()) {
             LOG.info("Refused MQTT connection of {}: {}", deviceId, auth.reason());
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED);
@@ -200,21 +201,21 @@ public final class MqttDeviceHandler {
         }
         if (DeviceTopics.isTelemetry(deviceId, topic)) {
             ack(endpoint, msg);
-            Device d = registry.find(deviceId);
+            Device d = registryOf(deviceId).find(deviceId);
             if (d != null) {
                 d.runtime().telemetryReceived(clock.instant());
             }
         } else if (topic.startsWith(DeviceTopics.TWIN_GET_PREFIX)) {
             LOG.debug("Device {} twin GET {}", deviceId, topic);
             String rid = DeviceTopics.param(topic, "$rid");
-            answerTwin(endpoint, msg, session, rid, () -> Json.bytes(twins.deviceGet(deviceId)), 200, false);
+            answerTwin(endpoint, msg, session, rid, () -> Json.bytes(twinsOf(deviceId).deviceGet(deviceId)), 200, false);
         } else if (topic.startsWith(DeviceTopics.REPORTED_PREFIX)) {
             String rid = DeviceTopics.param(topic, "$rid");
             String version = DeviceTopics.param(topic, "$version");
             byte[] body = msg.payload().getBytes();
             answerTwin(endpoint, msg, session, rid, () -> {
                 Long expected = version == null ? null : parseVersion(version);
-                return Long.toString(twins.patchReported(deviceId, parseReported(body), expected)).getBytes();
+                return Long.toString(twinsOf(deviceId).patchReported(deviceId, parseReported(body), expected)).getBytes();
             }, 204, true);
         } else if (topic.startsWith(DeviceTopics.METHOD_RESPONSE_PREFIX)) {
             ack(endpoint, msg);
@@ -355,8 +356,21 @@ public final class MqttDeviceHandler {
         }
     }
 
+    private static boolean isModule(String clientId) {
+        return clientId.indexOf('/') > 0;
+    }
+
+    /** The registry of a client: the device registry, or the module registry for a module client. */
+    private DeviceRegistry registryOf(String clientId) {
+        return isModule(clientId) ? modules.registry() : registry;
+    }
+
+    private TwinService twinsOf(String clientId) {
+        return isModule(clientId) ? modules.twins() : twins;
+    }
+
     private void runtimeChanged(String deviceId, boolean connected) {
-        Device d = registry.find(deviceId);
+        Device d = registryOf(deviceId).find(deviceId);
         if (d != null) {
             d.runtime().connectionChanged(connected, clock.instant());
         }

@@ -20,10 +20,12 @@ public final class QueryService {
     public static final int MAX_PAGE_SIZE = 100;
     private final Map<Source, Supplier<? extends Iterable<? extends JsonNode>>> sources = new EnumMap<>(Source.class);
 
+    /** @param modules module twins ({@code FROM devices.modules}), each with {@code deviceId} and {@code moduleId} */
     public QueryService(Supplier<? extends Iterable<? extends JsonNode>> devices,
+                        Supplier<? extends Iterable<? extends JsonNode>> modules,
                         Supplier<? extends Iterable<? extends JsonNode>> deviceJobs) {
         sources.put(Source.DEVICES, devices);
-        sources.put(Source.DEVICES_MODULES, List::of);
+        sources.put(Source.DEVICES_MODULES, modules);
         sources.put(Source.DEVICES_JOBS, deviceJobs);
     }
 

@@ -1,9 +1,11 @@
 package dev.iotjobs.localhub.rest;
 
+import dev.iotjobs.localhub.device.ModuleService;
 import dev.iotjobs.localhub.device.RegistryService;
 import dev.iotjobs.localhub.device.TwinService;
 import dev.iotjobs.localhub.jobs.JobService;
 import dev.iotjobs.localhub.method.MethodService;
+import dev.iotjobs.localhub.method.ModuleMethodService;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.model.HubException;
@@ -107,6 +109,10 @@ public final class RestApi {
 
     public static RouteGroup jobs(RestSupport rest, JobService jobs) {
         return new JobsRoutes(rest, jobs)::register;
+    }
+
+    public static RouteGroup modules(RestSupport rest, ModuleService modules, ModuleMethodService methods) {
+        return new ModulesRoutes(rest, modules, methods)::register;
     }
 
     public static RouteGroup twins(RestSupport rest, TwinService twins,

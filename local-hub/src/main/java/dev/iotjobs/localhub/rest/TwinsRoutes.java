@@ -71,7 +71,7 @@ final class TwinsRoutes {
     }
 
     /** The device's answer as IoT Hub relays it: its status and payload. */
-    private static void sendMethodResponse(RoutingContext ctx, MethodResponse response) {
+    static void sendMethodResponse(RoutingContext ctx, MethodResponse response) {
         ObjectNode body = Json.object();
         body.put("status", response.status());
         body.set("payload", response.payload());

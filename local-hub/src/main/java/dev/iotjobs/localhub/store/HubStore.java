@@ -16,7 +16,7 @@ public interface HubStore extends AutoCloseable {
 
     /** The named maps the hub uses. */
     enum Bucket {
-        DEVICES, JOBS, DEVICE_JOBS, META
+        DEVICES, JOBS, DEVICE_JOBS, META, MODULES
     }
 
     /** Stores (or replaces) one document and commits. */

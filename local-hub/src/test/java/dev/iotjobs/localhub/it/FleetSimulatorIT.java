@@ -5,7 +5,12 @@ import com.microsoft.azure.sdk.iot.service.jobs.DirectMethodsJobOptions;
 import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJob;
 import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobStatus;
 import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobsClient;
+import com.microsoft.azure.sdk.iot.service.methods.DirectMethodRequestOptions;
+import com.microsoft.azure.sdk.iot.service.methods.DirectMethodsClient;
+import com.microsoft.azure.sdk.iot.service.registry.Module;
+import com.microsoft.azure.sdk.iot.service.registry.RegistryClient;
 import com.microsoft.azure.sdk.iot.service.twin.Twin;
+import com.microsoft.azure.sdk.iot.service.twin.TwinClient;
 import dev.iotjobs.fleet.FleetDevices;
 import dev.iotjobs.fleet.FleetSimulator;
 import dev.iotjobs.localhub.LocalHub;
@@ -86,6 +91,39 @@ class FleetSimulatorIT {
                 System.out.printf("[fleet] method answer latency (receipt -> PUBACK): median %.2f ms, max %.2f ms%n",
                         latencies.stream().sorted().toList().get(latencies.size() / 2) / 1e6,
                         latencies.stream().mapToLong(Long::longValue).max().orElse(0) / 1e6);
+            }
+        } finally {
+            vertx.close().await();
+        }
+    }
+
+    /** The simulator connects module identities too (client id deviceId/moduleId, module SAS token). */
+    @Test
+    void fleetOfModules_answersModuleMethodsAndGetsModulePatches(LocalHub hub) throws Exception {
+        String run = "fleet-mod-" + UUID.randomUUID().toString().substring(0, 8);
+        List<FleetSimulator.DeviceCredentials> devices = FleetDevices.localHub(WellKnownKeys.IOTHUBOWNER_KEY).bulkCreate(run, 3, null);
+        RegistryClient registry = new RegistryClient(hub.hubConnectionString());
+        List<FleetSimulator.DeviceCredentials> modules = new java.util.ArrayList<>();
+        for (FleetSimulator.DeviceCredentials d : devices) {
+            Module m = registry.addModule(new Module(d.deviceId(), "sim"));
+            modules.add(FleetSimulator.DeviceCredentials.module(d.deviceId(), "sim", m.getPrimaryKey()));
+        }
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+        try {
+            FleetSimulator.Options options = new FleetSimulator.Options(WellKnownKeys.HOST_NAME, hub.mqttPort(),
+                    hub.trustStore(), WellKnownKeys.TRUST_STORE_PASSWORD, 10);
+            try (FleetSimulator fleet = FleetSimulator.connect(vertx, options, modules, Duration.ofSeconds(20))) {
+                assertEquals(3, fleet.connectedCount());
+                String deviceId = devices.get(0).deviceId();
+                var answer = new DirectMethodsClient(hub.hubConnectionString()).invoke(deviceId, "sim", "lockDoor",
+                        DirectMethodRequestOptions.builder().methodResponseTimeoutSeconds(10).build());
+                assertEquals(200, answer.getStatus());
+                assertEquals(1, fleet.methodCalls(deviceId + "/sim"));
+                Twin patch = new Twin(deviceId, "sim");
+                patch.getDesiredProperties().put("building", 43);
+                new TwinClient(hub.hubConnectionString()).patch(patch);
+                waitUntil(() -> fleet.desiredPatches(deviceId + "/sim") == 1, 10_000);
+                assertEquals(1, fleet.totalDesiredPatches(), "only that module's twin changed");
             }
         } finally {
             vertx.close().await();

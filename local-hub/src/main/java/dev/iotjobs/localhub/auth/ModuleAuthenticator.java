@@ -1,0 +1,59 @@
+package dev.iotjobs.localhub.auth;
+
+import dev.iotjobs.localhub.config.WellKnownKeys;
+import dev.iotjobs.localhub.device.Device;
+import dev.iotjobs.localhub.device.DeviceRegistry;
+
+import java.time.Clock;
+
+/**
+ * Checks a module client's SAS token (the MQTT CONNECT password of client id {@code deviceId/moduleId}): the
+ * token's resource must be {@code {host}/devices/{deviceId}/modules/{moduleId}} and its signature one of the
+ * module's keys. The module's device must exist and be enabled. Module X.509 authentication is not emulated.
+ */
+public final class ModuleAuthenticator {
+    private final DeviceRegistry devices;
+    private final DeviceRegistry modules;
+    private final Clock clock;
+
+    public ModuleAuthenticator(DeviceRegistry devices, DeviceRegistry modules, Clock clock) {
+        this.devices = devices;
+        this.modules = modules;
+        this.clock = clock;
+    }
+
+    /** @param moduleKey the client id, {@code deviceId/moduleId} */
+    public DeviceAuthenticator.Result authenticate(String moduleKey, String password) {
+        Device module = modules.find(moduleKey);
+        if (module == null) {
+            return DeviceAuthenticator.Result.refuse("module " + moduleKey + " is not registered");
+        }
+        Device device = devices.find(module.deviceId());
+        if (device == null || !device.enabled()) {
+            return DeviceAuthenticator.Result.refuse("the device of module " + moduleKey + " is missing or disabled");
+        }
+        if (!"sas".equals(module.authType())) {
+            return DeviceAuthenticator.Result.refuse("module " + moduleKey + " does not use SAS authentication");
+        }
+        SasToken token = SasToken.parse(password);
+        if (token == null) {
+            return DeviceAuthenticator.Result.refuse("the password is not a SharedAccessSignature");
+        }
+        String resource = token.resource();
+        int slash = resource.indexOf('/');
+        String host = slash < 0 ? resource : resource.substring(0, slash);
+        String path = slash < 0 ? "" : resource.substring(slash + 1);
+        // As for devices: sr = {this hub}/devices/{deviceId}/modules/{moduleId}.
+        if (!host.equalsIgnoreCase(WellKnownKeys.HOST_NAME)
+                || !path.equals("devices/" + module.deviceId() + "/modules/" + module.moduleId())) {
+            return DeviceAuthenticator.Result.refuse("the token's resource " + resource + " is not module " + moduleKey);
+        }
+        if (token.isExpired(clock.instant().getEpochSecond())) {
+            return DeviceAuthenticator.Result.refuse("the token has expired");
+        }
+        if (!token.isSignedWith(module.primaryKey()) && !token.isSignedWith(module.secondaryKey())) {
+            return DeviceAuthenticator.Result.refuse("the token's signature does not match the module keys");
+        }
+        return new DeviceAuthenticator.Result(true, null, token.expiry());
+    }
+}
