@@ -118,6 +118,9 @@ class FleetSimulatorIT {
                 var answer = new DirectMethodsClient(hub.hubConnectionString()).invoke(deviceId, "sim", "lockDoor",
                         DirectMethodRequestOptions.builder().methodResponseTimeoutSeconds(10).build());
                 assertEquals(200, answer.getStatus());
+                // The simulator counts a call once its answer's publish completed, which can be just after the
+                // service has the answer.
+                waitUntil(() -> fleet.methodCalls(deviceId + "/sim") == 1, 5_000);
                 assertEquals(1, fleet.methodCalls(deviceId + "/sim"));
                 Twin patch = new Twin(deviceId, "sim");
                 patch.getDesiredProperties().put("building", 43);
