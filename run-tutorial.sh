@@ -46,8 +46,9 @@ check_alive() {
   local name=$1 pid=$2
   if ! kill -0 "$pid" 2>/dev/null; then
     wait "$pid" 2>/dev/null && code=0 || code=$?
+    sleep 0.3 # its output filter may still be writing the last lines to the log
     echo "run-tutorial: the $name stopped (exit code $code); its last lines:" >&2
-    tail -n 8 "$work/$name.log" | sed 's/^/    /' >&2
+    tail -n 8 "$work/$name.log" 2>/dev/null | sed 's/^/    /' >&2
     exit 1
   fi
 }
