@@ -36,7 +36,20 @@ final class GroupCommitter implements AutoCloseable {
 
         /** Drops what was applied since the last commit (after a failure). */
         void rollback();
+
+        /**
+         * Housekeeping, run by the committer thread when no writer has been waiting for {@link #IDLE_NANOS}
+         * since the last writes (e.g. reclaiming the space of old versions). Must keep each call short, a
+         * writer that arrives meanwhile waits for it; returns whether there is more to do.
+         */
+        default boolean maintain() {
+            return false;
+        }
     }
+
+    /** How long the store must be idle (no writer waiting) before the sink's housekeeping runs. */
+    static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final long MAINTENANCE_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private record Request(List<Write> writes, long bytes, CompletableFuture<Void> done) {
     }
@@ -115,14 +128,23 @@ final class GroupCommitter implements AutoCloseable {
         List<Request> group = new ArrayList<>();
         List<Write> writes = new ArrayList<>();
         boolean stopping = false;
+        // How long to wait for a writer before housekeeping: none due (0: wait for writes), IDLE_NANOS after
+        // writes, a short gap between two slices of housekeeping so that a waiting writer goes first.
+        long maintenanceAfter = 0;
         while (!stopping) {
             group.clear();
             writes.clear();
             try {
-                group.add(queue.take());
+                Request first = maintenanceAfter == 0 ? queue.take() : queue.poll(maintenanceAfter, TimeUnit.NANOSECONDS);
+                if (first == null) {
+                    maintenanceAfter = maintain() ? MAINTENANCE_GAP_NANOS : 0;
+                    continue;
+                }
+                group.add(first);
             } catch (InterruptedException e) {
                 continue; // only close() stops this thread, by enqueueing STOP
             }
+            maintenanceAfter = IDLE_NANOS;
             long bytes = 0;
             Request next = group.get(0);
             while (true) {
@@ -173,6 +195,19 @@ final class GroupCommitter implements AutoCloseable {
                 notifier.execute(() -> failed.forEach(r -> r.done().completeExceptionally(t)));
                 onFailure.accept(t);
             }
+        }
+    }
+
+    /** Runs the sink's housekeeping once; a failure there is reported and leaves the data as it was. */
+    private boolean maintain() {
+        try {
+            long t0 = System.nanoTime();
+            boolean more = sink.maintain();
+            LOG.debug("store housekeeping: {} ms, {} ({})", (System.nanoTime() - t0) / 1_000_000, more ? "more to do" : "done", sink);
+            return more;
+        } catch (Throwable t) {
+            onFailure.accept(t);
+            return false;
         }
     }
 

@@ -2,9 +2,11 @@ package dev.iotjobs.localhub.store;
 
 import org.h2.mvstore.Cursor;
 import org.h2.mvstore.DataUtils;
+import org.h2.mvstore.FileStore;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.MVStoreException;
+import org.h2.mvstore.RandomAccessStore;
 import org.h2.mvstore.type.ByteArrayDataType;
 import org.h2.mvstore.type.StringDataType;
 import org.slf4j.Logger;
@@ -34,11 +36,25 @@ import java.util.function.BiConsumer;
  * MVStore recovers a file left by a crashed process on open by falling back to the last complete chunk.
  * <p>
  * Reads go straight to the MVMaps, which are safe for concurrent readers and see applied writes at once.
+ * The hub reads the store only while it starts (it keeps its state in memory), which is what makes reusing
+ * old versions' space at once safe (no retention time, no versions kept): no reader holds an old version.
+ * <p>
+ * Size: a job that rewrites every twin writes the new versions next to the old ones, so while it runs the
+ * file grows to about twice the live data; when the store has been idle for half a second, housekeeping on
+ * the committer thread ({@link Sink#maintain}) compacts it back to about the live data.
  */
 public final class MvHubStore implements HubStore {
     private static final Logger LOG = LoggerFactory.getLogger(MvHubStore.class);
     /** Page cache for reads; the hub keeps its working set in memory anyway, so this stays modest. */
     private static final int CACHE_MB = 64;
+    /** Housekeeping compacts the file when less of it than this is live data (see {@link Sink#maintain}). */
+    private static final int MIN_LIVE_PERCENT = 60;
+    /** Housekeeping rewrites the live pages of chunks that hold less live data than this. */
+    private static final int REWRITE_BELOW_PERCENT = 80;
+    /** Housekeeping moves chunks to the file's start while less of the file than this is in use. */
+    private static final int MOVE_BELOW_PERCENT = 90;
+    /** How much housekeeping rewrites, and moves, in one call (the time a writer may wait for it). */
+    private static final int MAINTENANCE_BYTES = 16 << 20;
 
     private final Path file;
     private final MVStore store;
@@ -55,6 +71,11 @@ public final class MvHubStore implements HubStore {
                             .keyType(StringDataType.INSTANCE)
                             .valueType(ByteArrayDataType.INSTANCE)));
         }
+        // Space of old versions is reused as soon as no reader needs them: MVStore's 45 s default protects
+        // against disks that reorder unflushed writes on a power loss, which this store does not promise
+        // (see the class comment); a kill -9 leaves every completed write in the operating system's cache.
+        store.setRetentionTime(0);
+        store.setVersionsToKeep(0);
         store.commit(); // persists the map definitions of a new file
         committer = new GroupCommitter("hub-store-committer", new Sink(),
                 failure -> LOG.error("Store write to {} failed", file, failure));
@@ -209,6 +230,42 @@ public final class MvHubStore implements HubStore {
             if (!store.isClosed()) {
                 store.rollback();
             }
+        }
+
+        /**
+         * Keeps the file near the size of its live data: a job that rewrites every twin leaves the old
+         * versions' pages behind, and without this the file would grow by about the size of the fleet's
+         * twins per job. When less than {@link #MIN_LIVE_PERCENT} of the file is live data, rewrites the
+         * live pages of sparse chunks into new ones, then moves chunks towards the start of the file so
+         * that it can be truncated, at most {@link #MAINTENANCE_BYTES} of each per call.
+         */
+        @Override
+        public boolean maintain() {
+            if (store.isClosed() || !needsCompaction()) {
+                return false;
+            }
+            String before = toString();
+            FileStore<?> files = store.getFileStore();
+            if (files.getChunksFillRate() < REWRITE_BELOW_PERCENT) {
+                store.compact(REWRITE_BELOW_PERCENT, MAINTENANCE_BYTES);
+                store.commit();
+            }
+            if (files instanceof RandomAccessStore randomAccess) {
+                randomAccess.compactMoveChunks(MOVE_BELOW_PERCENT, MAINTENANCE_BYTES, store);
+            }
+            // Again while it helps: a call that changed nothing will not change anything the next time.
+            return needsCompaction() && !toString().equals(before);
+        }
+
+        @Override
+        public String toString() {
+            return "file in use " + store.getFillRate() + " %, live in chunks " + store.getFileStore().getChunksFillRate()
+                    + " %, file " + (store.getFileStore().size() >> 20) + " MB";
+        }
+
+        private boolean needsCompaction() {
+            // The share of the file in use times the share of live data in the chunks that use it.
+            return store.getFillRate() * store.getFileStore().getChunksFillRate() < MIN_LIVE_PERCENT * 100;
         }
     }
 }

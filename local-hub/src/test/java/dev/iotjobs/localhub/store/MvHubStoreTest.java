@@ -129,6 +129,57 @@ class MvHubStoreTest implements HubStoreContract {
         System.out.printf("kill -9 test: %d acknowledged puts and %d batches survived%n", acked.size(), batches.size());
     }
 
+    /**
+     * The store reuses the space of old versions at once and compacts the file when idle: kills (SIGKILL)
+     * a child that rewrites the same documents round after round, at moments spread over its writes and
+     * its idle housekeeping, and checks that the file opens with every document whole and at least as new
+     * as the last round the child saw acknowledged.
+     */
+    @Test
+    void rewritesAndHousekeepingSurviveKill9() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Path dataDir = tempDir.resolve("rewritten-" + attempt);
+            Path outFile = tempDir.resolve("rounds-" + attempt + ".txt");
+            Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                    KillableRewriter.class.getName(), dataDir.toString())
+                    .redirectOutput(outFile.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            try {
+                // Past the second idle pause (the first compaction), then 0, 300 or 600 ms on: inside the
+                // housekeeping or the writes after it.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (Files.readString(outFile).split("IDLE", -1).length < 3) {
+                    assertTrue(child.isAlive() && System.nanoTime() < deadline, "child did not reach its second idle pause");
+                    Thread.sleep(10);
+                }
+                Thread.sleep(attempt * 300L);
+                child.destroyForcibly();
+                assertTrue(child.waitFor(10, TimeUnit.SECONDS));
+            } finally {
+                child.destroyForcibly();
+            }
+            String output = Files.readString(outFile);
+            int lastRound = -1;
+            for (String line : output.substring(0, output.lastIndexOf('\n') + 1).split("\n")) {
+                if (line.startsWith("ROUND ")) {
+                    lastRound = Integer.parseInt(line.substring(6));
+                }
+            }
+            assertTrue(lastRound >= 3, "the child acknowledged only " + (lastRound + 1) + " rounds");
+            try (MvHubStore store = MvHubStore.open(DataDirectory.storeFile(dataDir))) {
+                assertEquals(KillableRewriter.KEYS, store.count(Bucket.DEVICES));
+                for (int k = 0; k < KillableRewriter.KEYS; k++) {
+                    byte[] stored = store.get(Bucket.DEVICES, KillableRewriter.key(k));
+                    int round = KillableRewriter.roundOf(stored);
+                    int acked = KillableRewriter.lastWrite(lastRound, k);
+                    assertTrue(round >= acked, KillableRewriter.key(k) + " is from round " + round + ", " + acked + " was acknowledged");
+                    assertArrayEquals(KillableRewriter.document(k, round), stored, KillableRewriter.key(k));
+                }
+                store.put(Bucket.DEVICES, "after-crash", doc("ok"));
+            }
+        }
+    }
+
     private static void record(String line, List<String> acked, List<String> batches) {
         if (line.startsWith("ACK ")) {
             acked.add(line.substring(4));
