@@ -129,8 +129,9 @@ final class GroupCommitter implements AutoCloseable {
         List<Write> writes = new ArrayList<>();
         boolean stopping = false;
         // How long to wait for a writer before housekeeping: none due (0: wait for writes), IDLE_NANOS after
-        // writes, a short gap between two slices of housekeeping so that a waiting writer goes first.
-        long maintenanceAfter = 0;
+        // writes (and after opening: a file may come in need of it), a short gap between two slices of
+        // housekeeping so that a waiting writer goes first.
+        long maintenanceAfter = IDLE_NANOS;
         while (!stopping) {
             group.clear();
             writes.clear();
