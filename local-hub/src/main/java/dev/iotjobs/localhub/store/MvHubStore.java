@@ -36,8 +36,8 @@ import java.util.function.BiConsumer;
  * MVStore recovers a file left by a crashed process on open by falling back to the last complete chunk.
  * <p>
  * Reads go straight to the MVMaps, which are safe for concurrent readers and see applied writes at once.
- * The hub reads the store only while it starts (it keeps its state in memory), which is what makes reusing
- * old versions' space at once safe (no retention time, no versions kept): no reader holds an old version.
+ * Old versions' space is reused at once (no retention time, no versions kept): a reader registers the
+ * version it reads, and MVStore keeps that version's chunks until the reader is done.
  * <p>
  * Size: a job that rewrites every twin writes the new versions next to the old ones, so while it runs the
  * file grows to about twice the live data; when the store has been idle for half a second, housekeeping on
@@ -154,17 +154,32 @@ public final class MvHubStore implements HubStore {
 
     @Override
     public byte[] get(Bucket bucket, String key) {
-        byte[] document = map(bucket).get(Objects.requireNonNull(key, "key"));
-        return document == null ? null : document.clone();
+        Objects.requireNonNull(key, "key");
+        MVMap<String, byte[]> map = map(bucket);
+        MVStore.TxCounter reading = store.registerVersionUsage();
+        try {
+            byte[] document = map.get(key);
+            return document == null ? null : document.clone();
+        } finally {
+            store.deregisterVersionUsage(reading);
+        }
     }
 
     /** Visits a consistent snapshot (the map as it was when the visit started). */
     @Override
     public void forEach(Bucket bucket, BiConsumer<String, byte[]> visitor) {
-        Cursor<String, byte[]> cursor = map(bucket).cursor(null);
-        while (cursor.hasNext()) {
-            String key = cursor.next();
-            visitor.accept(key, cursor.getValue().clone());
+        MVMap<String, byte[]> map = map(bucket);
+        // Registered before the cursor takes its root: the chunks of the version it reads are kept until
+        // the visit ends, whatever commits and housekeeping happen meanwhile.
+        MVStore.TxCounter reading = store.registerVersionUsage();
+        try {
+            Cursor<String, byte[]> cursor = map.cursor(null);
+            while (cursor.hasNext()) {
+                String key = cursor.next();
+                visitor.accept(key, cursor.getValue().clone());
+            }
+        } finally {
+            store.deregisterVersionUsage(reading);
         }
     }
 
