@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Job fan-out benchmarks of the local hub (see docs/benchmarks.md).
-#   ./bench.sh                      small mode, every scenario (about a minute)
+#   ./bench.sh                      small mode, every scenario (a minute or two)
 #   ./bench.sh full                 full mode: 1,000,000 twins, 10,000 connected devices (tens of minutes)
 #   ./bench.sh [small|full] twin-job method-job query scaling    chosen scenarios
-# Each scenario starts its own in-process hub on free ports (it does not need 443 or 8883) and prints
+#   ./bench.sh [small|full] limit-rpc limit-store limit-merge limit-scan    limit scenarios (also alone)
+# Each real scenario starts its own in-process hub on free ports (it does not need 443 or 8883) and prints
 #   BENCH <scenario> devices=<n> seconds=<s> rate=<devices per second> heapMB=<m> [p50ms=<x> p99ms=<y>]
+#         limit=<devices per second> ratio=<rate/limit> coldRate=<devices per second of the first, cold job>
+# The limit scenarios measure one part of a real scenario without the hub, at the same size: limit-rpc (the
+# method-job's fleet against a minimal MQTT/TLS server), limit-store (the twin job's documents into a bare
+# MVStore), limit-merge (the twin job's merge and serialization in memory), limit-scan (the query's condition
+# in plain Java). They print the same line without limit and ratio. A real scenario's limit is the one measured
+# in the same invocation at its size (run first if needed): twin-job and scaling min(store, merge), method-job
+# rpc, query scan.
 # Extra JVM options (e.g. -XX:StartFlightRecording=...) can be passed in BENCH_JAVA_OPTS (benchmark and hub)
-# and BENCH_FLEET_JAVA_OPTS (the simulated fleet's JVM of the method-job scenario).
+# and BENCH_FLEET_JAVA_OPTS (the simulated fleet's JVM of the method-job and limit-rpc scenarios).
 set -euo pipefail
 cd "$(dirname "$0")"
 

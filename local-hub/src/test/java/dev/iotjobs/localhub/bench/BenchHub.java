@@ -37,16 +37,24 @@ final class BenchHub implements AutoCloseable {
     private static Path sharedDataDir;
 
     BenchHub() throws Exception {
-        if (sharedDataDir == null) {
-            sharedDataDir = Files.createTempDirectory("local-iothub-bench");
-            Runtime.getRuntime().addShutdownHook(new Thread(BenchHub::deleteSharedDataDir));
-        }
-        dataDir = sharedDataDir;
+        dataDir = dataDirectory();
         Files.deleteIfExists(dev.iotjobs.localhub.config.DataDirectory.storeFile(dataDir));
         hub = LocalHub.start(HubConfig.builder().dataDirectory(dataDir).mqttPort(0).restPort(0).proxyPort(0)
                 .alwaysProxy(true).build());
         hub.configureThisJvm();
         http = HttpClient.newBuilder().proxy(ProxySelector.getDefault()).build();
+    }
+
+    /**
+     * The benchmark run's data directory (created on first use, deleted at exit): its development CA is also the
+     * one the limit-rpc scenario's minimal MQTT server presents, so the fleet trusts both with one trust store.
+     */
+    static synchronized Path dataDirectory() throws java.io.IOException {
+        if (sharedDataDir == null) {
+            sharedDataDir = Files.createTempDirectory("local-iothub-bench");
+            Runtime.getRuntime().addShutdownHook(new Thread(BenchHub::deleteSharedDataDir));
+        }
+        return sharedDataDir;
     }
 
     /** Registers {@code prefix-0 .. prefix-(count-1)} with tags, 100 per bulk request, 8 requests at a time. */
@@ -82,12 +90,12 @@ final class BenchHub implements AutoCloseable {
         return ids;
     }
 
-    /** Heap in use after a full GC, in MB. */
     /** Size of the hub's store file in MB (how much the store wrote: it only appends between compactions). */
     long storeFileMb() throws java.io.IOException {
         return Files.size(dev.iotjobs.localhub.config.DataDirectory.storeFile(dataDir)) >> 20;
     }
 
+    /** Heap in use after a full GC, in MB. */
     static long heapAfterGcMb() {
         for (int i = 0; i < 3; i++) {
             System.gc();

@@ -12,27 +12,31 @@ import com.microsoft.azure.sdk.iot.service.query.RawQueryResponse;
 import com.microsoft.azure.sdk.iot.service.twin.Twin;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.fleet.FleetDevices;
-import dev.iotjobs.fleet.FleetMain;
 import dev.iotjobs.fleet.FleetSimulator;
 import dev.iotjobs.localhub.json.Json;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Date;
 import java.util.List;
-import java.util.Locale;
 import java.util.UUID;
+
+import static dev.iotjobs.localhub.bench.BenchOutput.info;
 
 /**
  * Job fan-out benchmarks (see docs/benchmarks.md): {@code ./bench.sh [small|full] [scenario ...]}.
- * Each scenario runs against a fresh in-process hub and prints one line:
- * {@code BENCH <scenario> devices=<n> seconds=<s> rate=<devices/s> heapMB=<m> [p50ms=<x> p99ms=<y>]}.
+ * Each real scenario (twin-job, method-job, query, scaling) runs against a fresh in-process hub and prints one line:
+ * {@code BENCH <scenario> devices=<n> seconds=<s> rate=<devices/s> heapMB=<m> [p50ms=<x> p99ms=<y>]
+ * limit=<devices/s> ratio=<rate/limit> coldRate=<devices/s>}.
+ * <p>
+ * The limit scenarios measure what one part of a real scenario allows on its own, at the same size, and print
+ * the same line without {@code limit}/{@code ratio}: limit-rpc ({@link LimitRpc}: the method-job's fleet against
+ * a minimal MQTT/TLS server), limit-store ({@link LimitStore}: the twin job's documents into a bare MVStore),
+ * limit-merge ({@link LimitMerge}: the twin job's merge and serialization, in memory) and limit-scan
+ * ({@link LimitScan}: the query's condition in plain Java). A real scenario's {@code limit} is the limit measured
+ * in this run at its size (measured first if it was not): min(store, merge) for twin-job and scaling, rpc for
+ * method-job, scan for query. {@code coldRate} is the rate of the scenario's first, cold job (or round, run).
  */
 public final class JobBenchmark {
     private JobBenchmark() {
@@ -46,18 +50,26 @@ public final class JobBenchmark {
         if (scenarios.isEmpty()) {
             scenarios = List.of("twin-job", "method-job", "query", "scaling");
         }
+        int twins = Integer.getInteger("bench.twins", full ? 1_000_000 : 20_000);
+        int connected = full ? 10_000 : 1_000;
+        int queried = full ? 1_000_000 : 20_000;
+        Limits limits = new Limits();
         for (String scenario : scenarios) {
             switch (scenario) {
-                case "twin-job" -> twinJob("twin-job", Integer.getInteger("bench.twins", full ? 1_000_000 : 20_000));
-                case "method-job" -> methodJob(full ? 10_000 : 1_000);
-                case "query" -> query(full ? 1_000_000 : 20_000);
+                case "twin-job" -> twinJob("twin-job", twins, limits.twinJob(twins));
+                case "method-job" -> methodJob(connected, limits.methodJob(connected));
+                case "query" -> query(queried, limits.query(queried));
                 case "scaling" -> {
                     for (int n : full ? new int[]{10_000, 100_000, 1_000_000} : new int[]{2_000, 10_000, 50_000}) {
-                        twinJob("scaling", n);
+                        twinJob("scaling", n, limits.twinJob(n));
                     }
                 }
+                case "limit-rpc" -> limits.measureRpc(connected);
+                case "limit-store" -> limits.measureStore(twins);
+                case "limit-merge" -> limits.measureMerge(twins);
+                case "limit-scan" -> limits.measureScan(queried);
                 default -> throw new IllegalArgumentException("unknown scenario " + scenario
-                        + " (twin-job, method-job, query, scaling)");
+                        + " (twin-job, method-job, query, scaling, limit-rpc, limit-store, limit-merge, limit-scan)");
             }
         }
         System.exit(0);
@@ -68,8 +80,11 @@ public final class JobBenchmark {
                 ScheduledJobsClientOptions.builder().httpReadTimeoutSeconds(0).build());
     }
 
-    /** scheduleUpdateTwin over N tagged twins: time from scheduling to "completed" as the SDK sees it. */
-    static void twinJob(String name, int n) throws Exception {
+    /**
+     * scheduleUpdateTwin over N tagged twins: time from scheduling to "completed" as the SDK sees it; coldRate is
+     * the first warm-up job's (the measured job's without warm-ups).
+     */
+    static void twinJob(String name, int n, double limit) throws Exception {
         try (BenchHub bench = new BenchHub()) {
             String run = "b" + UUID.randomUUID().toString().substring(0, 6);
             long t0 = System.nanoTime();
@@ -84,12 +99,16 @@ public final class JobBenchmark {
             // cores the JIT compiler otherwise takes a quarter to half of the CPU during the measured job.
             // -Dbench.twin.warmups=0 measures the cold hub.
             int warmups = Integer.getInteger("bench.twin.warmups", 2);
+            double coldRate = 0;
             for (int w = 1; w <= warmups; w++) {
                 String warmJob = "bench-warmup-" + UUID.randomUUID();
                 long w0 = System.nanoTime();
                 jobs.scheduleUpdateTwin(warmJob, "tags.bench = '" + run + "'", patch, new Date(), 3600);
                 check(await(jobs, warmJob), n);
                 double ws = (System.nanoTime() - w0) / 1e9;
+                if (w == 1) {
+                    coldRate = n / ws;
+                }
                 info("warm-up job %d: %.3f s (%.0f devices/s), store file %d MB", w, ws, n / ws, bench.storeFileMb());
             }
             String jobId = "bench-" + UUID.randomUUID();
@@ -102,34 +121,21 @@ public final class JobBenchmark {
             check(done, n);
             info("job: %.3f s, hub process CPU %.1f s (JIT compiling %.1f s)", seconds, (processCpuNanos() - cpu0) / 1e9,
                     (java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit0) / 1e3);
-            report(name, n, seconds, BenchHub.heapAfterGcMb(), null);
+            BenchOutput.bench(name, n, seconds, BenchHub.heapAfterGcMb(), null, limit, warmups > 0 ? coldRate : n / seconds);
         }
     }
 
     /**
      * scheduleDeviceMethod over N simulated devices connected from a separate JVM (FleetMain); latency per
-     * device from the job records.
+     * device from the job records; coldRate is the first warm-up job's.
      */
-    static void methodJob(int n) throws Exception {
+    static void methodJob(int n, double limit) throws Exception {
         try (BenchHub bench = new BenchHub()) {
             String run = "m" + UUID.randomUUID().toString().substring(0, 6);
             List<FleetSimulator.DeviceCredentials> devices = FleetDevices.localHub(WellKnownKeys.IOTHUBOWNER_KEY).bulkCreate(run, n,
                     Json.object().put("bench", run));
-            Path file = Files.createTempFile("fleet", ".csv");
-            Files.write(file, devices.stream().map(d -> d.deviceId() + "," + d.primaryKey()).toList());
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-                    // The fleet is a load generator with a small heap: the throughput collector spares the two
-                    // shared cores G1's concurrent marking and refinement threads (about a tenth of the CPU).
-                    "-XX:+UseParallelGC"));
-            String fleetOptions = System.getProperty("bench.fleet.javaOptions", "");
-            if (!fleetOptions.isBlank()) {
-                command.addAll(Arrays.asList(fleetOptions.trim().split("\\s+")));
-            }
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetMain.class.getName(),
-                    file.toString(), Integer.toString(bench.hub.mqttPort()), bench.hub.trustStore().toString()));
-            Process fleet = new ProcessBuilder(command).redirectErrorStream(true).start();
-            try (BufferedReader out = new BufferedReader(new InputStreamReader(fleet.getInputStream(), StandardCharsets.UTF_8))) {
-                String line = awaitLine(out, "CONNECTED");
+            try (FleetProcess fleet = FleetProcess.start(devices, bench.hub.mqttPort(), bench.hub.trustStore())) {
+                String line = fleet.awaitLine("CONNECTED");
                 info("connected %d simulated devices in %s s (separate JVM)", n, line.split(" ")[2]);
                 ScheduledJobsClient jobs = jobsClient();
                 // The hub's JIT compiler needs several jobs to settle on two cores: warm-up jobs first, then
@@ -139,6 +145,7 @@ public final class JobBenchmark {
                 int rounds = warmups + measured;
                 List<double[]> results = new ArrayList<>();
                 List<String> jobIds = new ArrayList<>();
+                double coldRate = 0;
                 for (int round = 1; round <= rounds; round++) {
                     String id = "bench-" + UUID.randomUUID();
                     long start = System.nanoTime();
@@ -149,6 +156,9 @@ public final class JobBenchmark {
                     ScheduledJob done = await(jobs, id);
                     double jobSeconds = (System.nanoTime() - start) / 1e9;
                     check(done, n);
+                    if (round == 1) {
+                        coldRate = n / jobSeconds;
+                    }
                     info("%s job %d: %.3f s (%.0f devices/s), by the job's own times %.3f s", round <= warmups ? "warm-up" : "measured",
                             round <= warmups ? round : round - warmups, jobSeconds, n / jobSeconds,
                             (done.getEndTime().getTime() - done.getStartTime().getTime()) / 1e3);
@@ -163,15 +173,8 @@ public final class JobBenchmark {
                 String jobId = jobIds.get((int) median[1]);
                 long[] latencies = deviceLatenciesMillis(jobId, n);
                 long heap = BenchHub.heapAfterGcMb();
-                fleet.getOutputStream().close();
-                String calls = awaitLine(out, "CALLS");
-                if (!calls.equals("CALLS " + (long) n * rounds + " PATCHES 0")) {
-                    throw new IllegalStateException("the fleet saw " + calls + ", expected " + (long) n * rounds + " calls");
-                }
-                report("method-job", n, seconds, heap, latencies);
-            } finally {
-                fleet.destroy();
-                Files.deleteIfExists(file);
+                fleet.checkCalls((long) n * rounds);
+                BenchOutput.bench("method-job", n, seconds, heap, latencies, limit, coldRate);
             }
         }
     }
@@ -182,19 +185,11 @@ public final class JobBenchmark {
                 .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
-    private static String awaitLine(BufferedReader out, String prefix) throws java.io.IOException {
-        String line;
-        while ((line = out.readLine()) != null) {
-            if (line.startsWith(prefix)) {
-                return line;
-            }
-            System.out.println("  fleet: " + line);
-        }
-        throw new IllegalStateException("the fleet process ended before printing " + prefix);
-    }
-
-    /** SELECT COUNT() over N twins, ten times; rate is twins scanned per second at the median. */
-    static void query(int n) throws Exception {
+    /**
+     * SELECT COUNT() over N twins, ten times after a dropped first run; rate is twins scanned per second at the
+     * median, coldRate at the first run.
+     */
+    static void query(int n, double limit) throws Exception {
         try (BenchHub bench = new BenchHub()) {
             String run = "q" + UUID.randomUUID().toString().substring(0, 6);
             bench.register(run, n, Json.object().put("bench", run).put("floor", 3));
@@ -213,7 +208,7 @@ public final class JobBenchmark {
             long[] measured = Arrays.copyOfRange(millis, 1, millis.length); // the first run warms up the JIT
             Arrays.sort(measured);
             double medianSeconds = measured[measured.length / 2] / 1000.0;
-            report("query", n, medianSeconds, BenchHub.heapAfterGcMb(), measured);
+            BenchOutput.bench("query", n, medianSeconds, BenchHub.heapAfterGcMb(), measured, limit, n / (Math.max(1, millis[0]) / 1000.0));
         }
     }
 
@@ -240,22 +235,5 @@ public final class JobBenchmark {
         }
         Collections.sort(values);
         return values.stream().mapToLong(Long::longValue).toArray();
-    }
-
-    private static void report(String scenario, int n, double seconds, long heapMb, long[] sortedMillis) {
-        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "BENCH %s devices=%d seconds=%.3f rate=%.0f heapMB=%d",
-                scenario, n, seconds, n / seconds, heapMb));
-        if (sortedMillis != null && sortedMillis.length > 0) {
-            line.append(String.format(Locale.ROOT, " p50ms=%d p99ms=%d", percentile(sortedMillis, 50), percentile(sortedMillis, 99)));
-        }
-        System.out.println(line);
-    }
-
-    private static long percentile(long[] sorted, int p) {
-        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
-    }
-
-    private static void info(String format, Object... args) {
-        System.out.println("  " + String.format(Locale.ROOT, format, args));
     }
 }

@@ -1,0 +1,83 @@
+package dev.iotjobs.localhub.bench;
+
+import dev.iotjobs.fleet.FleetMain;
+import dev.iotjobs.fleet.FleetSimulator;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The simulated fleet in a JVM of its own ({@link FleetMain}), as the method-job and limit-rpc scenarios run it:
+ * same JVM options, same devices file, same protocol. Its output is echoed, indented, until the line waited for.
+ */
+final class FleetProcess implements AutoCloseable {
+    private final Process process;
+    private final BufferedReader out;
+    private final Path devicesFile;
+
+    private FleetProcess(Process process, Path devicesFile) {
+        this.process = process;
+        this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        this.devicesFile = devicesFile;
+    }
+
+    /** Starts the fleet; it connects every device to 127.0.0.1:{@code mqttPort}, trusting {@code trustStore}. */
+    static FleetProcess start(List<FleetSimulator.DeviceCredentials> devices, int mqttPort, Path trustStore) throws IOException {
+        Path file = Files.createTempFile("fleet", ".csv");
+        Files.write(file, devices.stream().map(d -> d.deviceId() + "," + d.primaryKey()).toList());
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                // The fleet is a load generator with a small heap: the throughput collector spares the two
+                // shared cores G1's concurrent marking and refinement threads (about a tenth of the CPU).
+                "-XX:+UseParallelGC"));
+        String fleetOptions = System.getProperty("bench.fleet.javaOptions", "");
+        if (!fleetOptions.isBlank()) {
+            command.addAll(Arrays.asList(fleetOptions.trim().split("\\s+")));
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetMain.class.getName(),
+                file.toString(), Integer.toString(mqttPort), trustStore.toString()));
+        try {
+            return new FleetProcess(new ProcessBuilder(command).redirectErrorStream(true).start(), file);
+        } catch (IOException e) {
+            Files.deleteIfExists(file);
+            throw e;
+        }
+    }
+
+    /** Waits for the fleet's line starting with {@code prefix} (echoing the others). */
+    String awaitLine(String prefix) throws IOException {
+        String line;
+        while ((line = out.readLine()) != null) {
+            if (line.startsWith(prefix)) {
+                return line;
+            }
+            System.out.println("  fleet: " + line);
+        }
+        throw new IllegalStateException("the fleet process ended before printing " + prefix);
+    }
+
+    /**
+     * Closes the fleet's input, so it reports its calls, and checks that it answered exactly {@code expected}
+     * lockDoor calls and saw no desired-property patch.
+     */
+    void checkCalls(long expected) throws IOException {
+        process.getOutputStream().close();
+        String calls = awaitLine("CALLS");
+        if (!calls.equals("CALLS " + expected + " PATCHES 0")) {
+            throw new IllegalStateException("the fleet saw " + calls + ", expected " + expected + " calls");
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        process.destroy();
+        out.close();
+        Files.deleteIfExists(devicesFile);
+    }
+}

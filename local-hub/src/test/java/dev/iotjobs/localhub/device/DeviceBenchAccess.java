@@ -1,0 +1,16 @@
+package dev.iotjobs.localhub.device;
+
+/**
+ * Test-only door for the benchmarks ({@code dev.iotjobs.localhub.bench}) into this package: the stored form of
+ * a device, exactly as {@link DeviceStore} writes it. The limit scenarios use it to measure the CPU cost of
+ * that serialization and to make the documents they put into a bare store.
+ */
+public final class DeviceBenchAccess {
+    private DeviceBenchAccess() {
+    }
+
+    /** The document the hub stores for this device version ({@link DeviceCodec#encode}). */
+    public static byte[] encode(Device device) {
+        return DeviceCodec.encode(device);
+    }
+}
