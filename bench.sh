@@ -11,8 +11,9 @@
 # method-job's fleet against a minimal MQTT/TLS server), limit-store (the twin job's documents into a bare
 # MVStore), limit-merge (the twin job's merge and serialization in memory), limit-scan (the query's condition
 # in plain Java). They print the same line without limit and ratio. A real scenario's limit is the one measured
-# in the same invocation at its size (run first if needed): twin-job and scaling min(store, merge), method-job
-# rpc, query scan.
+# in the same JVM at its size, after it: twin-job and scaling min(store, merge), method-job rpc, query scan.
+# Each scenario runs in a JVM of its own, so a real scenario's coldRate is the first job of a fresh hub in a
+# fresh JVM.
 # Extra JVM options (e.g. -XX:StartFlightRecording=...) can be passed in BENCH_JAVA_OPTS (benchmark and hub)
 # and BENCH_FLEET_JAVA_OPTS (the simulated fleet's JVM of the method-job and limit-rpc scenarios).
 set -euo pipefail
@@ -26,9 +27,15 @@ cp="local-hub/target/test-classes:local-hub/target/classes:$(cat local-hub/targe
 # The method-job scenario holds both ends of every device connection in this one JVM (2 descriptors each).
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
+mode=small
+case "${1:-}" in small|full) mode=$1; shift ;; esac
 heap="-Xmx4g"
-case "${1:-small}" in full) heap="-Xmx6g" ;; esac
-# shellcheck disable=SC2086
-exec java $heap ${BENCH_JAVA_OPTS:-} -Dbench.fleet.javaOptions="${BENCH_FLEET_JAVA_OPTS:-}" \
-    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-    -cp "$cp" dev.iotjobs.localhub.bench.JobBenchmark "$@"
+[ "$mode" = full ] && heap="-Xmx6g"
+scenarios=("$@")
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(twin-job method-job query scaling)
+for scenario in "${scenarios[@]}"; do
+  # shellcheck disable=SC2086
+  java $heap ${BENCH_JAVA_OPTS:-} -Dbench.fleet.javaOptions="${BENCH_FLEET_JAVA_OPTS:-}" \
+      -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+      -cp "$cp" dev.iotjobs.localhub.bench.JobBenchmark "$mode" "$scenario"
+done

@@ -35,8 +35,9 @@ import static dev.iotjobs.localhub.bench.BenchOutput.info;
  * a minimal MQTT/TLS server), limit-store ({@link LimitStore}: the twin job's documents into a bare MVStore),
  * limit-merge ({@link LimitMerge}: the twin job's merge and serialization, in memory) and limit-scan
  * ({@link LimitScan}: the query's condition in plain Java). A real scenario's {@code limit} is the limit measured
- * in this run at its size (measured first if it was not): min(store, merge) for twin-job and scaling, rpc for
- * method-job, scan for query. {@code coldRate} is the rate of the scenario's first, cold job (or round, run).
+ * in this run at its size, after the real scenario (so that the real scenario's first job is the JVM's first):
+ * min(store, merge) for twin-job and scaling, rpc for method-job, scan for query. {@code coldRate} is the rate
+ * of the scenario's first, cold job (or round, run); bench.sh runs each scenario in a JVM of its own.
  */
 public final class JobBenchmark {
     private JobBenchmark() {
@@ -56,12 +57,13 @@ public final class JobBenchmark {
         Limits limits = new Limits();
         for (String scenario : scenarios) {
             switch (scenario) {
-                case "twin-job" -> twinJob("twin-job", twins, limits.twinJob(twins));
-                case "method-job" -> methodJob(connected, limits.methodJob(connected));
-                case "query" -> query(queried, limits.query(queried));
+                // The real scenario first (its cold job is then the JVM's first), its limit after it.
+                case "twin-job" -> twinJob("twin-job", twins).print(limits.twinJob(twins));
+                case "method-job" -> methodJob(connected).print(limits.methodJob(connected));
+                case "query" -> query(queried).print(limits.query(queried));
                 case "scaling" -> {
                     for (int n : full ? new int[]{10_000, 100_000, 1_000_000} : new int[]{2_000, 10_000, 50_000}) {
-                        twinJob("scaling", n, limits.twinJob(n));
+                        twinJob("scaling", n).print(limits.twinJob(n));
                     }
                 }
                 case "limit-rpc" -> limits.measureRpc(connected);
@@ -75,6 +77,13 @@ public final class JobBenchmark {
         System.exit(0);
     }
 
+    /** A real scenario's result, printed once its limit is known (the hub is closed by then). */
+    record Measured(String scenario, int n, double seconds, long heapMb, long[] sortedMillis, double coldRate) {
+        void print(double limit) {
+            BenchOutput.bench(scenario, n, seconds, heapMb, sortedMillis, limit, coldRate);
+        }
+    }
+
     private static ScheduledJobsClient jobsClient() {
         return new ScheduledJobsClient(WellKnownKeys.HUB_CONNECTION_STRING,
                 ScheduledJobsClientOptions.builder().httpReadTimeoutSeconds(0).build());
@@ -84,7 +93,7 @@ public final class JobBenchmark {
      * scheduleUpdateTwin over N tagged twins: time from scheduling to "completed" as the SDK sees it; coldRate is
      * the first warm-up job's (the measured job's without warm-ups).
      */
-    static void twinJob(String name, int n, double limit) throws Exception {
+    static Measured twinJob(String name, int n) throws Exception {
         try (BenchHub bench = new BenchHub()) {
             String run = "b" + UUID.randomUUID().toString().substring(0, 6);
             long t0 = System.nanoTime();
@@ -121,7 +130,7 @@ public final class JobBenchmark {
             check(done, n);
             info("job: %.3f s, hub process CPU %.1f s (JIT compiling %.1f s)", seconds, (processCpuNanos() - cpu0) / 1e9,
                     (java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit0) / 1e3);
-            BenchOutput.bench(name, n, seconds, BenchHub.heapAfterGcMb(), null, limit, warmups > 0 ? coldRate : n / seconds);
+            return new Measured(name, n, seconds, BenchHub.heapAfterGcMb(), null, warmups > 0 ? coldRate : n / seconds);
         }
     }
 
@@ -129,7 +138,7 @@ public final class JobBenchmark {
      * scheduleDeviceMethod over N simulated devices connected from a separate JVM (FleetMain); latency per
      * device from the job records; coldRate is the first warm-up job's.
      */
-    static void methodJob(int n, double limit) throws Exception {
+    static Measured methodJob(int n) throws Exception {
         try (BenchHub bench = new BenchHub()) {
             String run = "m" + UUID.randomUUID().toString().substring(0, 6);
             List<FleetSimulator.DeviceCredentials> devices = FleetDevices.localHub(WellKnownKeys.IOTHUBOWNER_KEY).bulkCreate(run, n,
@@ -174,7 +183,7 @@ public final class JobBenchmark {
                 long[] latencies = deviceLatenciesMillis(jobId, n);
                 long heap = BenchHub.heapAfterGcMb();
                 fleet.checkCalls((long) n * rounds);
-                BenchOutput.bench("method-job", n, seconds, heap, latencies, limit, coldRate);
+                return new Measured("method-job", n, seconds, heap, latencies, coldRate);
             }
         }
     }
@@ -189,7 +198,7 @@ public final class JobBenchmark {
      * SELECT COUNT() over N twins, ten times after a dropped first run; rate is twins scanned per second at the
      * median, coldRate at the first run.
      */
-    static void query(int n, double limit) throws Exception {
+    static Measured query(int n) throws Exception {
         try (BenchHub bench = new BenchHub()) {
             String run = "q" + UUID.randomUUID().toString().substring(0, 6);
             bench.register(run, n, Json.object().put("bench", run).put("floor", 3));
@@ -208,7 +217,7 @@ public final class JobBenchmark {
             long[] measured = Arrays.copyOfRange(millis, 1, millis.length); // the first run warms up the JIT
             Arrays.sort(measured);
             double medianSeconds = measured[measured.length / 2] / 1000.0;
-            BenchOutput.bench("query", n, medianSeconds, BenchHub.heapAfterGcMb(), measured, limit, n / (Math.max(1, millis[0]) / 1000.0));
+            return new Measured("query", n, medianSeconds, BenchHub.heapAfterGcMb(), measured, n / (Math.max(1, millis[0]) / 1000.0));
         }
     }
 

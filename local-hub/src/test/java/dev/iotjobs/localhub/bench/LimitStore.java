@@ -61,6 +61,8 @@ final class LimitStore {
                 .autoCommitBufferSize(0)
                 .cacheSize(CACHE_MB)
                 .open();
+        store.setRetentionTime(0); // as MvHubStore: old versions' space is reused at once
+        store.setVersionsToKeep(0);
         try {
             // One map per bucket, named and typed as MvHubStore's.
             MVMap<String, byte[]> devices = null;
