@@ -47,12 +47,16 @@ public final class MvHubStore implements HubStore {
     private static final Logger LOG = LoggerFactory.getLogger(MvHubStore.class);
     /** Page cache for reads; the hub keeps its working set in memory anyway, so this stays modest. */
     private static final int CACHE_MB = 64;
-    /** Housekeeping compacts the file when less of it than this is live data (see {@link Sink#maintain}). */
-    private static final int MIN_LIVE_PERCENT = 60;
+    /** Housekeeping compacts the file when less of it than this is live data (see {@link Sink#maintain})... */
+    private static final int START_BELOW_LIVE_PERCENT = 60;
+    /** While writes keep coming, housekeeping compacts a slice every 100 commits when less than this is live. */
+    private static final int BUSY_BELOW_LIVE_PERCENT = 50;
+    /** ...until this much of it is. */
+    private static final int STOP_AT_LIVE_PERCENT = 85;
     /** Housekeeping rewrites the live pages of chunks that hold less live data than this. */
     private static final int REWRITE_BELOW_PERCENT = 80;
-    /** Housekeeping moves chunks to the file's start while less of the file than this is in use. */
-    private static final int MOVE_BELOW_PERCENT = 90;
+    /** Calls in a row that may leave the file's size as it was before housekeeping waits for new writes. */
+    private static final int MAX_CALLS_WITHOUT_SHRINKING = 20;
     /** How much housekeeping rewrites, and moves, in one call (the time a writer may wait for it). */
     private static final int MAINTENANCE_BYTES = 16 << 20;
 
@@ -247,29 +251,56 @@ public final class MvHubStore implements HubStore {
             }
         }
 
+        /** Housekeeping calls since the file last shrank (housekeeping gives up after a few). */
+        private int callsWithoutShrinking;
+
         /**
          * Keeps the file near the size of its live data: a job that rewrites every twin leaves the old
          * versions' pages behind, and without this the file would grow by about the size of the fleet's
-         * twins per job. When less than {@link #MIN_LIVE_PERCENT} of the file is live data, rewrites the
-         * live pages of sparse chunks into new ones, then moves chunks towards the start of the file so
-         * that it can be truncated, at most {@link #MAINTENANCE_BYTES} of each per call.
+         * twins per job. Starts when less than {@link #START_BELOW_LIVE_PERCENT} of the file is live data
+         * and goes on until {@link #STOP_AT_LIVE_PERCENT} (or until it stops helping): rewrites the live pages
+         * of sparse chunks into new ones, then moves chunks towards the start of the file so that it can be
+         * truncated, at most {@link #MAINTENANCE_BYTES} of each per call.
          */
         @Override
-        public boolean maintain() {
-            if (store.isClosed() || !needsCompaction()) {
+        public boolean maintain(boolean idle) {
+            if (!idle) {
+                // Jobs back to back leave no idle moment: one slice now and then keeps the file within about
+                // twice the live data meanwhile.
+                if (!store.isClosed() && livePercent() < BUSY_BELOW_LIVE_PERCENT) {
+                    compactSlice();
+                }
                 return false;
             }
-            String before = toString();
+            if (store.isClosed() || livePercent() >= (callsWithoutShrinking == 0 ? START_BELOW_LIVE_PERCENT : STOP_AT_LIVE_PERCENT)) {
+                callsWithoutShrinking = 0;
+                return false;
+            }
+            long sizeBefore = store.getFileStore().size();
+            compactSlice();
+            callsWithoutShrinking = store.getFileStore().size() < sizeBefore ? 1 : callsWithoutShrinking + 1;
+            if (callsWithoutShrinking > MAX_CALLS_WITHOUT_SHRINKING || livePercent() >= STOP_AT_LIVE_PERCENT) {
+                callsWithoutShrinking = 0;
+                return false;
+            }
+            return true;
+        }
+
+        /** One slice of compaction. */
+        private void compactSlice() {
             FileStore<?> files = store.getFileStore();
             if (files.getChunksFillRate() < REWRITE_BELOW_PERCENT) {
                 store.compact(REWRITE_BELOW_PERCENT, MAINTENANCE_BYTES);
                 store.commit();
             }
             if (files instanceof RandomAccessStore randomAccess) {
-                randomAccess.compactMoveChunks(MOVE_BELOW_PERCENT, MAINTENANCE_BYTES, store);
+                randomAccess.compactMoveChunks(STOP_AT_LIVE_PERCENT, MAINTENANCE_BYTES, store);
             }
-            // Again while it helps: a call that changed nothing will not change anything the next time.
-            return needsCompaction() && !toString().equals(before);
+        }
+
+        /** The share of the file in use times the share of live data in the chunks that use it. */
+        private int livePercent() {
+            return store.getFillRate() * store.getFileStore().getChunksFillRate() / 100;
         }
 
         @Override
@@ -278,9 +309,5 @@ public final class MvHubStore implements HubStore {
                     + " %, file " + (store.getFileStore().size() >> 20) + " MB";
         }
 
-        private boolean needsCompaction() {
-            // The share of the file in use times the share of live data in the chunks that use it.
-            return store.getFillRate() * store.getFileStore().getChunksFillRate() < MIN_LIVE_PERCENT * 100;
-        }
     }
 }

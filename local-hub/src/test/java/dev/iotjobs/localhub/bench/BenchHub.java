@@ -96,6 +96,27 @@ final class BenchHub implements AutoCloseable {
     }
 
     /** Heap in use after a full GC, in MB. */
+    /**
+     * Waits (at most a minute) for the store's idle housekeeping to settle the file's size, and says how big the
+     * file got and how that compares with the live data.
+     */
+    String awaitCompactedStore() throws Exception {
+        long start = System.nanoTime();
+        long last = -1;
+        long stableSince = start;
+        while (System.nanoTime() - start < 60_000_000_000L) {
+            long size = Files.size(dev.iotjobs.localhub.config.DataDirectory.storeFile(dataDir));
+            if (size != last) {
+                last = size;
+                stableSince = System.nanoTime();
+            } else if (System.nanoTime() - stableSince > 3_000_000_000L) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        return String.format(java.util.Locale.ROOT, "after %.1f s idle %d MB", (stableSince - start) / 1e9, last >> 20);
+    }
+
     static long heapAfterGcMb() {
         for (int i = 0; i < 3; i++) {
             System.gc();

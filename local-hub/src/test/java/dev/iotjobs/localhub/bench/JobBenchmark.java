@@ -130,7 +130,9 @@ public final class JobBenchmark {
             check(done, n);
             info("job: %.3f s, hub process CPU %.1f s (JIT compiling %.1f s)", seconds, (processCpuNanos() - cpu0) / 1e9,
                     (java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit0) / 1e3);
-            return new Measured(name, n, seconds, BenchHub.heapAfterGcMb(), null, warmups > 0 ? coldRate : n / seconds);
+            long heap = BenchHub.heapAfterGcMb();
+            info("store file after the jobs %d MB; %s", bench.storeFileMb(), bench.awaitCompactedStore());
+            return new Measured(name, n, seconds, heap, null, warmups > 0 ? coldRate : n / seconds);
         }
     }
 

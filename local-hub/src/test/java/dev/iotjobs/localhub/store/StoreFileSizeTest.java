@@ -21,8 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * housekeeping compacts the file back to about the size of the live data.
  */
 class StoreFileSizeTest {
-    private static final int DOCS = 20_000;
+    private static final int DOCS = Integer.getInteger("store.test.docs", 20_000);
     private static final int BATCH = 1_000;
+    private static final int ROUNDS = Integer.getInteger("store.test.rounds", 5);
 
     @TempDir
     Path dir;
@@ -32,21 +33,32 @@ class StoreFileSizeTest {
         Path file = DataDirectory.storeFile(dir);
         long liveBytes = 0;
         try (MvHubStore store = MvHubStore.open(file)) {
-            for (int round = 0; round <= 5; round++) {
-                liveBytes = 0;
-                for (int i = 0; i < DOCS; i += BATCH) {
-                    List<Write> batch = new ArrayList<>(BATCH);
-                    for (int j = i; j < i + BATCH; j++) {
+            java.util.Random random = new java.util.Random(42);
+            long records = 0;
+            for (int round = 0; round <= ROUNDS; round++) {
+                liveBytes = records;
+                // As a twin job writes: commits of one to three batches of 1,000 documents in id order, each
+                // with a small record that stays (the job's progress), so old chunks keep some live data.
+                for (int i = 0; i < DOCS; ) {
+                    int size = BATCH * (1 + random.nextInt(3));
+                    List<Write> batch = new ArrayList<>(size + 1);
+                    for (int j = i; j < Math.min(DOCS, i + size); j++) {
                         String key = "device-" + j;
                         byte[] doc = document(key, round);
                         liveBytes += key.length() + doc.length;
                         batch.add(new Write(Bucket.DEVICES, key, doc));
                     }
+                    String recordKey = "r/" + round + "/" + i;
+                    byte[] record = ("{\"done\":[" + i + "," + (i + size) + "]}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    batch.add(new Write(Bucket.DEVICE_JOBS, recordKey, record));
+                    records += recordKey.length() + record.length;
+                    liveBytes += recordKey.length() + record.length;
                     store.putAll(batch);
+                    i += size;
                 }
                 System.out.printf("round %d: file %d MB, live %d MB%n", round, Files.size(file) >> 20, liveBytes >> 20);
             }
-            assertArrayEquals(document("device-7", 5), store.get(Bucket.DEVICES, "device-7"));
+            assertArrayEquals(document("device-7", ROUNDS), store.get(Bucket.DEVICES, "device-7"));
             // The store compacts when it is idle (no writer waiting for half a second).
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (Files.size(file) > bound(liveBytes) && System.nanoTime() < deadline) {
@@ -59,7 +71,7 @@ class StoreFileSizeTest {
                 + " MB for " + (liveBytes >> 20) + " MB of live data");
         try (MvHubStore store = MvHubStore.open(file)) {
             assertEquals(DOCS, store.count(Bucket.DEVICES));
-            assertArrayEquals(document("device-19999", 5), store.get(Bucket.DEVICES, "device-19999"));
+            assertArrayEquals(document("device-" + (DOCS - 1), ROUNDS), store.get(Bucket.DEVICES, "device-" + (DOCS - 1)));
         }
     }
 
