@@ -1,15 +1,5 @@
 package dev.iotjobs.localhub.bench;
 
-import com.microsoft.azure.sdk.iot.service.jobs.DirectMethodsJobOptions;
-import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJob;
-import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobStatus;
-import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobsClient;
-import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobsClientOptions;
-import com.microsoft.azure.sdk.iot.service.query.JobQueryResponse;
-import com.microsoft.azure.sdk.iot.service.query.QueryClient;
-import com.microsoft.azure.sdk.iot.service.query.QueryPageOptions;
-import com.microsoft.azure.sdk.iot.service.query.RawQueryResponse;
-import com.microsoft.azure.sdk.iot.service.twin.Twin;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.fleet.FleetDevices;
 import dev.iotjobs.fleet.FleetSimulator;
@@ -17,8 +7,6 @@ import dev.iotjobs.localhub.json.Json;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.Date;
 import java.util.List;
 import java.util.UUID;
 
@@ -84,54 +72,40 @@ public final class JobBenchmark {
         }
     }
 
-    private static ScheduledJobsClient jobsClient() {
-        return new ScheduledJobsClient(WellKnownKeys.HUB_CONNECTION_STRING,
-                ScheduledJobsClientOptions.builder().httpReadTimeoutSeconds(0).build());
-    }
-
     /**
-     * scheduleUpdateTwin over N tagged twins: time from scheduling to "completed" as the SDK sees it; coldRate is
-     * the first warm-up job's (the measured job's without warm-ups).
+     * scheduleUpdateTwin over N tagged twins: time from scheduling to "completed" as the service sees it (in its
+     * own JVM, {@link ServiceProcess}); coldRate is the first warm-up job's (the measured job's without warm-ups).
      */
     static Measured twinJob(String name, int n) throws Exception {
-        try (BenchHub bench = new BenchHub()) {
+        try (BenchHub bench = new BenchHub(); ServiceProcess service = new ServiceProcess(bench.hub)) {
             String run = "b" + UUID.randomUUID().toString().substring(0, 6);
             long t0 = System.nanoTime();
             bench.register(run, n, Json.object().put("bench", run).put("building", "43"));
             info("registered %d twins in %.1f s, store file %d MB", n, (System.nanoTime() - t0) / 1e9, bench.storeFileMb());
-            ScheduledJobsClient jobs = jobsClient();
-            Twin patch = new Twin();
-            patch.getTags().put("floor", 3);
-            patch.getDesiredProperties().put("building", 43);
-            patch.getDesiredProperties().put("floor", 3);
+            String condition = "tags.bench = '" + run + "'";
             // Warm-up jobs over the same twins first (the measured job then redoes the same update): on two
             // cores the JIT compiler otherwise takes a quarter to half of the CPU during the measured job.
-            // -Dbench.twin.warmups=0 measures the cold hub.
+            // -Dbench.twin.warmups=0 measures the cold hub only.
             int warmups = Integer.getInteger("bench.twin.warmups", 2);
             double coldRate = 0;
             for (int w = 1; w <= warmups; w++) {
-                String warmJob = "bench-warmup-" + UUID.randomUUID();
-                long w0 = System.nanoTime();
-                jobs.scheduleUpdateTwin(warmJob, "tags.bench = '" + run + "'", patch, new Date(), 3600);
-                check(await(jobs, warmJob), n);
-                double ws = (System.nanoTime() - w0) / 1e9;
+                ServiceProcess.JobResult warm = check(service.twinJob("bench-warmup-" + UUID.randomUUID(), condition), n);
                 if (w == 1) {
-                    coldRate = n / ws;
+                    coldRate = n / warm.seconds();
                 }
-                info("warm-up job %d: %.3f s (%.0f devices/s), store file %d MB", w, ws, n / ws, bench.storeFileMb());
+                info("warm-up job %d: %.3f s (%.0f devices/s), store file %d MB", w, warm.seconds(), n / warm.seconds(),
+                        bench.storeFileMb());
             }
-            String jobId = "bench-" + UUID.randomUUID();
             long cpu0 = processCpuNanos();
             long jit0 = java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
-            long start = System.nanoTime();
-            jobs.scheduleUpdateTwin(jobId, "tags.bench = '" + run + "'", patch, new Date(), 3600);
-            ScheduledJob done = await(jobs, jobId);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            check(done, n);
-            info("job: %.3f s, hub process CPU %.1f s (JIT compiling %.1f s)", seconds, (processCpuNanos() - cpu0) / 1e9,
-                    (java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit0) / 1e3);
+            ServiceProcess.JobResult done = check(service.twinJob("bench-" + UUID.randomUUID(), condition), n);
+            double seconds = done.seconds();
+            info("job: %.3f s, hub process CPU %.1f s (JIT compiling %.1f s), store file %d MB", seconds,
+                    (processCpuNanos() - cpu0) / 1e9,
+                    (java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit0) / 1e3,
+                    bench.storeFileMb());
             long heap = BenchHub.heapAfterGcMb();
-            info("store file after the jobs %d MB; %s", bench.storeFileMb(), bench.awaitCompactedStore());
+            info("store file %s", bench.awaitCompactedStore());
             return new Measured(name, n, seconds, heap, null, warmups > 0 ? coldRate : n / seconds);
         }
     }
@@ -141,14 +115,13 @@ public final class JobBenchmark {
      * device from the job records; coldRate is the first warm-up job's.
      */
     static Measured methodJob(int n) throws Exception {
-        try (BenchHub bench = new BenchHub()) {
+        try (BenchHub bench = new BenchHub(); ServiceProcess service = new ServiceProcess(bench.hub)) {
             String run = "m" + UUID.randomUUID().toString().substring(0, 6);
             List<FleetSimulator.DeviceCredentials> devices = FleetDevices.localHub(WellKnownKeys.IOTHUBOWNER_KEY).bulkCreate(run, n,
                     Json.object().put("bench", run));
             try (FleetProcess fleet = FleetProcess.start(devices, bench.hub.mqttPort(), bench.hub.trustStore())) {
                 String line = fleet.awaitLine("CONNECTED");
                 info("connected %d simulated devices in %s s (separate JVM)", n, line.split(" ")[2]);
-                ScheduledJobsClient jobs = jobsClient();
                 // The hub's JIT compiler needs several jobs to settle on two cores: warm-up jobs first, then
                 // the median of the measured jobs (all over the same connected fleet).
                 int warmups = Integer.getInteger("bench.method.warmups", 8);
@@ -159,33 +132,23 @@ public final class JobBenchmark {
                 double coldRate = 0;
                 for (int round = 1; round <= rounds; round++) {
                     String id = "bench-" + UUID.randomUUID();
-                    long start = System.nanoTime();
-                    jobs.scheduleDirectMethod(id, "tags.bench = '" + run + "'", "lockDoor", new Date(),
-                            DirectMethodsJobOptions.builder().payload(java.util.Map.of("lockTime", "10m"))
-                                    .methodResponseTimeoutSeconds(60).methodConnectTimeoutSeconds(0)
-                                    .maxExecutionTimeSeconds(3600).build());
-                    ScheduledJob done = await(jobs, id);
-                    double jobSeconds = (System.nanoTime() - start) / 1e9;
-                    check(done, n);
+                    ServiceProcess.JobResult done = check(service.methodJob(id, "tags.bench = '" + run + "'"), n);
                     if (round == 1) {
-                        coldRate = n / jobSeconds;
+                        coldRate = n / done.seconds();
                     }
                     info("%s job %d: %.3f s (%.0f devices/s), by the job's own times %.3f s", round <= warmups ? "warm-up" : "measured",
-                            round <= warmups ? round : round - warmups, jobSeconds, n / jobSeconds,
-                            (done.getEndTime().getTime() - done.getStartTime().getTime()) / 1e3);
+                            round <= warmups ? round : round - warmups, done.seconds(), n / done.seconds(), done.ownMillis() / 1e3);
                     if (round > warmups) {
-                        results.add(new double[] {jobSeconds, jobIds.size()});
+                        results.add(new double[] {done.seconds(), jobIds.size()});
                         jobIds.add(id);
                     }
                 }
                 results.sort(java.util.Comparator.comparingDouble(r -> r[0]));
-                double[] median = results.get(results.size() / 2);
-                double seconds = median[0];
-                String jobId = jobIds.get((int) median[1]);
-                long[] latencies = deviceLatenciesMillis(jobId, n);
+                double[] median = results.isEmpty() ? new double[] {n / coldRate, -1} : results.get(results.size() / 2);
+                long[] latencies = median[1] < 0 ? null : service.latencies(jobIds.get((int) median[1]));
                 long heap = BenchHub.heapAfterGcMb();
                 fleet.checkCalls((long) n * rounds);
-                return new Measured("method-job", n, seconds, heap, latencies, coldRate);
+                return new Measured("method-job", n, median[0], heap, latencies, coldRate);
             }
         }
     }
@@ -201,19 +164,16 @@ public final class JobBenchmark {
      * median, coldRate at the first run.
      */
     static Measured query(int n) throws Exception {
-        try (BenchHub bench = new BenchHub()) {
+        try (BenchHub bench = new BenchHub(); ServiceProcess service = new ServiceProcess(bench.hub)) {
             String run = "q" + UUID.randomUUID().toString().substring(0, 6);
             bench.register(run, n, Json.object().put("bench", run).put("floor", 3));
-            QueryClient queries = new QueryClient(WellKnownKeys.HUB_CONNECTION_STRING);
             String sql = "SELECT COUNT() AS n FROM devices WHERE tags.bench = '" + run + "' AND tags.floor = 3";
             long[] millis = new long[11];
             for (int i = 0; i < millis.length; i++) {
-                long start = System.nanoTime();
-                RawQueryResponse r = queries.queryRaw(sql);
-                int count = Json.parse(r.next().getBytes()).get("n").asInt();
-                millis[i] = (System.nanoTime() - start) / 1_000_000;
-                if (count != n) {
-                    throw new IllegalStateException("COUNT returned " + count + ", expected " + n);
+                long[] result = service.count(sql);
+                millis[i] = result[1];
+                if (result[0] != n) {
+                    throw new IllegalStateException("COUNT returned " + result[0] + ", expected " + n);
                 }
             }
             long[] measured = Arrays.copyOfRange(millis, 1, millis.length); // the first run warms up the JIT
@@ -223,28 +183,11 @@ public final class JobBenchmark {
         }
     }
 
-    private static ScheduledJob await(ScheduledJobsClient jobs, String jobId) throws Exception {
-        return dev.iotjobs.localhub.it.Jobs.awaitTerminal(jobs, jobId, 3_600_000, 20);
-    }
-
-    private static void check(ScheduledJob done, int n) {
-        if (done.getJobStatus() != ScheduledJobStatus.completed || done.getJobStatistics().getSucceededCount() != n) {
-            throw new IllegalStateException("job ended " + done.getJobStatus() + " with "
-                    + done.getJobStatistics().getSucceededCount() + " of " + n + " devices succeeded");
+    private static ServiceProcess.JobResult check(ServiceProcess.JobResult done, long n) {
+        if (!done.status().equals("completed") || done.succeeded() != n) {
+            throw new IllegalStateException("job ended " + done.status() + " with " + done.succeeded() + " of " + n
+                    + " devices succeeded");
         }
-    }
-
-    /** Per-device time from dispatch to answer, read back from the devices.jobs records. */
-    private static long[] deviceLatenciesMillis(String jobId, int n) throws Exception {
-        JobQueryResponse rows = new QueryClient(WellKnownKeys.HUB_CONNECTION_STRING)
-                .queryJobs("SELECT * FROM devices.jobs WHERE devices.jobs.jobId = '" + jobId + "'",
-                        QueryPageOptions.builder().pageSize(100).build());
-        List<Long> values = new ArrayList<>(n);
-        while (rows.hasNext()) {
-            ScheduledJob row = rows.next(QueryPageOptions.builder().pageSize(100).build());
-            values.add(row.getEndTime().getTime() - row.getStartTime().getTime());
-        }
-        Collections.sort(values);
-        return values.stream().mapToLong(Long::longValue).toArray();
+        return done;
     }
 }
