@@ -39,11 +39,10 @@ final class GroupCommitter implements AutoCloseable {
 
         /**
          * Housekeeping (e.g. reclaiming the space of old versions), run by the committer thread when no writer
-         * has been waiting for {@link #IDLE_NANOS} since the last writes ({@code idle}), and every
-         * {@link #COMMITS_BETWEEN_BUSY_MAINTENANCE} commits while writes keep coming (not idle: only what
-         * cannot wait). Must keep each call short, writers wait for it; returns whether there is more to do.
+         * has been waiting for {@link #IDLE_NANOS} since the last writes. Must keep each call short, a writer
+         * that arrives meanwhile waits for it; returns whether there is more to do.
          */
-        default boolean maintain(boolean idle) {
+        default boolean maintain() {
             return false;
         }
     }
@@ -51,7 +50,6 @@ final class GroupCommitter implements AutoCloseable {
     /** How long the store must be idle (no writer waiting) before the sink's housekeeping runs. */
     static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final long MAINTENANCE_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-    static final int COMMITS_BETWEEN_BUSY_MAINTENANCE = 100;
 
     private record Request(List<Write> writes, long bytes, CompletableFuture<Void> done) {
     }
@@ -134,14 +132,13 @@ final class GroupCommitter implements AutoCloseable {
         // writes (and after opening: a file may come in need of it), a short gap between two slices of
         // housekeeping so that a waiting writer goes first.
         long maintenanceAfter = IDLE_NANOS;
-        int commitsSinceMaintenance = 0;
         while (!stopping) {
             group.clear();
             writes.clear();
             try {
                 Request first = maintenanceAfter == 0 ? queue.take() : queue.poll(maintenanceAfter, TimeUnit.NANOSECONDS);
                 if (first == null) {
-                    maintenanceAfter = maintain(true) ? MAINTENANCE_GAP_NANOS : 0;
+                    maintenanceAfter = maintain() ? MAINTENANCE_GAP_NANOS : 0;
                     continue;
                 }
                 group.add(first);
@@ -182,10 +179,6 @@ final class GroupCommitter implements AutoCloseable {
                 List<Request> committed = List.copyOf(group);
                 notifier.execute(() -> committed.forEach(r -> r.done().complete(null)));
                 stats.commits++;
-                if (++commitsSinceMaintenance >= COMMITS_BETWEEN_BUSY_MAINTENANCE) {
-                    commitsSinceMaintenance = 0;
-                    maintain(false);
-                }
                 stats.writes += writes.size();
                 stats.applyNanos += t1 - t0;
                 stats.commitNanos += t2 - t1;
@@ -207,12 +200,11 @@ final class GroupCommitter implements AutoCloseable {
     }
 
     /** Runs the sink's housekeeping once; a failure there is reported and leaves the data as it was. */
-    private boolean maintain(boolean idle) {
+    private boolean maintain() {
         try {
             long t0 = System.nanoTime();
-            boolean more = sink.maintain(idle);
-            LOG.debug("store housekeeping{}: {} ms, {} ({})", idle ? "" : " between writes", (System.nanoTime() - t0) / 1_000_000,
-                    more ? "more to do" : "done", sink);
+            boolean more = sink.maintain();
+            LOG.debug("store housekeeping: {} ms, {} ({})", (System.nanoTime() - t0) / 1_000_000, more ? "more to do" : "done", sink);
             return more;
         } catch (Throwable t) {
             onFailure.accept(t);

@@ -49,14 +49,10 @@ public final class MvHubStore implements HubStore {
     private static final int CACHE_MB = 64;
     /** Housekeeping compacts the file when less of it than this is live data (see {@link Sink#maintain})... */
     private static final int START_BELOW_LIVE_PERCENT = 60;
-    /** While writes keep coming, housekeeping compacts a slice every 100 commits when less than this is live. */
-    private static final int BUSY_BELOW_LIVE_PERCENT = 50;
     /** ...until this much of it is. */
     private static final int STOP_AT_LIVE_PERCENT = 85;
     /** Housekeeping rewrites the live pages of chunks that hold less live data than this. */
     private static final int REWRITE_BELOW_PERCENT = 80;
-    /** Calls in a row that may leave the file's size as it was before housekeeping waits for new writes. */
-    private static final int MAX_CALLS_WITHOUT_SHRINKING = 20;
     /** How much housekeeping rewrites, and moves, in one call (the time a writer may wait for it). */
     private static final int MAINTENANCE_BYTES = 16 << 20;
 
@@ -263,15 +259,7 @@ public final class MvHubStore implements HubStore {
          * truncated, at most {@link #MAINTENANCE_BYTES} of each per call.
          */
         @Override
-        public boolean maintain(boolean idle) {
-            if (!idle) {
-                // Jobs back to back leave no idle moment: one slice now and then keeps the file within about
-                // twice the live data meanwhile.
-                if (!store.isClosed() && livePercent() < BUSY_BELOW_LIVE_PERCENT) {
-                    compactSlice();
-                }
-                return false;
-            }
+        public boolean maintain() {
             if (store.isClosed() || livePercent() >= (callsWithoutShrinking == 0 ? START_BELOW_LIVE_PERCENT : STOP_AT_LIVE_PERCENT)) {
                 callsWithoutShrinking = 0;
                 return false;
@@ -279,7 +267,10 @@ public final class MvHubStore implements HubStore {
             long sizeBefore = store.getFileStore().size();
             compactSlice();
             callsWithoutShrinking = store.getFileStore().size() < sizeBefore ? 1 : callsWithoutShrinking + 1;
-            if (callsWithoutShrinking > MAX_CALLS_WITHOUT_SHRINKING || livePercent() >= STOP_AT_LIVE_PERCENT) {
+            // Chunks move towards the start 16 MB at a time and the file shrinks once its end is free: give up
+            // only after moving more than the whole file without the file shrinking.
+            long maxCalls = 2 + store.getFileStore().size() / MAINTENANCE_BYTES;
+            if (callsWithoutShrinking > maxCalls || livePercent() >= STOP_AT_LIVE_PERCENT) {
                 callsWithoutShrinking = 0;
                 return false;
             }

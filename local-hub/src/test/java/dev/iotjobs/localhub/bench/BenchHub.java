@@ -104,12 +104,12 @@ final class BenchHub implements AutoCloseable {
         long start = System.nanoTime();
         long last = -1;
         long stableSince = start;
-        while (System.nanoTime() - start < 60_000_000_000L) {
+        while (System.nanoTime() - start < 120_000_000_000L) {
             long size = Files.size(dev.iotjobs.localhub.config.DataDirectory.storeFile(dataDir));
             if (size != last) {
                 last = size;
                 stableSince = System.nanoTime();
-            } else if (System.nanoTime() - stableSince > 3_000_000_000L) {
+            } else if (System.nanoTime() - stableSince > 10_000_000_000L) {
                 break;
             }
             Thread.sleep(100);
