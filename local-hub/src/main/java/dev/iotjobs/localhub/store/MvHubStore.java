@@ -60,6 +60,8 @@ public final class MvHubStore implements HubStore {
     private final MVStore store;
     private final Map<Bucket, MVMap<String, byte[]>> maps = new EnumMap<>(Bucket.class);
     private final GroupCommitter committer;
+    /** The housekeeping's own map (not a bucket): a counter it commits to move the newest chunk. */
+    private final MVMap<String, Long> housekeeping;
     private volatile boolean closed;
 
     private MvHubStore(Path file, MVStore store) {
@@ -74,6 +76,7 @@ public final class MvHubStore implements HubStore {
         // Space of old versions is reused as soon as no reader needs them: MVStore's 45 s default protects
         // against disks that reorder unflushed writes on a power loss, which this store does not promise
         // (see the class comment); a kill -9 leaves every completed write in the operating system's cache.
+        housekeeping = store.openMap("housekeeping");
         store.setRetentionTime(0);
         store.setVersionsToKeep(0);
         store.commit(); // persists the map definitions of a new file
@@ -268,8 +271,8 @@ public final class MvHubStore implements HubStore {
             compactSlice();
             callsWithoutShrinking = store.getFileStore().size() < sizeBefore ? 1 : callsWithoutShrinking + 1;
             // Chunks move towards the start 16 MB at a time and the file shrinks once its end is free: give up
-            // only after moving more than the whole file without the file shrinking.
-            long maxCalls = 2 + store.getFileStore().size() / MAINTENANCE_BYTES;
+            // only after moving three times the whole file without the file shrinking.
+            long maxCalls = 2 + 3 * store.getFileStore().size() / MAINTENANCE_BYTES;
             if (callsWithoutShrinking > maxCalls || livePercent() >= STOP_AT_LIVE_PERCENT) {
                 callsWithoutShrinking = 0;
                 return false;
@@ -287,6 +290,10 @@ public final class MvHubStore implements HubStore {
             if (files instanceof RandomAccessStore randomAccess) {
                 randomAccess.compactMoveChunks(STOP_AT_LIVE_PERCENT, MAINTENANCE_BYTES, store);
             }
+            // A commit of its own: the store's newest chunk (which holds the current roots) then goes to the
+            // first free space instead of staying at the end of the file, where it would keep it from shrinking.
+            housekeeping.put("runs", housekeeping.getOrDefault("runs", 0L) + 1);
+            store.commit();
         }
 
         /** The share of the file in use times the share of live data in the chunks that use it. */
