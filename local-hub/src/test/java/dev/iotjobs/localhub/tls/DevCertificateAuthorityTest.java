@@ -15,6 +15,7 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509KeyManager;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -136,6 +137,46 @@ class DevCertificateAuthorityTest {
         replaced.serverCertificate().verify(replaced.caCertificate().getPublicKey());
         assertEquals(replaced.caCertificate(), loadTrustStore(dir).getCertificate("ca"));
         assertArrayEquals(DevCertificateAuthority.toPem(replaced.caCertificate()), Files.readAllBytes(replaced.caPemPath()));
+    }
+
+    @Test
+    void serverKeyManagerHoldsTheServerKeyAndChain(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority created = DevCertificateAuthority.loadOrCreate(dir);
+        DevCertificateAuthority loaded = DevCertificateAuthority.loadOrCreate(dir);
+        for (DevCertificateAuthority ca : List.of(created, loaded)) {
+            X509KeyManager keys = (X509KeyManager) ca.serverKeyManagerFactory().getKeyManagers()[0];
+            assertArrayEquals(new X509Certificate[]{ca.serverCertificate(), ca.caCertificate()},
+                    keys.getCertificateChain("server"));
+            assertEquals(ca.serverKeyStore().getKey("server", ca.keyStorePassword().toCharArray()),
+                    keys.getPrivateKey("server"));
+        }
+    }
+
+    @Test
+    void caKeyIsReadOnlyToIssueAServerCertificate_andAnUnreadableOneGivesANewCa(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority first = DevCertificateAuthority.loadOrCreate(dir);
+        // ca.p12 whose key entry has another password than the store: its certificate reads, its key does not.
+        char[] password = first.keyStorePassword().toCharArray();
+        KeyStore original = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(DataDirectory.caKeyStore(dir))) {
+            original.load(in, password);
+        }
+        KeyStore odd = KeyStore.getInstance("PKCS12");
+        odd.load(null, null);
+        odd.setKeyEntry("ca", original.getKey("ca", password), "another".toCharArray(), original.getCertificateChain("ca"));
+        try (var out = Files.newOutputStream(DataDirectory.caKeyStore(dir))) {
+            odd.store(out, password);
+        }
+        // A valid server certificate needs no CA key: same CA, same server certificate.
+        DevCertificateAuthority second = DevCertificateAuthority.loadOrCreate(dir);
+        assertEquals(first.caFingerprintSha256(), second.caFingerprintSha256());
+        assertEquals(first.serverCertificate(), second.serverCertificate());
+        // Issuing one does: the CA whose key cannot be read is replaced, and everything follows the new one.
+        Files.delete(first.serverKeyStorePath());
+        DevCertificateAuthority third = DevCertificateAuthority.loadOrCreate(dir);
+        assertNotEquals(first.caFingerprintSha256(), third.caFingerprintSha256());
+        third.serverCertificate().verify(third.caCertificate().getPublicKey());
+        assertEquals(third.caCertificate(), loadTrustStore(dir).getCertificate("ca"));
     }
 
     @Test
