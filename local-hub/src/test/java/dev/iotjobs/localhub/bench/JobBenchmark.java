@@ -44,7 +44,7 @@ public final class JobBenchmark {
         scenarios.remove("full");
         scenarios.remove("small");
         if (scenarios.isEmpty()) {
-            scenarios = List.of("twin-job", "method-job", "query", "scaling");
+            scenarios = List.of("twin-job", "method-job", "query", "scaling", "startup");
         }
         for (String scenario : scenarios) {
             switch (scenario) {
@@ -56,8 +56,9 @@ public final class JobBenchmark {
                         twinJob("scaling", n);
                     }
                 }
+                case "startup" -> StartupBenchmark.run();
                 default -> throw new IllegalArgumentException("unknown scenario " + scenario
-                        + " (twin-job, method-job, query, scaling)");
+                        + " (twin-job, method-job, query, scaling, startup)");
             }
         }
         System.exit(0);
