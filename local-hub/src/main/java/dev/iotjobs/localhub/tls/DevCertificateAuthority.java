@@ -3,9 +3,8 @@ package dev.iotjobs.localhub.tls;
 import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 
-import java.io.ByteArrayOutputStream;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -24,7 +23,6 @@ import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,8 +45,10 @@ import javax.net.ssl.X509KeyManager;
  * forces TLSv1.2 with the JDK's default cipher suites. Only JDK crypto providers are used (BouncyCastle
  * builds the X.509 structures only, in {@link DevCertificateIssuer}), so nothing is registered globally.
  * <p>
- * Start-up cost: each PKCS#12 decryption runs 10,000 PBKDF2 rounds, so a start with valid files decrypts only
- * what it needs (the server key once, never the CA key) and hands the server key to the TLS listeners as a
+ * Start-up cost: reading a PKCS#12 file derives keys from its password for its MAC and each encrypted part (the
+ * JDK writes 10,000 rounds per derivation; the files written here have one, see {@link DevCertificateIssuer}, and
+ * those of older data directories are read as they are). So a start with valid files decrypts only what it needs
+ * (the server key once, never the CA key) and hands the server key to the TLS listeners as a
  * {@link KeyManagerFactory} instead of letting each of them load {@code server.p12} again.
  * <p>
  * Protocol-free on purpose: Vert.x wiring lives in {@link VertxTlsOptions}.
@@ -129,9 +129,8 @@ public final class DevCertificateAuthority {
             KeyPair caPair = newKeyPair();
             ca = DevCertificateIssuer.caCertificate(caPair, now);
             caKey = caPair.getPrivate();
-            caStore = newKeyStore();
-            caStore.setKeyEntry(CA_ALIAS, caKey, password(), new Certificate[]{ca});
-            writeAtomically(DataDirectory.caKeyStore(dataDir), toBytes(caStore), OWNER_ONLY);
+            writeAtomically(DataDirectory.caKeyStore(dataDir),
+                    DevCertificateIssuer.keyStore(CA_ALIAS, caKey, new X509Certificate[]{ca}, password()), OWNER_ONLY);
             // Everything issued by an old CA is worthless now.
             Files.deleteIfExists(DataDirectory.serverKeyStore(dataDir));
             Files.deleteIfExists(DataDirectory.trustStore(dataDir));
@@ -141,16 +140,16 @@ public final class DevCertificateAuthority {
             writeAtomically(DataDirectory.caPem(dataDir), toPem(ca), WORLD_READABLE);
         }
         if (!trustStoreHolds(DataDirectory.trustStore(dataDir), ca)) {
-            KeyStore trust = newKeyStore();
-            trust.setCertificateEntry(CA_ALIAS, ca);
-            writeAtomically(DataDirectory.trustStore(dataDir), toBytes(trust), WORLD_READABLE);
+            writeAtomically(DataDirectory.trustStore(dataDir), DevCertificateIssuer.trustStore(CA_ALIAS, ca, password()),
+                    WORLD_READABLE);
         }
         if (serverKeys == null) {
             KeyPair pair = await(serverPair);
             X509Certificate serverCert = DevCertificateIssuer.serverCertificate(pair, ca, caKey, now);
-            server = newKeyStore();
-            server.setKeyEntry(SERVER_ALIAS, pair.getPrivate(), password(), new Certificate[]{serverCert, ca});
-            writeAtomically(DataDirectory.serverKeyStore(dataDir), toBytes(server), OWNER_ONLY);
+            byte[] serverFile = DevCertificateIssuer.keyStore(SERVER_ALIAS, pair.getPrivate(),
+                    new X509Certificate[]{serverCert, ca}, password());
+            writeAtomically(DataDirectory.serverKeyStore(dataDir), serverFile, OWNER_ONLY);
+            server = load(serverFile); // exactly what the file holds
             serverKeys = keyManagerFactory(server);
         }
         return new DevCertificateAuthority(dataDir, ca, server, serverKeys);
@@ -246,13 +245,17 @@ public final class DevCertificateAuthority {
         if (!Files.isRegularFile(file)) {
             return null;
         }
-        try (InputStream in = Files.newInputStream(file)) {
-            KeyStore store = KeyStore.getInstance(KEY_STORE_TYPE);
-            store.load(in, password());
-            return store;
+        try {
+            return load(Files.readAllBytes(file));
         } catch (IOException | GeneralSecurityException e) {
             return null;
         }
+    }
+
+    private static KeyStore load(byte[] file) throws IOException, GeneralSecurityException {
+        KeyStore store = KeyStore.getInstance(KEY_STORE_TYPE);
+        store.load(new ByteArrayInputStream(file), password());
+        return store;
     }
 
     /**
@@ -325,18 +328,6 @@ public final class DevCertificateAuthority {
     }
 
     // ---- files ----
-
-    private static KeyStore newKeyStore() throws GeneralSecurityException, IOException {
-        KeyStore store = KeyStore.getInstance(KEY_STORE_TYPE);
-        store.load(null, null);
-        return store;
-    }
-
-    private static byte[] toBytes(KeyStore store) throws GeneralSecurityException, IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        store.store(out, password());
-        return out.toByteArray();
-    }
 
     static byte[] toPem(X509Certificate cert) throws GeneralSecurityException {
         String base64 = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))

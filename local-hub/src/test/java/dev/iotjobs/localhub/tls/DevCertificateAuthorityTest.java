@@ -5,6 +5,7 @@ import dev.iotjobs.localhub.config.WellKnownKeys;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
+import org.bouncycastle.asn1.pkcs.Pfx;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -137,6 +138,46 @@ class DevCertificateAuthorityTest {
         replaced.serverCertificate().verify(replaced.caCertificate().getPublicKey());
         assertEquals(replaced.caCertificate(), loadTrustStore(dir).getCertificate("ca"));
         assertArrayEquals(DevCertificateAuthority.toPem(replaced.caCertificate()), Files.readAllBytes(replaced.caPemPath()));
+    }
+
+    @Test
+    void pkcs12FilesHaveOneRoundOfKeyDerivation_theirPasswordIsPublic(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority.loadOrCreate(dir);
+        for (Path p : List.of(DataDirectory.caKeyStore(dir), DataDirectory.serverKeyStore(dir), DataDirectory.trustStore(dir))) {
+            Pfx pfx = Pfx.getInstance(Files.readAllBytes(p));
+            assertEquals(1, pfx.getMacData().getIterationCount().intValueExact(), p + " MAC rounds");
+        }
+    }
+
+    @Test
+    void dataDirectoryWrittenWithTheJdksDefaultsIsKeptAsItIs(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority first = DevCertificateAuthority.loadOrCreate(dir);
+        // The files as an earlier hub wrote them: by the JDK, with its 10,000 rounds.
+        char[] password = first.keyStorePassword().toCharArray();
+        for (Path p : List.of(DataDirectory.caKeyStore(dir), DataDirectory.serverKeyStore(dir), DataDirectory.trustStore(dir))) {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            try (InputStream in = Files.newInputStream(p)) {
+                store.load(in, password);
+            }
+            KeyStore rewritten = KeyStore.getInstance("PKCS12");
+            rewritten.load(null, null);
+            for (String alias : Collections.list(store.aliases())) {
+                if (store.isKeyEntry(alias)) {
+                    rewritten.setKeyEntry(alias, store.getKey(alias, password), password, store.getCertificateChain(alias));
+                } else {
+                    rewritten.setCertificateEntry(alias, store.getCertificate(alias));
+                }
+            }
+            try (var out = Files.newOutputStream(p)) {
+                rewritten.store(out, password);
+            }
+        }
+        byte[] serverFile = Files.readAllBytes(first.serverKeyStorePath());
+        DevCertificateAuthority second = DevCertificateAuthority.loadOrCreate(dir);
+        assertEquals(first.caFingerprintSha256(), second.caFingerprintSha256());
+        assertEquals(first.serverCertificate(), second.serverCertificate());
+        assertArrayEquals(serverFile, Files.readAllBytes(second.serverKeyStorePath()), "not rewritten");
+        assertEquals(first.caCertificate(), loadTrustStore(dir).getCertificate("ca"));
     }
 
     @Test
