@@ -122,8 +122,9 @@ public final class LocalHub implements AutoCloseable {
         StartupStep<Vertx> vertxStep = StartupStep.start("local-hub-start-vertx", () -> {
             Vertx created = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops())
                     .setBlockedThreadCheckInterval(2000));
+            trace.mark("vertx");
             VertxTlsOptions.engine(config.tlsEngine()); // loads and checks BoringSSL now, off the main thread
-            trace.mark("vertx and TLS engine");
+            trace.mark("TLS engine");
             return created;
         });
         DeviceRegistry moduleRegistry;
