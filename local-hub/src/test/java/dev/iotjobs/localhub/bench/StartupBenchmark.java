@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
  * ports (MQTT, REST, proxy and web console), with a data directory made by a first, uncounted start (so the CA and
  * the server certificate exist, as on every start but the first). A run lasts from starting the process to its
  * banner's ready line with both the MQTT and the REST port accepting a TCP connection. Extra JVM options for the
- * child: {@code -Dbench.startup.javaOptions="..."} (e.g. a class-data-sharing archive, see docs/local-hub.md).</li>
+ * child: {@code -Dbench.startup.javaOptions="..."}. With {@code -Dbench.startup.cds=true} the first start records a
+ * class-data-sharing archive and the counted ones use it, as {@code local-hub.sh} does (docs/local-hub.md).</li>
  * <li>The embedded hub: {@code LocalHub.start} in this JVM, as {@code LocalHubExtension} starts it for a test JVM
  * (a new temporary data directory, durable store, free ports); the first start loads the classes and is not
  * counted.</li>
@@ -51,12 +52,15 @@ final class StartupBenchmark {
                     + " mvn -pl local-hub -am package -DskipTests (bench.sh does)");
         }
         Path data = Files.createTempDirectory("local-iothub-bench-startup");
+        boolean cds = Boolean.getBoolean("bench.startup.cds");
+        String archive = data.resolve("local-hub.jsa").toString();
         try {
-            double first = startProcess(jar, data);
-            info("first start (creates the CA and the server certificate, not counted): %.3f s", first);
+            double first = startProcess(jar, data, cds ? List.of("-XX:ArchiveClassesAtExit=" + archive) : List.of());
+            info("first start (creates the CA and the server certificate%s, not counted): %.3f s",
+                    cds ? ", records the class-data-sharing archive" : "", first);
             List<Double> seconds = new ArrayList<>();
             for (int i = 0; i < runs; i++) {
-                seconds.add(startProcess(jar, data));
+                seconds.add(startProcess(jar, data, cds ? List.of("-XX:SharedArchiveFile=" + archive) : List.of()));
             }
             List<Double> embedded = embeddedStarts(runs);
             Collections.sort(seconds);
@@ -69,8 +73,9 @@ final class StartupBenchmark {
     }
 
     /** One start of the jar: seconds from starting the process to its ready line and both ports accepting. */
-    private static double startProcess(Path jar, Path data) throws Exception {
+    private static double startProcess(Path jar, Path data, List<String> cdsOptions) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(cdsOptions);
         String javaOptions = System.getProperty("bench.startup.javaOptions", "");
         if (!javaOptions.isBlank()) {
             command.addAll(Arrays.asList(javaOptions.trim().split("\\s+")));
