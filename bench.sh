@@ -2,7 +2,7 @@
 # Job fan-out benchmarks of the local hub (see docs/benchmarks.md).
 #   ./bench.sh                      small mode, every scenario (a minute or two)
 #   ./bench.sh full                 full mode: 1,000,000 twins, 10,000 connected devices (tens of minutes)
-#   ./bench.sh [small|full] twin-job method-job query scaling    chosen scenarios
+#   ./bench.sh [small|full] twin-job method-job query scaling startup    chosen scenarios
 #   ./bench.sh [small|full] limit-rpc limit-store limit-merge limit-scan    limit scenarios (also alone)
 # Each real scenario starts its own in-process hub on free ports (it does not need 443 or 8883) and prints
 #   BENCH <scenario> devices=<n> seconds=<s> rate=<devices per second> heapMB=<m> [p50ms=<x> p99ms=<y>]
@@ -14,13 +14,21 @@
 # in the same JVM at its size, after it: twin-job and scaling min(store, merge), method-job rpc, query scan.
 # Each scenario runs in a JVM of its own, so a real scenario's coldRate is the first job of a fresh hub in a
 # fresh JVM.
+# The startup scenario times `java -jar local-hub/target/local-hub.jar` (free ports, an existing data
+# directory) until it serves, and LocalHub.start of an embedded hub, and prints
+#   BENCH startup runs=<n> medianSeconds=<s> minSeconds=<s> maxSeconds=<s> embeddedMedianSeconds=<s>
 # Extra JVM options (e.g. -XX:StartFlightRecording=...) can be passed in BENCH_JAVA_OPTS (benchmark and hub)
 # and BENCH_FLEET_JAVA_OPTS (the simulated fleet's JVM of the method-job and limit-rpc scenarios).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 # Built in the reactor (-am), nothing installed: local-hub's tests find fleet-simulator's classes in its target/.
-mvn -B -q -Dstyle.color=never -pl local-hub -am test-compile dependency:build-classpath \
+# The startup scenario (run unless other scenarios are chosen) starts the executable jar: then it is packaged too.
+build=package
+for arg in "$@"; do
+  case $arg in small|full) ;; startup) build=package; break ;; *) build=test-compile ;; esac
+done
+mvn -B -q -Dstyle.color=never -pl local-hub -am "$build" -DskipTests dependency:build-classpath \
     -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 cp="local-hub/target/test-classes:local-hub/target/classes:$(cat local-hub/target/bench.classpath)"
 
@@ -32,7 +40,7 @@ case "${1:-}" in small|full) mode=$1; shift ;; esac
 heap="-Xmx4g"
 [ "$mode" = full ] && heap="-Xmx6g"
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(twin-job method-job query scaling)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(twin-job method-job query scaling startup)
 for scenario in "${scenarios[@]}"; do
   # shellcheck disable=SC2086
   java $heap ${BENCH_JAVA_OPTS:-} -Dbench.fleet.javaOptions="${BENCH_FLEET_JAVA_OPTS:-}" \

@@ -66,6 +66,7 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
@@ -109,34 +110,60 @@ public final class LocalHub implements AutoCloseable {
     }
 
     private void startUp() {
-        certificates = DevCertificateAuthority.loadOrCreate(config.dataDirectory());
-        store = config.inMemory() ? new MemoryHubStore() : MvHubStore.open(DataDirectory.storeFile(config.dataDirectory()));
+        StartupTrace trace = new StartupTrace();
+        // Three independent parts of the start run at once: the TLS material (PKCS#12 key derivation, or key
+        // generation on a first start), Vert.x with the TLS engine (BoringSSL's native library), and here the
+        // store with the core services. Each is mostly class loading, which spreads over the cores.
+        StartupStep<DevCertificateAuthority> tls = StartupStep.start("local-hub-start-certificates", () -> {
+            DevCertificateAuthority authority = DevCertificateAuthority.loadOrCreate(config.dataDirectory());
+            trace.mark("certificates");
+            return authority;
+        });
+        StartupStep<Vertx> vertxStep = StartupStep.start("local-hub-start-vertx", () -> {
+            Vertx created = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops())
+                    .setBlockedThreadCheckInterval(2000));
+            trace.mark("vertx");
+            VertxTlsOptions.engine(config.tlsEngine()); // loads and checks BoringSSL now, off the main thread
+            trace.mark("TLS engine");
+            return created;
+        });
+        DeviceRegistry moduleRegistry;
+        TwinService twins;
+        TwinService moduleTwins;
+        MethodService methods;
+        ModuleMethodService moduleMethods;
         try {
+            store = config.inMemory() ? new MemoryHubStore() : MvHubStore.open(DataDirectory.storeFile(config.dataDirectory()));
             StoreFormat.check(store, config.dataDirectory());
-        } catch (RuntimeException e) {
-            store.close();
-            store = null;
+            trace.mark("store");
+            registry = new DeviceRegistry(new DeviceStore(store), clock);
+            registry.ensureDevice(WellKnownKeys.DEFAULT_DEVICE_ID, "638000000000000000",
+                    WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY, WellKnownKeys.DEFAULT_DEVICE_SECONDARY_KEY);
+            twins = new TwinService(registry);
+            sessions = new SessionRegistry(new SessionStore(store));
+            methods = new MethodService(registry, sessions);
+            twins.onDesiredChanged(sessions);
+            registry.onRemovedOrDisabled(sessions::drop);
+            // Modules (issue 15): their own registry and twins, the same sessions (keyed deviceId/moduleId).
+            moduleRegistry = new DeviceRegistry(DeviceStore.modules(store), clock);
+            moduleTwins = new TwinService(moduleRegistry);
+            modules = new ModuleService(registry, moduleRegistry, moduleTwins);
+            moduleTwins.onDesiredChanged(sessions);
+            moduleRegistry.onRemovedOrDisabled(sessions::drop);
+            registry.onRemovedOrDisabled(modules::deviceRemovedOrDisabled);
+            modules.deleteOrphans(); // after the listeners: an orphan's stored MQTT session goes with it
+            moduleMethods = new ModuleMethodService(registry, new MethodService(moduleRegistry, sessions));
+            trace.mark("core");
+            certificates = tls.await();
+            vertx = vertxStep.await();
+            trace.mark("waiting for the other steps");
+        } catch (RuntimeException | Error e) {
+            // Nothing of a failed start stays open: the other steps are waited for and what they made closed.
+            vertx = vertxStep.awaitQuietly();
+            tls.awaitQuietly();
+            stop();
             throw e;
         }
-        registry = new DeviceRegistry(new DeviceStore(store), clock);
-        registry.ensureDevice(WellKnownKeys.DEFAULT_DEVICE_ID, "638000000000000000",
-                WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY, WellKnownKeys.DEFAULT_DEVICE_SECONDARY_KEY);
-        TwinService twins = new TwinService(registry);
-        sessions = new SessionRegistry(new SessionStore(store));
-        MethodService methods = new MethodService(registry, sessions);
-        twins.onDesiredChanged(sessions);
-        registry.onRemovedOrDisabled(sessions::drop);
-        // Modules (issue 15): their own registry and twins, the same sessions (keyed deviceId/moduleId).
-        DeviceRegistry moduleRegistry = new DeviceRegistry(DeviceStore.modules(store), clock);
-        TwinService moduleTwins = new TwinService(moduleRegistry);
-        modules = new ModuleService(registry, moduleRegistry, moduleTwins);
-        moduleTwins.onDesiredChanged(sessions);
-        moduleRegistry.onRemovedOrDisabled(sessions::drop);
-        registry.onRemovedOrDisabled(modules::deviceRemovedOrDisabled);
-        modules.deleteOrphans(); // after the listeners: an orphan's stored MQTT session goes with it
-        ModuleMethodService moduleMethods = new ModuleMethodService(registry, new MethodService(moduleRegistry, sessions));
-
-        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setBlockedThreadCheckInterval(2000));
         vertx.exceptionHandler(LocalHub::unhandled);
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", config.coreWorkerThreads());
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
@@ -160,26 +187,35 @@ public final class LocalHub implements AutoCloseable {
                 RestApi.modules(rest, modules, moduleMethods),
                 RestApi.jobs(rest, jobs));
         router.route().order(-1).handler(deadlines::onRequest);
+        trace.mark("services and routes");
 
         try {
+            // The three listeners bind at once (each TLS one builds its context on a Vert.x worker thread);
+            // "any port" requests get distinct free ports first.
+            int anyPorts = 1 + (config.mqttPort() == 0 ? 1 : 0) + (config.restPort() == 0 ? 1 : 0);
+            int[] free = freePorts(anyPorts);
+            int webSocketMqttPort = free[0];
+            int wantedMqttPort = config.mqttPort() == 0 ? free[1] : config.mqttPort();
+            int wantedRestPort = config.restPort() == 0 ? free[anyPorts - 1] : config.restPort();
             // One listener per event loop: Vert.x spreads connections over them (no thread per device).
-            int wantedMqttPort = config.mqttPort() == 0 ? freePort() : config.mqttPort();
-            mqttPort = bindOrExplain("MQTT (devices)", "--mqtt-port", wantedMqttPort,
-                    () -> listenOnEveryEventLoop(() -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
-                            .endpointHandler(mqtt::handle)
-                            .listen().map(MqttServer::actualPort)));
+            Future<Integer> mqttListening = listenOnEveryEventLoop(() -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
+                    .endpointHandler(mqtt::handle)
+                    .listen().map(MqttServer::actualPort));
             // MQTT over WebSockets: upgrades on the REST port, piped to a loopback MQTT listener (see the bridge).
-            int webSocketMqttPort = freePort();
             MqttWebSocketBridge webSockets = new MqttWebSocketBridge(vertx, config.bindHost(), webSocketMqttPort);
-            listenOnEveryEventLoop(() -> MqttServer.create(vertx, new MqttServerOptions()
+            Future<Integer> bridgeListening = listenOnEveryEventLoop(() -> MqttServer.create(vertx, new MqttServerOptions()
                             .setHost(config.bindHost()).setPort(webSocketMqttPort).setMaxMessageSize(256 * 1024))
                     .endpointHandler(webSockets.guard(mqtt::handle))
                     .listen().map(MqttServer::actualPort));
-            var restHandler = webSockets.in(router);
-            restPort = listenRest(restHandler, config.restPort() == 0 ? freePort() : config.restPort());
+            Handler<HttpServerRequest> restHandler = webSockets.in(router);
+            Future<Integer> restListening = listenRest(restHandler, wantedRestPort);
+            mqttPort = bindOrExplain("MQTT (devices)", "--mqtt-port", wantedMqttPort, () -> await(mqttListening));
+            await(bridgeListening);
+            restPort = restPortOrRefused(restListening);
             if (restPort < 0) {
-                restPort = listenRest(restHandler, freePort());
+                restPort = restPortOrRefused(listenRest(restHandler, freePorts(1)[0]));
             }
+            trace.mark("listeners");
             if (restBindProblem != null || config.alwaysProxy()) {
                 proxy = new ConnectProxy(vertx, config.bindHost(), restPort);
                 proxyPort = bindOrExplain("CONNECT proxy", "--proxy-port", config.proxyPort(),
@@ -190,6 +226,7 @@ public final class LocalHub implements AutoCloseable {
             throw e;
         }
         writeEndpointsFile();
+        trace.mark("proxy and files");
         if (config.consolePort() != HubConfig.CONSOLE_OFF) {
             try {
                 startConsole(config.consolePort());
@@ -197,7 +234,9 @@ public final class LocalHub implements AutoCloseable {
                 consoleProblem = "port " + config.consolePort() + " cannot be bound (" + e.getMessage()
                         + "); start the hub with --console-port <another port> or --no-console";
             }
+            trace.mark("console");
         }
+        LOG.debug("Start-up: {}", trace.summary());
     }
 
     /**
@@ -296,20 +335,25 @@ public final class LocalHub implements AutoCloseable {
         }
     }
 
-    /** Binds the REST server; returns -1 (and remembers why) when the port is refused. */
-    private int listenRest(Handler<HttpServerRequest> handler, int port) {
+    /** Starts binding the REST server (HTTPS, and MQTT over WebSockets) on {@code port}. */
+    private Future<Integer> listenRest(Handler<HttpServerRequest> handler, int port) {
+        return listenOnEveryEventLoop(() -> vertx.createHttpServer(requestClientCertificates(
+                        MqttWebSocketBridge.configure(new HttpServerOptions()
+                        .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
+                        .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
+                        .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)
+                        .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE_BYTES)
+                        .setMaxHeaderSize(RestApi.MAX_HEADER_BYTES)
+                        .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS))))
+                .invalidRequestHandler(RestApi::invalidRequest)
+                .connectionHandler(deadlines::onConnection)
+                .requestHandler(handler).listen().map(HttpServer::actualPort));
+    }
+
+    /** The REST server's port once bound; -1 (remembering why) when the port was refused. */
+    private int restPortOrRefused(Future<Integer> listening) {
         try {
-            return listenOnEveryEventLoop(() -> vertx.createHttpServer(requestClientCertificates(
-                            MqttWebSocketBridge.configure(new HttpServerOptions()
-                            .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
-                            .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
-                            .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)
-                            .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE_BYTES)
-                            .setMaxHeaderSize(RestApi.MAX_HEADER_BYTES)
-                            .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS))))
-                    .invalidRequestHandler(RestApi::invalidRequest)
-                    .connectionHandler(deadlines::onConnection)
-                    .requestHandler(handler).listen().map(HttpServer::actualPort));
+            return await(listening);
         } catch (RuntimeException e) {
             if (isBindProblem(e)) {
                 restBindProblem = e.getMessage();
@@ -324,28 +368,45 @@ public final class LocalHub implements AutoCloseable {
      * its own event-loop context (listeners created from one plain thread would all share a single
      * event loop). Vert.x shares the port between them and spreads the connections.
      *
-     * @return the bound port
+     * @return the bound port, once every listener is bound
      */
-    private int listenOnEveryEventLoop(Supplier<Future<Integer>> listen) {
-        int[] port = new int[1];
-        await(vertx.deployVerticle(() -> new VerticleBase() {
+    private Future<Integer> listenOnEveryEventLoop(Supplier<Future<Integer>> listen) {
+        AtomicInteger port = new AtomicInteger();
+        return vertx.deployVerticle(() -> new VerticleBase() {
             @Override
             public Future<?> start() {
-                return listen.get().onSuccess(p -> port[0] = p);
+                return listen.get().onSuccess(port::set);
             }
-        }, new DeploymentOptions().setInstances(config.eventLoops())));
-        return port[0];
+        }, new DeploymentOptions().setInstances(config.eventLoops())).map(deployment -> port.get());
     }
 
     /**
-     * A free port for "any port" requests: Vert.x shares one listening port between the listeners of all
-     * event loops only when they ask for the same concrete port.
+     * {@code count} distinct free ports for "any port" requests (held open together, so no two are the same):
+     * Vert.x shares one listening port between the listeners of all event loops only when they ask for the
+     * same concrete port.
      */
-    private int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(config.bindHost()))) {
-            return s.getLocalPort();
+    private int[] freePorts(int count) {
+        ServerSocket[] sockets = new ServerSocket[count];
+        try {
+            InetAddress host = InetAddress.getByName(config.bindHost());
+            int[] ports = new int[count];
+            for (int i = 0; i < count; i++) {
+                sockets[i] = new ServerSocket(0, 1, host);
+                ports[i] = sockets[i].getLocalPort();
+            }
+            return ports;
         } catch (IOException e) {
             throw new IllegalStateException("No free port on " + config.bindHost() + ": " + e.getMessage(), e);
+        } finally {
+            for (ServerSocket socket : sockets) {
+                if (socket != null) {
+                    try {
+                        socket.close();
+                    } catch (IOException ignored) {
+                        // a port we only looked at
+                    }
+                }
+            }
         }
     }
 

@@ -4,7 +4,10 @@ import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 
 /** Command line: {@code java -jar local-hub.jar [options]} or {@code mvn -pl local-hub exec:java}. */
@@ -48,9 +51,17 @@ public final class Main {
             System.out.print(USAGE);
             return;
         }
+        // When this JVM started (the banner tells how long the start took); read aside, as the management classes
+        // take tens of milliseconds to load.
+        StartupStep<Long> jvmStart = StartupStep.start("local-hub-jvm-start-time",
+                () -> ManagementFactory.getRuntimeMXBean().getStartTime());
         LocalHub hub;
+        Duration startUp;
         try {
-            hub = LocalHub.start(config);
+            hub = LocalHub.start(config); // returns once every endpoint accepts connections
+            long readyAt = System.currentTimeMillis();
+            Long jvmStartMillis = jvmStart.awaitQuietly();
+            startUp = jvmStartMillis == null ? null : Duration.ofMillis(readyAt - jvmStartMillis);
         } catch (RuntimeException e) {
             System.err.println("local-hub could not start: " + e.getMessage());
             System.exit(1);
@@ -61,7 +72,7 @@ public final class Main {
             hub.stop();
             stopped.countDown();
         }, "local-hub-shutdown"));
-        System.out.println(banner(hub));
+        System.out.println(banner(hub, startUp));
         stopped.await();
     }
 
@@ -121,7 +132,12 @@ public final class Main {
         throw new IllegalArgumentException(option + " must be a port number (0-65535), not '" + text + "'");
     }
 
-    static String banner(LocalHub hub) {
+    /**
+     * What the hub prints once both endpoints accept connections.
+     *
+     * @param startUp from the JVM's start to that moment, or null when unknown
+     */
+    static String banner(LocalHub hub, Duration startUp) {
         HubConfig c = hub.config();
         StringBuilder s = new StringBuilder();
         s.append("local-hub ").append(VERSION).append(" - a local Azure IoT Hub for development (never for production)\n");
@@ -153,7 +169,8 @@ public final class Main {
                     .append(" To serve 443 directly instead (Linux, until the next reboot):\n")
                     .append("  sudo sysctl net.ipv4.ip_unprivileged_port_start=443\n");
         }
-        s.append("Ready. Ctrl-C stops the hub.");
+        s.append(startUp == null ? "Ready." : String.format(Locale.ROOT, "Ready in %.2f s.", startUp.toMillis() / 1000.0))
+                .append(" Ctrl-C stops the hub.");
         return s.toString();
     }
 }

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -31,7 +32,7 @@ class MainConsoleTest {
             String url = hub.consoleUrl();
             assertNotNull(url);
             assertTrue(url.matches("http://127\\.0\\.0\\.1:\\d+/"), url);
-            String banner = Main.banner(hub);
+            String banner = Main.banner(hub, Duration.ofMillis(834));
             assertTrue(banner.contains("console  (HTTP):     " + url + "  (loopback only; acts with the iothubowner policy)"), banner);
             // HttpURLConnection for plain HTTP: java.net.http.HttpClient would fix the JVM's default SSL context
             // before the shared test hub sets the trust store.
@@ -55,7 +56,7 @@ class MainConsoleTest {
              LocalHub hub = LocalHub.start(HubConfig.builder().dataDirectory(dir).inMemory(true)
                      .mqttPort(0).restPort(0).proxyPort(0).consolePort(taken.getLocalPort()).build())) {
             assertNull(hub.consoleUrl());
-            String banner = Main.banner(hub);
+            String banner = Main.banner(hub, Duration.ofMillis(834));
             assertTrue(banner.contains("console:             not started: port " + taken.getLocalPort()), banner);
             assertTrue(banner.contains("--console-port <another port> or --no-console"), banner);
         }

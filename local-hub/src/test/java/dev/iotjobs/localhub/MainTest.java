@@ -4,6 +4,7 @@ import dev.iotjobs.localhub.config.HubConfig;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -17,12 +18,13 @@ class MainTest {
     void banner_namesTheEndpointsTheTlsEngineAndTheConnectionStrings(@org.junit.jupiter.api.io.TempDir Path dir) {
         try (LocalHub hub = LocalHub.start(HubConfig.builder().dataDirectory(dir).inMemory(true)
                 .mqttPort(0).restPort(0).proxyPort(0).build())) {
-            String banner = Main.banner(hub);
+            String banner = Main.banner(hub, Duration.ofMillis(834));
             assertTrue(banner.contains("devices  (MQTT/TLS): 127.0.0.1:" + hub.mqttPort()), banner);
             assertTrue(banner.contains("service  (HTTPS):    127.0.0.1:" + hub.restPort()), banner);
             assertTrue(banner.contains("TLS engine:          " + hub.tlsEngineName()), banner);
             assertTrue(banner.contains(hub.hubConnectionString()), banner);
-            assertTrue(banner.endsWith("Ready. Ctrl-C stops the hub."), banner);
+            assertTrue(banner.endsWith("\nReady in 0.83 s. Ctrl-C stops the hub."), banner);
+            assertTrue(Main.banner(hub, null).endsWith("\nReady. Ctrl-C stops the hub."), "start-up time unknown");
         }
     }
 
@@ -102,7 +104,7 @@ class MainTest {
             assertTrue(hub.clientJvmFlags().contains("-Djavax.net.ssl.trustStore=" + hub.trustStore()), hub.clientJvmFlags().toString());
             assertEquals(hub.clientJvmFlags(), java.nio.file.Files.readAllLines(
                     dev.iotjobs.localhub.config.DataDirectory.clientJvmFlagsFile(dir)));
-            String banner = Main.banner(hub);
+            String banner = Main.banner(hub, Duration.ofMillis(834));
             assertTrue(banner.contains(String.join(" ", hub.clientJvmFlags())), banner);
             assertTrue(!banner.contains("setcap"), "setcap breaks java (libjli.so): never suggest it\n" + banner);
         }

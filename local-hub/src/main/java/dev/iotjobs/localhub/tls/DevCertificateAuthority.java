@@ -2,27 +2,10 @@ package dev.iotjobs.localhub.tls;
 
 import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.WellKnownKeys;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
-import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.cert.CertIOException;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
-import java.io.ByteArrayOutputStream;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.math.BigInteger;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
@@ -40,15 +23,17 @@ import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.Date;
 import java.util.HexFormat;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.X509KeyManager;
 
 /**
  * The local hub's development certificate authority: a self-signed CA and a server certificate for the
@@ -58,7 +43,13 @@ import java.util.Set;
  * <p>
  * RSA 2048 keys are used because every TLS stack accepts them, including the Azure device SDK which
  * forces TLSv1.2 with the JDK's default cipher suites. Only JDK crypto providers are used (BouncyCastle
- * builds the X.509 structures only), so nothing is registered globally.
+ * builds the X.509 structures only, in {@link DevCertificateIssuer}), so nothing is registered globally.
+ * <p>
+ * Start-up cost: reading a PKCS#12 file derives keys from its password for its MAC and each encrypted part (the
+ * JDK writes 10,000 rounds per derivation; the files written here have one, see {@link DevCertificateIssuer}, and
+ * those of older data directories are read as they are). So a start with valid files decrypts only what it needs
+ * (the server key once, never the CA key) and hands the server key to the TLS listeners as a
+ * {@link KeyManagerFactory} instead of letting each of them load {@code server.p12} again.
  * <p>
  * Protocol-free on purpose: Vert.x wiring lives in {@link VertxTlsOptions}.
  */
@@ -70,13 +61,8 @@ public final class DevCertificateAuthority {
     static final String CA_ALIAS = "ca";
     static final String SERVER_ALIAS = "server";
 
-    private static final Duration CA_VALIDITY = Duration.ofDays(3650);
-    private static final Duration SERVER_VALIDITY = Duration.ofDays(730);
-    /** Back-dating covers small clock differences between the hub and its clients. */
-    private static final Duration BACKDATE = Duration.ofHours(1);
     /** A server certificate this close to expiry is renewed at start, so a running hub never hits expiry. */
     private static final Duration RENEW_BEFORE = Duration.ofDays(30);
-    private static final String SIGNATURE_ALGORITHM = "SHA256withRSA";
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
     private static final Set<PosixFilePermission> WORLD_READABLE = PosixFilePermissions.fromString("rw-r--r--");
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -84,11 +70,14 @@ public final class DevCertificateAuthority {
     private final Path dataDir;
     private final X509Certificate caCertificate;
     private final KeyStore serverKeyStore;
+    private final KeyManagerFactory serverKeys;
 
-    private DevCertificateAuthority(Path dataDir, X509Certificate caCertificate, KeyStore serverKeyStore) {
+    private DevCertificateAuthority(Path dataDir, X509Certificate caCertificate, KeyStore serverKeyStore,
+                                    KeyManagerFactory serverKeys) {
         this.dataDir = dataDir;
         this.caCertificate = caCertificate;
         this.serverKeyStore = serverKeyStore;
+        this.serverKeys = serverKeys;
     }
 
     /**
@@ -116,23 +105,32 @@ public final class DevCertificateAuthority {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot set up the development certificates in " + certsDir, e);
-        } catch (GeneralSecurityException | OperatorCreationException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Cannot set up the development certificates in " + certsDir, e);
         }
     }
 
     private static DevCertificateAuthority loadOrCreateLocked(Path dataDir, Instant now)
-            throws IOException, GeneralSecurityException, OperatorCreationException {
+            throws IOException, GeneralSecurityException {
         KeyStore caStore = loadIfUsable(DataDirectory.caKeyStore(dataDir));
-        X509Certificate ca = caStore == null ? null : (X509Certificate) caStore.getCertificate(CA_ALIAS);
-        PrivateKey caKey = caStore == null ? null : (PrivateKey) caStore.getKey(CA_ALIAS, password());
-        if (ca == null || caKey == null || !validAt(ca, now.plus(RENEW_BEFORE))) {
+        X509Certificate ca = caStore == null ? null : certificate(caStore, CA_ALIAS);
+        boolean caUsable = ca != null && caStore.isKeyEntry(CA_ALIAS) && validAt(ca, now.plus(RENEW_BEFORE));
+        KeyStore server = caUsable ? loadIfUsable(DataDirectory.serverKeyStore(dataDir)) : null;
+        KeyManagerFactory serverKeys = caUsable ? usableServerKeys(server, ca, now) : null;
+        // The CA's private key is decrypted only to issue a server certificate; unreadable, it makes a new CA.
+        PrivateKey caKey = null;
+        if (caUsable && serverKeys == null) {
+            caKey = privateKey(caStore, CA_ALIAS);
+            caUsable = caKey != null;
+        }
+        // RSA key generation dominates a first start: the server's key pair is generated while the CA's is.
+        FutureTask<KeyPair> serverPair = serverKeys == null ? newKeyPairInBackground() : null;
+        if (!caUsable) {
             KeyPair caPair = newKeyPair();
-            ca = createCaCertificate(caPair, now);
+            ca = DevCertificateIssuer.caCertificate(caPair, now);
             caKey = caPair.getPrivate();
-            caStore = newKeyStore();
-            caStore.setKeyEntry(CA_ALIAS, caKey, password(), new Certificate[]{ca});
-            writeAtomically(DataDirectory.caKeyStore(dataDir), toBytes(caStore), OWNER_ONLY);
+            writeAtomically(DataDirectory.caKeyStore(dataDir),
+                    DevCertificateIssuer.keyStore(CA_ALIAS, caKey, new X509Certificate[]{ca}, password()), OWNER_ONLY);
             // Everything issued by an old CA is worthless now.
             Files.deleteIfExists(DataDirectory.serverKeyStore(dataDir));
             Files.deleteIfExists(DataDirectory.trustStore(dataDir));
@@ -142,19 +140,19 @@ public final class DevCertificateAuthority {
             writeAtomically(DataDirectory.caPem(dataDir), toPem(ca), WORLD_READABLE);
         }
         if (!trustStoreHolds(DataDirectory.trustStore(dataDir), ca)) {
-            KeyStore trust = newKeyStore();
-            trust.setCertificateEntry(CA_ALIAS, ca);
-            writeAtomically(DataDirectory.trustStore(dataDir), toBytes(trust), WORLD_READABLE);
+            writeAtomically(DataDirectory.trustStore(dataDir), DevCertificateIssuer.trustStore(CA_ALIAS, ca, password()),
+                    WORLD_READABLE);
         }
-        KeyStore server = loadIfUsable(DataDirectory.serverKeyStore(dataDir));
-        if (!isUsableServerStore(server, ca, now)) {
-            KeyPair serverPair = newKeyPair();
-            X509Certificate serverCert = createServerCertificate(serverPair, ca, caKey, now);
-            server = newKeyStore();
-            server.setKeyEntry(SERVER_ALIAS, serverPair.getPrivate(), password(), new Certificate[]{serverCert, ca});
-            writeAtomically(DataDirectory.serverKeyStore(dataDir), toBytes(server), OWNER_ONLY);
+        if (serverKeys == null) {
+            KeyPair pair = await(serverPair);
+            X509Certificate serverCert = DevCertificateIssuer.serverCertificate(pair, ca, caKey, now);
+            byte[] serverFile = DevCertificateIssuer.keyStore(SERVER_ALIAS, pair.getPrivate(),
+                    new X509Certificate[]{serverCert, ca}, password());
+            writeAtomically(DataDirectory.serverKeyStore(dataDir), serverFile, OWNER_ONLY);
+            server = load(serverFile); // exactly what the file holds
+            serverKeys = keyManagerFactory(server);
         }
-        return new DevCertificateAuthority(dataDir, ca, server);
+        return new DevCertificateAuthority(dataDir, ca, server, serverKeys);
     }
 
     public Path caPemPath() {
@@ -179,6 +177,14 @@ public final class DevCertificateAuthority {
         return serverKeyStore;
     }
 
+    /**
+     * The server key and chain of {@link #serverKeyStore()}, decrypted once, for TLS listeners (the JDK's default
+     * key manager algorithm, as a TLS library builds from a PKCS#12 file).
+     */
+    public KeyManagerFactory serverKeyManagerFactory() {
+        return serverKeys;
+    }
+
     public X509Certificate caCertificate() {
         return caCertificate;
     }
@@ -201,7 +207,7 @@ public final class DevCertificateAuthority {
         }
     }
 
-    // ---- certificate generation ----
+    // ---- key pairs ----
 
     private static KeyPair newKeyPair() throws GeneralSecurityException {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
@@ -209,52 +215,27 @@ public final class DevCertificateAuthority {
         return generator.generateKeyPair();
     }
 
-    private static X509Certificate createCaCertificate(KeyPair pair, Instant now)
-            throws GeneralSecurityException, CertIOException, OperatorCreationException {
-        X500Name name = new X500Name("CN=" + CA_COMMON_NAME + ",O=local-iothub");
-        X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, serialNumber(),
-                Date.from(now.minus(BACKDATE)), Date.from(now.plus(CA_VALIDITY)), name, pair.getPublic());
-        JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
-        builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
-        builder.addExtension(Extension.keyUsage, true,
-                new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature));
-        builder.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(pair.getPublic()));
-        return sign(builder, pair.getPrivate());
+    /** Starts generating a key pair on a thread of its own (a daemon: an abandoned one never holds the JVM). */
+    private static FutureTask<KeyPair> newKeyPairInBackground() {
+        FutureTask<KeyPair> task = new FutureTask<>(DevCertificateAuthority::newKeyPair);
+        Thread thread = new Thread(task, "local-hub-key-pair");
+        thread.setDaemon(true);
+        thread.start();
+        return task;
     }
 
-    private static X509Certificate createServerCertificate(KeyPair pair, X509Certificate ca, PrivateKey caKey, Instant now)
-            throws GeneralSecurityException, CertIOException, OperatorCreationException {
-        X500Name subject = new X500Name("CN=localhost,O=local-iothub");
-        Instant notAfter = now.plus(SERVER_VALIDITY);
-        if (notAfter.isAfter(ca.getNotAfter().toInstant())) {
-            notAfter = ca.getNotAfter().toInstant(); // never outlive the issuer
+    private static KeyPair await(FutureTask<KeyPair> task) throws GeneralSecurityException {
+        try {
+            return task.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof GeneralSecurityException g) {
+                throw g;
+            }
+            throw new IllegalStateException("Cannot generate a key pair: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while generating a key pair", e);
         }
-        X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(ca, serialNumber(),
-                Date.from(now.minus(BACKDATE)), Date.from(notAfter), subject, pair.getPublic());
-        JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
-        builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-        builder.addExtension(Extension.keyUsage, true,
-                new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
-        builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
-        // Clients verify the host against the subjectAltName (the CN is ignored by modern clients).
-        builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[]{
-                new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-                new GeneralName(GeneralName.dNSName, "localhost"),
-                new GeneralName(GeneralName.iPAddress, "::1")}));
-        builder.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(pair.getPublic()));
-        builder.addExtension(Extension.authorityKeyIdentifier, false, utils.createAuthorityKeyIdentifier(ca));
-        return sign(builder, caKey);
-    }
-
-    private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey key)
-            throws GeneralSecurityException, OperatorCreationException {
-        return new JcaX509CertificateConverter().getCertificate(
-                builder.build(new JcaContentSignerBuilder(SIGNATURE_ALGORITHM).build(key)));
-    }
-
-    /** Positive, random, under 20 bytes (RFC 5280); randomness keeps re-generated certificates distinct. */
-    private static BigInteger serialNumber() {
-        return new BigInteger(127, RANDOM).setBit(126);
     }
 
     // ---- loading and checking ----
@@ -264,28 +245,67 @@ public final class DevCertificateAuthority {
         if (!Files.isRegularFile(file)) {
             return null;
         }
-        try (InputStream in = Files.newInputStream(file)) {
-            KeyStore store = KeyStore.getInstance(KEY_STORE_TYPE);
-            store.load(in, password());
-            return store;
+        try {
+            return load(Files.readAllBytes(file));
         } catch (IOException | GeneralSecurityException e) {
             return null;
         }
     }
 
-    private static boolean isUsableServerStore(KeyStore server, X509Certificate ca, Instant now) {
+    private static KeyStore load(byte[] file) throws IOException, GeneralSecurityException {
+        KeyStore store = KeyStore.getInstance(KEY_STORE_TYPE);
+        store.load(new ByteArrayInputStream(file), password());
+        return store;
+    }
+
+    /**
+     * The key manager of a server store holding a key and a certificate issued by {@code ca} that is valid now and
+     * beyond the renewal margin; null when the certificate must be issued again. The key is decrypted last, once.
+     */
+    private static KeyManagerFactory usableServerKeys(KeyStore server, X509Certificate ca, Instant now) {
         if (server == null) {
-            return false;
+            return null;
         }
         try {
-            if (!(server.getCertificate(SERVER_ALIAS) instanceof X509Certificate cert)
-                    || server.getKey(SERVER_ALIAS, password()) == null) {
-                return false;
+            if (!(server.getCertificate(SERVER_ALIAS) instanceof X509Certificate cert) || !server.isKeyEntry(SERVER_ALIAS)) {
+                return null;
             }
             cert.verify(ca.getPublicKey()); // issued by the current CA
-            return validAt(cert, now.plus(RENEW_BEFORE)) && validAt(cert, now);
+            if (!validAt(cert, now.plus(RENEW_BEFORE)) || !validAt(cert, now)) {
+                return null;
+            }
+            KeyManagerFactory keys = keyManagerFactory(server);
+            for (var manager : keys.getKeyManagers()) {
+                if (manager instanceof X509KeyManager x509 && x509.getPrivateKey(SERVER_ALIAS) != null) {
+                    return keys;
+                }
+            }
+            return null;
         } catch (GeneralSecurityException e) {
-            return false;
+            return null;
+        }
+    }
+
+    private static KeyManagerFactory keyManagerFactory(KeyStore server) throws GeneralSecurityException {
+        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        keys.init(server, password());
+        return keys;
+    }
+
+    private static X509Certificate certificate(KeyStore store, String alias) {
+        try {
+            return store.getCertificate(alias) instanceof X509Certificate cert ? cert : null;
+        } catch (GeneralSecurityException e) {
+            return null;
+        }
+    }
+
+    /** The private key under {@code alias}, or null when it is missing or cannot be decrypted. */
+    private static PrivateKey privateKey(KeyStore store, String alias) {
+        try {
+            return store.getKey(alias, password()) instanceof PrivateKey key ? key : null;
+        } catch (GeneralSecurityException e) {
+            return null;
         }
     }
 
@@ -308,18 +328,6 @@ public final class DevCertificateAuthority {
     }
 
     // ---- files ----
-
-    private static KeyStore newKeyStore() throws GeneralSecurityException, IOException {
-        KeyStore store = KeyStore.getInstance(KEY_STORE_TYPE);
-        store.load(null, null);
-        return store;
-    }
-
-    private static byte[] toBytes(KeyStore store) throws GeneralSecurityException, IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        store.store(out, password());
-        return out.toByteArray();
-    }
 
     static byte[] toPem(X509Certificate cert) throws GeneralSecurityException {
         String base64 = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))

@@ -4,7 +4,6 @@ import dev.iotjobs.localhub.config.HubConfig.TlsEngine;
 import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
-import io.vertx.core.net.PfxOptions;
 import io.vertx.core.net.SSLEngineOptions;
 
 /** The Vert.x side of {@link DevCertificateAuthority}: what a TLS server (MQTT, HTTPS) needs. */
@@ -12,12 +11,13 @@ public final class VertxTlsOptions {
     private VertxTlsOptions() {
     }
 
-    /** The server key and chain, for {@code NetServerOptions/HttpServerOptions/MqttServerOptions.setKeyCertOptions}. */
+    /**
+     * The server key and chain, for {@code NetServerOptions/HttpServerOptions/MqttServerOptions.setKeyCertOptions}:
+     * the key already decrypted by {@code ca} ({@code server.p12} holds only it), so that a listener does not read
+     * and decrypt the file again (tens of milliseconds of PBKDF2 each, on every start).
+     */
     public static KeyCertOptions serverKeyCertOptions(DevCertificateAuthority ca) {
-        return new PfxOptions()
-                .setPath(ca.serverKeyStorePath().toAbsolutePath().toString())
-                .setPassword(ca.keyStorePassword())
-                .setAlias(DevCertificateAuthority.SERVER_ALIAS);
+        return KeyCertOptions.wrap(ca.serverKeyManagerFactory());
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.iotjobs.localhub.config.WellKnownKeys;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
+import org.bouncycastle.asn1.pkcs.Pfx;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,6 +16,7 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509KeyManager;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -136,6 +138,86 @@ class DevCertificateAuthorityTest {
         replaced.serverCertificate().verify(replaced.caCertificate().getPublicKey());
         assertEquals(replaced.caCertificate(), loadTrustStore(dir).getCertificate("ca"));
         assertArrayEquals(DevCertificateAuthority.toPem(replaced.caCertificate()), Files.readAllBytes(replaced.caPemPath()));
+    }
+
+    @Test
+    void pkcs12FilesHaveOneRoundOfKeyDerivation_theirPasswordIsPublic(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority.loadOrCreate(dir);
+        for (Path p : List.of(DataDirectory.caKeyStore(dir), DataDirectory.serverKeyStore(dir), DataDirectory.trustStore(dir))) {
+            Pfx pfx = Pfx.getInstance(Files.readAllBytes(p));
+            assertEquals(1, pfx.getMacData().getIterationCount().intValueExact(), p + " MAC rounds");
+        }
+    }
+
+    @Test
+    void dataDirectoryWrittenWithTheJdksDefaultsIsKeptAsItIs(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority first = DevCertificateAuthority.loadOrCreate(dir);
+        // The files as an earlier hub wrote them: by the JDK, with its 10,000 rounds.
+        char[] password = first.keyStorePassword().toCharArray();
+        for (Path p : List.of(DataDirectory.caKeyStore(dir), DataDirectory.serverKeyStore(dir), DataDirectory.trustStore(dir))) {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            try (InputStream in = Files.newInputStream(p)) {
+                store.load(in, password);
+            }
+            KeyStore rewritten = KeyStore.getInstance("PKCS12");
+            rewritten.load(null, null);
+            for (String alias : Collections.list(store.aliases())) {
+                if (store.isKeyEntry(alias)) {
+                    rewritten.setKeyEntry(alias, store.getKey(alias, password), password, store.getCertificateChain(alias));
+                } else {
+                    rewritten.setCertificateEntry(alias, store.getCertificate(alias));
+                }
+            }
+            try (var out = Files.newOutputStream(p)) {
+                rewritten.store(out, password);
+            }
+        }
+        byte[] serverFile = Files.readAllBytes(first.serverKeyStorePath());
+        DevCertificateAuthority second = DevCertificateAuthority.loadOrCreate(dir);
+        assertEquals(first.caFingerprintSha256(), second.caFingerprintSha256());
+        assertEquals(first.serverCertificate(), second.serverCertificate());
+        assertArrayEquals(serverFile, Files.readAllBytes(second.serverKeyStorePath()), "not rewritten");
+        assertEquals(first.caCertificate(), loadTrustStore(dir).getCertificate("ca"));
+    }
+
+    @Test
+    void serverKeyManagerHoldsTheServerKeyAndChain(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority created = DevCertificateAuthority.loadOrCreate(dir);
+        DevCertificateAuthority loaded = DevCertificateAuthority.loadOrCreate(dir);
+        for (DevCertificateAuthority ca : List.of(created, loaded)) {
+            X509KeyManager keys = (X509KeyManager) ca.serverKeyManagerFactory().getKeyManagers()[0];
+            assertArrayEquals(new X509Certificate[]{ca.serverCertificate(), ca.caCertificate()},
+                    keys.getCertificateChain("server"));
+            assertEquals(ca.serverKeyStore().getKey("server", ca.keyStorePassword().toCharArray()),
+                    keys.getPrivateKey("server"));
+        }
+    }
+
+    @Test
+    void caKeyIsReadOnlyToIssueAServerCertificate_andAnUnreadableOneGivesANewCa(@TempDir Path dir) throws Exception {
+        DevCertificateAuthority first = DevCertificateAuthority.loadOrCreate(dir);
+        // ca.p12 whose key entry has another password than the store: its certificate reads, its key does not.
+        char[] password = first.keyStorePassword().toCharArray();
+        KeyStore original = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(DataDirectory.caKeyStore(dir))) {
+            original.load(in, password);
+        }
+        KeyStore odd = KeyStore.getInstance("PKCS12");
+        odd.load(null, null);
+        odd.setKeyEntry("ca", original.getKey("ca", password), "another".toCharArray(), original.getCertificateChain("ca"));
+        try (var out = Files.newOutputStream(DataDirectory.caKeyStore(dir))) {
+            odd.store(out, password);
+        }
+        // A valid server certificate needs no CA key: same CA, same server certificate.
+        DevCertificateAuthority second = DevCertificateAuthority.loadOrCreate(dir);
+        assertEquals(first.caFingerprintSha256(), second.caFingerprintSha256());
+        assertEquals(first.serverCertificate(), second.serverCertificate());
+        // Issuing one does: the CA whose key cannot be read is replaced, and everything follows the new one.
+        Files.delete(first.serverKeyStorePath());
+        DevCertificateAuthority third = DevCertificateAuthority.loadOrCreate(dir);
+        assertNotEquals(first.caFingerprintSha256(), third.caFingerprintSha256());
+        third.serverCertificate().verify(third.caCertificate().getPublicKey());
+        assertEquals(third.caCertificate(), loadTrustStore(dir).getCertificate("ca"));
     }
 
     @Test
