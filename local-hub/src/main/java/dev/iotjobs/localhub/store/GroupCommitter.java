@@ -45,11 +45,19 @@ final class GroupCommitter implements AutoCloseable {
         default boolean maintain() {
             return false;
         }
+
+        /**
+         * Light housekeeping between groups while writes keep coming (every
+         * {@link #COMMITS_BETWEEN_BUSY_MAINTENANCE} commits): only what is cheap and cannot wait for an idle moment.
+         */
+        default void maintainBetweenWrites() {
+        }
     }
 
     /** How long the store must be idle (no writer waiting) before the sink's housekeeping runs. */
     static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final long MAINTENANCE_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    static final int COMMITS_BETWEEN_BUSY_MAINTENANCE = 20;
 
     private record Request(List<Write> writes, long bytes, CompletableFuture<Void> done) {
     }
@@ -132,6 +140,7 @@ final class GroupCommitter implements AutoCloseable {
         // writes (and after opening: a file may come in need of it), a short gap between two slices of
         // housekeeping so that a waiting writer goes first.
         long maintenanceAfter = IDLE_NANOS;
+        int commitsSinceMaintenance = 0;
         while (!stopping) {
             group.clear();
             writes.clear();
@@ -179,6 +188,10 @@ final class GroupCommitter implements AutoCloseable {
                 List<Request> committed = List.copyOf(group);
                 notifier.execute(() -> committed.forEach(r -> r.done().complete(null)));
                 stats.commits++;
+                if (++commitsSinceMaintenance >= COMMITS_BETWEEN_BUSY_MAINTENANCE) {
+                    commitsSinceMaintenance = 0;
+                    maintainBetweenWrites();
+                }
                 stats.writes += writes.size();
                 stats.applyNanos += t1 - t0;
                 stats.commitNanos += t2 - t1;
@@ -209,6 +222,14 @@ final class GroupCommitter implements AutoCloseable {
         } catch (Throwable t) {
             onFailure.accept(t);
             return false;
+        }
+    }
+
+    private void maintainBetweenWrites() {
+        try {
+            sink.maintainBetweenWrites();
+        } catch (Throwable t) {
+            onFailure.accept(t);
         }
     }
 

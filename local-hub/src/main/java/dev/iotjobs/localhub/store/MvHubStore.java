@@ -53,6 +53,8 @@ public final class MvHubStore implements HubStore {
     private static final int STOP_AT_LIVE_PERCENT = 85;
     /** Housekeeping rewrites the live pages of chunks that hold less live data than this. */
     private static final int REWRITE_BELOW_PERCENT = 80;
+    /** How much live data the housekeeping between writes rewrites per call. */
+    private static final int BETWEEN_WRITES_BYTES = 1 << 20;
     /** How much housekeeping rewrites, and moves, in one call (the time a writer may wait for it). */
     private static final int MAINTENANCE_BYTES = 16 << 20;
 
@@ -278,6 +280,19 @@ public final class MvHubStore implements HubStore {
                 return false;
             }
             return true;
+        }
+
+        /**
+         * While jobs run back to back: a chunk whose twins a later job rewrote still holds that job's few
+         * progress records, so it never dies and its space is never reused. Rewriting the live pages of
+         * the sparsest chunks (a few kilobytes each) frees them; at most {@link #BETWEEN_WRITES_BYTES} per call.
+         * The moved pages are written by the next group's commit.
+         */
+        @Override
+        public void maintainBetweenWrites() {
+            if (!store.isClosed() && store.getFileStore().getChunksFillRate() < REWRITE_BELOW_PERCENT) {
+                store.compact(REWRITE_BELOW_PERCENT, BETWEEN_WRITES_BYTES);
+            }
         }
 
         /** One slice of compaction. */
