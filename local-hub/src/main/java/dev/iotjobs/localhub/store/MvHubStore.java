@@ -39,9 +39,10 @@ import java.util.function.BiConsumer;
  * Old versions' space is reused at once (no retention time, no versions kept): a reader registers the
  * version it reads, and MVStore keeps that version's chunks until the reader is done.
  * <p>
- * Size: a job that rewrites every twin writes the new versions next to the old ones, so while it runs the
- * file grows to about twice the live data; when the store has been idle for half a second, housekeeping on
- * the committer thread ({@link Sink#maintain}) compacts it back to about the live data.
+ * Size: a job that rewrites every twin writes the new versions next to the old ones, into the space older
+ * versions left; between writes the committer frees chunks that only a few job records keep alive
+ * ({@link Sink#maintainBetweenWrites}), and when the store has been idle for half a second, housekeeping
+ * ({@link Sink#maintain}) compacts the file towards the size of the live data.
  */
 public final class MvHubStore implements HubStore {
     private static final Logger LOG = LoggerFactory.getLogger(MvHubStore.class);
