@@ -253,7 +253,7 @@ public final class MvHubStore implements HubStore {
             }
         }
 
-        /** Housekeeping calls since the file last shrank (housekeeping gives up after a few). */
+        /** Housekeeping calls since the file last shrank (it gives up after moving three times the file). */
         private int callsWithoutShrinking;
 
         /**
