@@ -38,6 +38,21 @@ final class BenchOutput {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
     }
 
+    /**
+     * Reads a child process's output until a line starting with {@code prefix}, which it returns; the lines
+     * before it are echoed as information lines, marked with {@code who}.
+     */
+    static String awaitLine(java.io.BufferedReader out, String who, String prefix) throws java.io.IOException {
+        String line;
+        while ((line = out.readLine()) != null) {
+            if (line.startsWith(prefix)) {
+                return line;
+            }
+            info("%s: %s", who, line);
+        }
+        throw new IllegalStateException("the " + who + " process ended before printing " + prefix);
+    }
+
     static void info(String format, Object... args) {
         System.out.println("  " + String.format(Locale.ROOT, format, args));
     }

@@ -52,14 +52,7 @@ final class FleetProcess implements AutoCloseable {
 
     /** Waits for the fleet's line starting with {@code prefix} (echoing the others). */
     String awaitLine(String prefix) throws IOException {
-        String line;
-        while ((line = out.readLine()) != null) {
-            if (line.startsWith(prefix)) {
-                return line;
-            }
-            System.out.println("  fleet: " + line);
-        }
-        throw new IllegalStateException("the fleet process ended before printing " + prefix);
+        return BenchOutput.awaitLine(out, "fleet", prefix);
     }
 
     /**

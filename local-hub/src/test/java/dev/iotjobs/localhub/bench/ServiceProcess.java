@@ -66,14 +66,7 @@ final class ServiceProcess implements AutoCloseable {
     }
 
     private String expect(String prefix) throws IOException {
-        String line;
-        while ((line = out.readLine()) != null) {
-            if (line.startsWith(prefix)) {
-                return line;
-            }
-            System.out.println("  service: " + line);
-        }
-        throw new IllegalStateException("the service process ended before answering " + prefix);
+        return BenchOutput.awaitLine(out, "service", prefix);
     }
 
     @Override
