@@ -97,6 +97,7 @@ public final class LocalHub implements AutoCloseable {
     private String restBindProblem;
     private ConsoleServer console;
     private String consoleProblem;
+    private WarmUp warmUp;
 
     private LocalHub(HubConfig config) {
         this.config = config;
@@ -106,6 +107,9 @@ public final class LocalHub implements AutoCloseable {
     public static LocalHub start(HubConfig config) {
         LocalHub hub = new LocalHub(config);
         hub.startUp();
+        if (config.warmUp()) {
+            hub.warmUp = WarmUp.start(config);
+        }
         return hub;
     }
 
@@ -174,7 +178,7 @@ public final class LocalHub implements AutoCloseable {
                 SharedAccessPolicy.defaults(), clock), workers);
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
         jobs = new JobService(new JobStore(store), registry, twins, methods, jobExecutors,
-                new JobLimits(config.maxActiveJobs(), config.methodsInFlight()));
+                new JobLimits(config.maxActiveJobs(), config.methodsInFlight()), config.logJobs());
         QueryService queries = new QueryService(
                 registry::twinDocuments,
                 moduleRegistry::twinDocuments,
@@ -444,6 +448,10 @@ public final class LocalHub implements AutoCloseable {
 
     /** Stops the listeners and closes the store (everything acknowledged is already committed). */
     public synchronized void stop() {
+        if (warmUp != null) {
+            warmUp.close(); // first: its scratch hub and clients share this JVM's CPU, nothing else
+            warmUp = null;
+        }
         if (jobs != null) {
             jobs.close();
             jobs = null;
@@ -483,6 +491,12 @@ public final class LocalHub implements AutoCloseable {
         mqttPort = 0;
         startUp();
         return this;
+    }
+
+    /** Whether the warm-up rehearsal ({@link HubConfig#warmUp()}) has ended, or never ran. */
+    public boolean warmUpEnded() {
+        WarmUp w = warmUp;
+        return w == null || w.ended();
     }
 
     public HubConfig config() {

@@ -27,6 +27,8 @@ public final class Main {
               --methods-in-flight N direct-method calls one method job keeps in flight (default 2000)
               --console-port N   web console, http://127.0.0.1:N (default 8080; 0 picks a free port)
               --no-console       no web console
+              --no-warm-up       skip the warm-up rehearsal after start (a few seconds of CPU that make the
+                                 first jobs run at full speed; see docs/local-hub.md)
               --help             this text
             """;
 
@@ -77,7 +79,7 @@ public final class Main {
     }
 
     static HubConfig parse(String[] args) {
-        HubConfig.Builder b = HubConfig.builder().consolePort(HubConfig.DEFAULT_CONSOLE_PORT);
+        HubConfig.Builder b = HubConfig.builder().consolePort(HubConfig.DEFAULT_CONSOLE_PORT).warmUp(true);
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -95,6 +97,7 @@ public final class Main {
                 case "--methods-in-flight" -> b.methodsInFlight(positive(value(args, ++i, a), a));
                 case "--console-port" -> b.consolePort(port(value(args, ++i, a), a));
                 case "--no-console" -> b.consolePort(HubConfig.CONSOLE_OFF);
+                case "--no-warm-up" -> b.warmUp(false);
                 default -> throw new IllegalArgumentException("Unknown option: " + a);
             }
         }
@@ -150,6 +153,10 @@ public final class Main {
             s.append("  console:             not started: ").append(hub.consoleProblem()).append('\n');
         }
         s.append("  TLS engine:          ").append(hub.tlsEngineName()).append('\n');
+        if (c.warmUp()) {
+            s.append("  warm-up:             rehearsing jobs on a scratch hub in the background for a few seconds,\n")
+                    .append("                       so that the first real job runs compiled (--no-warm-up skips it)\n");
+        }
         s.append("  store:               ").append(c.inMemory() ? "in memory" : c.dataDirectory()).append('\n');
         s.append("  CA certificate:      ").append(hub.caCertificatePem()).append('\n');
         s.append("  trust store:         ").append(hub.trustStore()).append(" (PKCS12, password ")

@@ -1,6 +1,7 @@
 package dev.iotjobs.localhub.device;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,6 +9,7 @@ import dev.iotjobs.localhub.json.Json;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.time.Instant;
 
 /**
@@ -20,7 +22,38 @@ final class DeviceCodec {
     private static final ThreadLocal<ByteArrayOutputStream> BUFFER =
             ThreadLocal.withInitial(() -> new ByteArrayOutputStream(1024));
 
+    private static final Section SCOPES = new Section();
+    private static final Section TAGS = new Section();
+    private static final Section DESIRED = new Section();
+    private static final Section REPORTED = new Section();
+
     private DeviceCodec() {
+    }
+
+    /**
+     * The JSON of the last object written for one kind of section, remembered by identity. Devices share their
+     * sections ({@link Interner}: a twin job gives each batch of a thousand devices the same tags and desired
+     * objects), and stored sections are never changed in place, so each shared object is serialized once and its
+     * bytes copied into every document (which stays byte for byte what serializing it each time writes).
+     */
+    private static final class Section {
+        private record Encoded(JsonNode node, SerializedString json) {
+        }
+
+        private volatile Encoded last;
+
+        SerializedString json(JsonNode node) throws IOException {
+            Encoded e = last;
+            if (e == null || e.node != node) {
+                StringWriter out = new StringWriter();
+                try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
+                    Json.write(g, node);
+                }
+                e = new Encoded(node, new SerializedString(out.toString()));
+                last = e;
+            }
+            return e.json;
+        }
     }
 
     /** Written straight to bytes (a large twin job writes a million of these); absent values are left out. */
@@ -43,14 +76,14 @@ final class DeviceCodec {
             g.writeBooleanField("iotEdge", d.iotEdge);
             writeIfPresent(g, "deviceScope", d.deviceScope);
             g.writeFieldName("parentScopes");
-            Json.write(g, d.parentScopes);
+            g.writeRawValue(SCOPES.json(d.parentScopes));
             writeIfPresent(g, "managedBy", d.managedBy);
             g.writeFieldName("tags");
-            Json.write(g, d.tags);
+            g.writeRawValue(TAGS.json(d.tags));
             g.writeFieldName("desired");
-            Json.write(g, d.desired.document());
+            g.writeRawValue(DESIRED.json(d.desired.document()));
             g.writeFieldName("reported");
-            Json.write(g, d.reported.document());
+            g.writeRawValue(REPORTED.json(d.reported.document()));
             g.writeNumberField("twinVersion", d.twinVersion);
             Instant last = d.runtime.lastActivityTime();
             writeIfPresent(g, "lastActivityTime", last == null ? null : last.toString());

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.TreeSet;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -52,5 +53,35 @@ class DeviceCodecTest {
         assertEquals(new TreeSet<>(List.of("id", "generationId", "etagCounter", "enabled", "statusUpdatedTime",
                 "authType", "primaryKey", "secondaryKey", "iotEdge", "parentScopes", "tags", "desired", "reported",
                 "twinVersion")), fields);
+    }
+
+    @Test
+    void sharedSections_areWrittenOnce_andEveryDocumentHoldsItsOwnSections() {
+        DeviceRegistry registry = new DeviceRegistry(new DeviceStore(new MemoryHubStore()), Clock.systemUTC());
+        TwinService twins = new TwinService(registry);
+        for (String id : List.of("codec-a", "codec-b", "codec-c")) {
+            registry.ensureDevice(id, "1", "AAAAAAAAAAAAAAAAAAAAAA==", "BBBBBBBBBBBBBBBBBBBBBB==");
+        }
+        ObjectNode a = Json.object();
+        a.putObject("tags").put("site", "Bâtiment \"43\"\n\u0001").put("n", 1.5);
+        a.putObject("properties").putObject("desired").putObject("door").put("lockTime", "10m");
+        twins.patch("codec-a", a, null);
+        ObjectNode b = Json.object();
+        b.putObject("tags").put("site", "b44");
+        twins.patch("codec-b", b, null);
+        twins.patch("codec-c", a.deepCopy(), null); // equal content, objects of its own
+
+        byte[] first = DeviceCodec.encode(registry.get("codec-a"));
+        byte[] other = DeviceCodec.encode(registry.get("codec-b")); // the remembered sections are now b's
+        assertEquals(Json.object().put("site", "b44"), Json.readStored(other).get("tags"));
+        assertArrayEquals(first, DeviceCodec.encode(registry.get("codec-a")), "re-serialized: the same bytes");
+        assertArrayEquals(first, DeviceCodec.encode(registry.get("codec-a")), "remembered: the same bytes");
+        ObjectNode stored = Json.readStored(first);
+        assertEquals(DeviceDocuments.twin(registry.get("codec-a")).get("tags").toString(), stored.get("tags").toString());
+        assertEquals("Bâtiment \"43\"\n\u0001", stored.get("tags").get("site").asText());
+        assertEquals("10m", stored.get("desired").get("door").get("lockTime").asText());
+        ObjectNode c = Json.readStored(DeviceCodec.encode(registry.get("codec-c")));
+        assertEquals(stored.get("tags"), c.get("tags"));
+        assertEquals("codec-c", c.get("id").asText());
     }
 }
