@@ -97,7 +97,7 @@ public final class LocalHub implements AutoCloseable {
     private String restBindProblem;
     private ConsoleServer console;
     private String consoleProblem;
-    private WarmUp warmUp;
+    private WarmUp warmUp; // guarded by this
 
     private LocalHub(HubConfig config) {
         this.config = config;
@@ -108,7 +108,7 @@ public final class LocalHub implements AutoCloseable {
         LocalHub hub = new LocalHub(config);
         hub.startUp();
         if (config.warmUp()) {
-            hub.warmUp = WarmUp.start(config);
+            hub.armWarmUp(WarmUp.Plan.DEFAULT);
         }
         return hub;
     }
@@ -241,6 +241,26 @@ public final class LocalHub implements AutoCloseable {
             trace.mark("console");
         }
         LOG.debug("Start-up: {}", trace.summary());
+    }
+
+    /**
+     * The warm-up rehearsal ({@link WarmUp}) starts once this hub holds a fleet: the plan's number of registered
+     * devices (1,000) or of connected ones (100), checked every half second. A hub
+     * that serves the tutorial's one device, or a handful, never spends the CPU; one that is being filled for a
+     * big job rehearses while the devices arrive.
+     */
+    void armWarmUp(WarmUp.Plan plan) {
+        Vertx loops = vertx;
+        loops.setPeriodic(500, timer -> {
+            if (registry.size() >= plan.fleetDevices() || sessions.connectedCount() >= plan.fleetConnections()) {
+                loops.cancelTimer(timer);
+                synchronized (this) {
+                    if (vertx == loops && warmUp == null) { // not stopped meanwhile
+                        warmUp = WarmUp.start(config, plan);
+                    }
+                }
+            }
+        });
     }
 
     /**
@@ -493,10 +513,14 @@ public final class LocalHub implements AutoCloseable {
         return this;
     }
 
-    /** Whether the warm-up rehearsal ({@link HubConfig#warmUp()}) has ended, or never ran. */
-    public boolean warmUpEnded() {
-        WarmUp w = warmUp;
-        return w == null || w.ended();
+    /** Whether the warm-up rehearsal ({@link HubConfig#warmUp()}) has run and ended. */
+    public synchronized boolean warmUpEnded() {
+        return warmUp != null && warmUp.ended();
+    }
+
+    /** The warm-up rehearsal once started (until the hub stops), else null. */
+    synchronized WarmUp warmUp() {
+        return warmUp;
     }
 
     public HubConfig config() {

@@ -27,8 +27,8 @@ public final class Main {
               --methods-in-flight N direct-method calls one method job keeps in flight (default 2000)
               --console-port N   web console, http://127.0.0.1:N (default 8080; 0 picks a free port)
               --no-console       no web console
-              --no-warm-up       skip the warm-up rehearsal after start (a few seconds of CPU that make the
-                                 first jobs run at full speed; see docs/local-hub.md)
+              --no-warm-up       no warm-up rehearsal (a few seconds of CPU, once the hub holds 1,000 registered
+                                 or 100 connected devices, that let the first big job run at full speed)
               --help             this text
             """;
 
@@ -154,8 +154,9 @@ public final class Main {
         }
         s.append("  TLS engine:          ").append(hub.tlsEngineName()).append('\n');
         if (c.warmUp()) {
-            s.append("  warm-up:             rehearsing jobs on a scratch hub in the background for a few seconds,\n")
-                    .append("                       so that the first real job runs compiled (--no-warm-up skips it)\n");
+            s.append("  warm-up:             once 1,000 devices are registered or 100 connected, the hub rehearses jobs on a\n")
+                    .append("                       scratch hub for a few seconds, so that the first big job runs at full speed\n")
+                    .append("                       (--no-warm-up skips it)\n");
         }
         s.append("  store:               ").append(c.inMemory() ? "in memory" : c.dataDirectory()).append('\n');
         s.append("  CA certificate:      ").append(hub.caCertificatePem()).append('\n');

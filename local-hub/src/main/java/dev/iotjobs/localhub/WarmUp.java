@@ -71,13 +71,15 @@ final class WarmUp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WarmUp.class);
     /**
      * What to rehearse: twins each twin job updates, devices connected over MQTT/TLS (each method job calls
-     * them), rounds of (twin job, method job, queries, single calls). {@link #DEFAULT} gets the per-device code
-     * of both kinds of job past the JIT's top-tier thresholds (tens of thousands of calls).
+     * them), rounds of (twin job, method job, queries, single calls); and when the hub holds a fleet, so that the
+     * rehearsal is worth its CPU: registered or connected devices (see LocalHub). {@link #DEFAULT} gets the
+     * per-device code of both kinds of job past the JIT's top-tier thresholds (tens of thousands of calls).
      */
-    record Plan(int twins, int connected, int rounds) {
-        static final Plan DEFAULT = new Plan(4_000, 400, 12);
+    record Plan(int twins, int connected, int rounds, int fleetDevices, int fleetConnections) {
+        static final Plan DEFAULT = new Plan(4_000, 400, 12, 1_000, 100);
     }
     static final long DEADLINE_SECONDS = 60;
+
     private static final String API = "?api-version=2021-04-12";
     private static final String TAG = "localHubWarmUp";
 

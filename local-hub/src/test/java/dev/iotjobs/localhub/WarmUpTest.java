@@ -15,25 +15,37 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The warm-up rehearsal (issue 14): it runs every round of jobs, queries and calls against a scratch hub of its
- * own, through the real endpoints, and leaves nothing behind in the real hub or on disk; stopping the hub stops it.
+ * The warm-up rehearsal (issue 14): it starts once the hub holds a fleet, runs every round of jobs, queries and
+ * calls against a scratch hub of its own through the real endpoints, and leaves nothing behind in the real hub or
+ * on disk; stopping the hub stops it.
  */
 class WarmUpTest {
-    private static final WarmUp.Plan SMALL = new WarmUp.Plan(300, 30, 2);
+    /** Small rounds; "a fleet" is one device, which every hub holds (the well-known default device). */
+    private static final WarmUp.Plan SMALL = new WarmUp.Plan(300, 30, 2, 1, 100);
 
     private static HubConfig config(Path dir) {
         return HubConfig.builder().dataDirectory(dir).mqttPort(0).restPort(0).proxyPort(0).build();
     }
 
+    private static WarmUp awaitStarted(LocalHub hub) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (hub.warmUp() == null && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+        assertNotNull(hub.warmUp(), "the rehearsal starts once the hub holds a fleet");
+        return hub.warmUp();
+    }
+
     @Test
-    void rehearsesEveryRoundOnAScratchHubAndLeavesNothingBehind(@TempDir Path dir) throws Exception {
+    void aHubWithAFleetRehearsesEveryRoundOnAScratchHubAndLeavesNothingBehind(@TempDir Path dir) throws Exception {
         try (LocalHub hub = LocalHub.start(config(dir))) {
-            WarmUp warmUp = WarmUp.start(hub.config(), SMALL);
+            hub.armWarmUp(SMALL);
+            WarmUp warmUp = awaitStarted(hub);
             long deadline = System.currentTimeMillis() + 120_000;
             while (!warmUp.ended() && System.currentTimeMillis() < deadline) {
                 Thread.sleep(50);
             }
-            assertTrue(warmUp.ended(), "the rehearsal ends by itself");
+            assertTrue(hub.warmUpEnded(), "the rehearsal ends by itself");
             assertNull(warmUp.failure(), () -> "rehearsal failed: " + warmUp.failure());
             assertEquals(SMALL.rounds(), warmUp.rounds(), "every round rehearsed");
             assertNotNull(warmUp.directory());
@@ -44,29 +56,31 @@ class WarmUpTest {
     }
 
     @Test
-    void stoppingTheHubStopsTheRehearsal(@TempDir Path dir) {
-        LocalHub hub = LocalHub.start(config(dir).toBuilder().warmUp(true).build());
-        assertFalse(hub.warmUpEnded(), "a hub configured to warm up rehearses in the background");
-        long start = System.nanoTime();
-        hub.stop();
-        assertTrue(hub.warmUpEnded());
-        assertTrue(System.nanoTime() - start < 20_000_000_000L, "stop does not wait for the rehearsal's rounds");
+    void aHubWithoutAFleetDoesNotRehearse(@TempDir Path dir) throws Exception {
+        try (LocalHub hub = LocalHub.start(config(dir).toBuilder().warmUp(true).build())) {
+            Thread.sleep(1500); // three checks
+            assertNull(hub.warmUp(), "one registered device is no fleet: no CPU spent on a rehearsal");
+            assertFalse(hub.warmUpEnded());
+        }
     }
 
     @Test
-    void aStoppedRehearsalDeletesItsFilesAndReportsNoFailure(@TempDir Path dir) throws Exception {
-        try (LocalHub hub = LocalHub.start(config(dir))) {
-            WarmUp warmUp = WarmUp.start(hub.config());
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (warmUp.directory() == null && System.currentTimeMillis() < deadline) {
-                Thread.sleep(10);
-            }
-            Thread.sleep(500); // into the rehearsal
-            warmUp.close();
-            assertTrue(warmUp.ended());
-            assertNull(warmUp.failure(), () -> "a stop is no failure: " + warmUp.failure());
-            assertTrue(warmUp.rounds() < WarmUp.Plan.DEFAULT.rounds(), "stopped before its last round");
-            assertFalse(Files.exists(warmUp.directory()), "the scratch hub's directory is deleted");
+    void stoppingTheHubStopsTheRehearsalAndDeletesItsFiles(@TempDir Path dir) throws Exception {
+        LocalHub hub = LocalHub.start(config(dir));
+        hub.armWarmUp(new WarmUp.Plan(4_000, 400, 12, 1, 100));
+        WarmUp warmUp = awaitStarted(hub);
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (warmUp.directory() == null && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
         }
+        Thread.sleep(500); // into the rehearsal
+        long start = System.nanoTime();
+        hub.stop();
+        assertTrue(System.nanoTime() - start < 20_000_000_000L, "stop does not wait for the rehearsal's rounds");
+        assertTrue(warmUp.ended());
+        assertNull(warmUp.failure(), () -> "a stop is no failure: " + warmUp.failure());
+        assertTrue(warmUp.rounds() < 12, "stopped before its last round");
+        assertFalse(Files.exists(warmUp.directory()), "the scratch hub's directory is deleted");
+        assertNull(hub.warmUp());
     }
 }

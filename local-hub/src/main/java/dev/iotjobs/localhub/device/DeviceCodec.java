@@ -9,7 +9,6 @@ import dev.iotjobs.localhub.json.Json;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.time.Instant;
 
 /**
@@ -22,44 +21,52 @@ final class DeviceCodec {
     private static final ThreadLocal<ByteArrayOutputStream> BUFFER =
             ThreadLocal.withInitial(() -> new ByteArrayOutputStream(1024));
 
-    private static final Section SCOPES = new Section();
-    private static final Section TAGS = new Section();
-    private static final Section DESIRED = new Section();
-    private static final Section REPORTED = new Section();
+    private static final int SCOPES = 0;
+    private static final int TAGS = 1;
+    private static final int DESIRED = 2;
+    private static final int REPORTED = 3;
+    private static final SerializedString EMPTY_OBJECT = new SerializedString("{}");
+    private static final SerializedString EMPTY_ARRAY = new SerializedString("[]");
+    /** Per thread: the last object written for each kind of section, with its JSON (see {@link #writeSection}). */
+    private static final ThreadLocal<Encoded[]> LAST = ThreadLocal.withInitial(() -> new Encoded[4]);
 
     private DeviceCodec() {
     }
 
+    private record Encoded(JsonNode node, SerializedString json) {
+    }
+
     /**
-     * The JSON of the last object written for one kind of section, remembered by identity. Devices share their
-     * sections ({@link Interner}: a twin job gives each batch of a thousand devices the same tags and desired
-     * objects), and stored sections are never changed in place, so each shared object is serialized once and its
-     * bytes copied into every document (which stays byte for byte what serializing it each time writes).
+     * Writes one section (tags, desired, reported, parent scopes) of a document. Devices share their sections
+     * ({@link Interner}: a twin job gives each batch of a thousand devices the same tags and desired objects),
+     * and stored sections are never changed in place. So the last section of each kind is remembered, per thread
+     * (each job worker writes its own batches): when the next document has the same one again (the same object,
+     * or an equal one), its JSON, made once, is copied rather than written again. Empty sections are constants.
+     * Documents stay byte for byte what writing every section each time gives.
      */
-    private static final class Section {
-        private record Encoded(JsonNode node, SerializedString json) {
+    private static void writeSection(JsonGenerator g, Encoded[] last, int kind, JsonNode node) throws IOException {
+        if (node.isEmpty()) {
+            g.writeRawValue(node.isArray() ? EMPTY_ARRAY : EMPTY_OBJECT);
+            return;
         }
-
-        private volatile Encoded last;
-
-        SerializedString json(JsonNode node) throws IOException {
-            Encoded e = last;
-            if (e == null || e.node != node) {
-                StringWriter out = new StringWriter();
-                try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
-                    Json.write(g, node);
-                }
-                e = new Encoded(node, new SerializedString(out.toString()));
-                last = e;
-            }
-            return e.json;
+        Encoded e = last[kind];
+        if (e == null || e.node != node && !e.node.equals(node)) {
+            last[kind] = new Encoded(node, null); // seen once: written as usual, remembered in case it comes again
+            Json.write(g, node);
+            return;
         }
+        if (e.json == null) {
+            e = new Encoded(e.node, new SerializedString(Json.MAPPER.writeValueAsString(node)));
+            last[kind] = e;
+        }
+        g.writeRawValue(e.json);
     }
 
     /** Written straight to bytes (a large twin job writes a million of these); absent values are left out. */
     static byte[] encode(Device d) {
         ByteArrayOutputStream out = BUFFER.get();
         out.reset();
+        Encoded[] last = LAST.get();
         try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
             g.writeStartObject();
             g.writeStringField("id", d.id);
@@ -76,17 +83,17 @@ final class DeviceCodec {
             g.writeBooleanField("iotEdge", d.iotEdge);
             writeIfPresent(g, "deviceScope", d.deviceScope);
             g.writeFieldName("parentScopes");
-            g.writeRawValue(SCOPES.json(d.parentScopes));
+            writeSection(g, last, SCOPES, d.parentScopes);
             writeIfPresent(g, "managedBy", d.managedBy);
             g.writeFieldName("tags");
-            g.writeRawValue(TAGS.json(d.tags));
+            writeSection(g, last, TAGS, d.tags);
             g.writeFieldName("desired");
-            g.writeRawValue(DESIRED.json(d.desired.document()));
+            writeSection(g, last, DESIRED, d.desired.document());
             g.writeFieldName("reported");
-            g.writeRawValue(REPORTED.json(d.reported.document()));
+            writeSection(g, last, REPORTED, d.reported.document());
             g.writeNumberField("twinVersion", d.twinVersion);
-            Instant last = d.runtime.lastActivityTime();
-            writeIfPresent(g, "lastActivityTime", last == null ? null : last.toString());
+            Instant activity = d.runtime.lastActivityTime();
+            writeIfPresent(g, "lastActivityTime", activity == null ? null : activity.toString());
             g.writeEndObject();
         } catch (IOException e) {
             throw new IllegalStateException(e);

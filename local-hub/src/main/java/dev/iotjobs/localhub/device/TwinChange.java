@@ -63,23 +63,41 @@ public record TwinChange(ObjectNode tags, ObjectNode desired, boolean replace) {
 
     /** Applies the change to one device, returning its next version (twin version + 1). */
     public Device applyTo(Device current, Instant now) {
+        return applyTo(current, now, new Memo());
+    }
+
+    /**
+     * Applies the change to one device of many changed at the same instant ({@code memo} is theirs, used by one
+     * thread): devices that share their tags or desired section (see {@link Interner}; a fleet registered or
+     * updated together does) share the result too, computed once. Sections are immutable, and the result depends
+     * only on the section, the change and the instant, so it is the same object every device would get.
+     */
+    Device applyTo(Device current, Instant now, Memo memo) {
         Device.Builder b = current.toBuilder();
         boolean changed = false;
         if (tags != null && (replace || clears(tags) || !tags.isEmpty())) {
-            ObjectNode newTags = replace || clears(tags) ? Json.object() : current.tags().deepCopy();
-            if (!clears(tags)) {
-                mergeTags(newTags, tags);
+            if (memo.tagsBefore != current.tags()) {
+                ObjectNode newTags = replace || clears(tags) ? Json.object() : current.tags().deepCopy();
+                if (!clears(tags)) {
+                    mergeTags(newTags, tags);
+                }
+                TwinRules.checkSize("tags", newTags, TwinRules.MAX_TAGS_BYTES);
+                memo.tagsAfter = newTags;
+                memo.tagsBefore = current.tags();
             }
-            TwinRules.checkSize("tags", newTags, TwinRules.MAX_TAGS_BYTES);
-            b.tags = newTags;
+            b.tags = memo.tagsAfter;
             changed = true;
         }
         if (desired != null && (replace || clears(desired) || !desired.isEmpty())) {
-            TwinSection section = replace || clears(desired)
-                    ? current.desired().replace(clears(desired) ? Json.object() : desired, now)
-                    : current.desired().merge(desired, now);
-            TwinRules.checkSize("properties.desired", section.document(), TwinRules.MAX_PROPERTIES_BYTES);
-            b.desired = section;
+            if (memo.desiredBefore != current.desired()) {
+                TwinSection section = replace || clears(desired)
+                        ? current.desired().replace(clears(desired) ? Json.object() : desired, now)
+                        : current.desired().merge(desired, now);
+                TwinRules.checkSize("properties.desired", section.document(), TwinRules.MAX_PROPERTIES_BYTES);
+                memo.desiredAfter = section;
+                memo.desiredBefore = current.desired();
+            }
+            b.desired = memo.desiredAfter;
             changed = true;
         }
         if (changed) {
@@ -111,5 +129,13 @@ public record TwinChange(ObjectNode tags, ObjectNode desired, boolean replace) {
         ObjectNode n = replace || clears(desired) ? updated.desired().values().deepCopy() : desired.deepCopy();
         n.put("$version", updated.desired().version());
         return n;
+    }
+
+    /** The last section a change was applied to and its result, for devices changed together (one thread). */
+    static final class Memo {
+        private ObjectNode tagsBefore;
+        private ObjectNode tagsAfter;
+        private TwinSection desiredBefore;
+        private TwinSection desiredAfter;
     }
 }

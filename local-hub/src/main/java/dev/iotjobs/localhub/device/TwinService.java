@@ -66,7 +66,8 @@ public final class TwinService {
                                   Function<List<Device>, List<HubStore.Write>> extraWrites) {
         Instant now = registry.clock().instant();
         List<String> missing = new ArrayList<>();
-        return registry.updateManyAsync(deviceIds, d -> change.applyTo(d, now), missing, extraWrites)
+        TwinChange.Memo memo = new TwinChange.Memo(); // the batch is changed on one thread, under its locks
+        return registry.updateManyAsync(deviceIds, d -> change.applyTo(d, now, memo), missing, extraWrites)
                 .thenApply(updated -> {
                     for (Device d : updated) {
                         announce(d, change);

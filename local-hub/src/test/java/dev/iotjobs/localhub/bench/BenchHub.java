@@ -107,7 +107,7 @@ final class BenchHub implements AutoCloseable {
 
     /** When the hub's warm-up rehearsal ended (seconds after start), for the benchmark's log. */
     String warmUpState() {
-        return !hub.config().warmUp() ? "off" : warmUpSeconds < 0 ? "still running"
+        return !hub.config().warmUp() ? "off" : warmUpSeconds < 0 ? "not started or still running"
                 : String.format(java.util.Locale.ROOT, "ended %.1f s after the hub started", warmUpSeconds);
     }
 
