@@ -73,9 +73,7 @@ if [ ! -f "$stamp" ] || [ -n "$(find pom.xml ./*/pom.xml ./*/src -newer "$stamp"
 fi
 
 say "Starting a fresh local hub (data in $data)"
-# --no-warm-up: the tutorial's jobs target one device; the rehearsal that readies the hub for big first jobs
-# would only take CPU from the two apps starting next to it.
-start hub java "${java_options[@]}" -jar local-hub/target/local-hub.jar --data "$data" --no-warm-up
+start hub java "${java_options[@]}" -jar local-hub/target/local-hub.jar --data "$data"
 wait_for hub "Ready." 60
 
 # How a Java app reaches the local hub: the JVM options the hub wrote (trust of its development CA, and its

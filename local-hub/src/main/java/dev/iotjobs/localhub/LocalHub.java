@@ -97,7 +97,6 @@ public final class LocalHub implements AutoCloseable {
     private String restBindProblem;
     private ConsoleServer console;
     private String consoleProblem;
-    private WarmUp warmUp; // guarded by this
 
     private LocalHub(HubConfig config) {
         this.config = config;
@@ -107,9 +106,6 @@ public final class LocalHub implements AutoCloseable {
     public static LocalHub start(HubConfig config) {
         LocalHub hub = new LocalHub(config);
         hub.startUp();
-        if (config.warmUp()) {
-            hub.armWarmUp(WarmUp.Plan.DEFAULT);
-        }
         return hub;
     }
 
@@ -178,7 +174,7 @@ public final class LocalHub implements AutoCloseable {
                 SharedAccessPolicy.defaults(), clock), workers);
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
         jobs = new JobService(new JobStore(store), registry, twins, methods, jobExecutors,
-                new JobLimits(config.maxActiveJobs(), config.methodsInFlight()), config.logJobs());
+                new JobLimits(config.maxActiveJobs(), config.methodsInFlight()));
         QueryService queries = new QueryService(
                 registry::twinDocuments,
                 moduleRegistry::twinDocuments,
@@ -241,26 +237,6 @@ public final class LocalHub implements AutoCloseable {
             trace.mark("console");
         }
         LOG.debug("Start-up: {}", trace.summary());
-    }
-
-    /**
-     * The warm-up rehearsal ({@link WarmUp}) starts once this hub holds a fleet: the plan's number of registered
-     * devices (1,000) or of connected ones (100), checked every half second. A hub
-     * that serves the tutorial's one device, or a handful, never spends the CPU; one that is being filled for a
-     * big job rehearses while the devices arrive.
-     */
-    void armWarmUp(WarmUp.Plan plan) {
-        Vertx loops = vertx;
-        loops.setPeriodic(500, timer -> {
-            if (registry.size() >= plan.fleetDevices() || sessions.connectedCount() >= plan.fleetConnections()) {
-                loops.cancelTimer(timer);
-                synchronized (this) {
-                    if (vertx == loops && warmUp == null) { // not stopped meanwhile
-                        warmUp = WarmUp.start(config, plan);
-                    }
-                }
-            }
-        });
     }
 
     /**
@@ -468,10 +444,6 @@ public final class LocalHub implements AutoCloseable {
 
     /** Stops the listeners and closes the store (everything acknowledged is already committed). */
     public synchronized void stop() {
-        if (warmUp != null) {
-            warmUp.close(); // first: its scratch hub and clients share this JVM's CPU, nothing else
-            warmUp = null;
-        }
         if (jobs != null) {
             jobs.close();
             jobs = null;
@@ -511,16 +483,6 @@ public final class LocalHub implements AutoCloseable {
         mqttPort = 0;
         startUp();
         return this;
-    }
-
-    /** Whether the warm-up rehearsal ({@link HubConfig#warmUp()}) has run and ended. */
-    public synchronized boolean warmUpEnded() {
-        return warmUp != null && warmUp.ended();
-    }
-
-    /** The warm-up rehearsal once started (until the hub stops), else null. */
-    synchronized WarmUp warmUp() {
-        return warmUp;
     }
 
     public HubConfig config() {

@@ -27,8 +27,6 @@ public final class Main {
               --methods-in-flight N direct-method calls one method job keeps in flight (default 2000)
               --console-port N   web console, http://127.0.0.1:N (default 8080; 0 picks a free port)
               --no-console       no web console
-              --no-warm-up       no warm-up rehearsal (a few seconds of CPU, once the hub holds 1,000 registered
-                                 or 100 connected devices, that let the first big job run at full speed)
               --help             this text
             """;
 
@@ -79,7 +77,7 @@ public final class Main {
     }
 
     static HubConfig parse(String[] args) {
-        HubConfig.Builder b = HubConfig.builder().consolePort(HubConfig.DEFAULT_CONSOLE_PORT).warmUp(true);
+        HubConfig.Builder b = HubConfig.builder().consolePort(HubConfig.DEFAULT_CONSOLE_PORT);
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -97,7 +95,6 @@ public final class Main {
                 case "--methods-in-flight" -> b.methodsInFlight(positive(value(args, ++i, a), a));
                 case "--console-port" -> b.consolePort(port(value(args, ++i, a), a));
                 case "--no-console" -> b.consolePort(HubConfig.CONSOLE_OFF);
-                case "--no-warm-up" -> b.warmUp(false);
                 default -> throw new IllegalArgumentException("Unknown option: " + a);
             }
         }
@@ -153,11 +150,6 @@ public final class Main {
             s.append("  console:             not started: ").append(hub.consoleProblem()).append('\n');
         }
         s.append("  TLS engine:          ").append(hub.tlsEngineName()).append('\n');
-        if (c.warmUp()) {
-            s.append("  warm-up:             once 1,000 devices are registered or 100 connected, the hub rehearses jobs on a\n")
-                    .append("                       scratch hub for a few seconds, so that the first big job runs at full speed\n")
-                    .append("                       (--no-warm-up skips it)\n");
-        }
         s.append("  store:               ").append(c.inMemory() ? "in memory" : c.dataDirectory()).append('\n');
         s.append("  CA certificate:      ").append(hub.caCertificatePem()).append('\n');
         s.append("  trust store:         ").append(hub.trustStore()).append(" (PKCS12, password ")

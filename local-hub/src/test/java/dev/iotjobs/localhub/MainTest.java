@@ -61,9 +61,6 @@ class MainTest {
         assertEquals(HubConfig.TlsEngine.AUTO, defaults.tlsEngine());
         assertEquals(10, defaults.maxActiveJobs());
         assertEquals(2000, defaults.methodsInFlight());
-        assertTrue(defaults.warmUp(), "the command line rehearses jobs after start");
-        assertEquals(false, Main.parse(new String[]{"--no-warm-up"}).warmUp());
-        assertEquals(false, HubConfig.builder().build().warmUp(), "embedded hubs do not");
         assertEquals("--max-active-jobs must be a positive number, not '0'",
                 assertThrows(IllegalArgumentException.class, () -> Main.parse(new String[]{"--max-active-jobs", "0"})).getMessage());
         assertEquals("TLS engine must be auto or jdk, not 'boring'",

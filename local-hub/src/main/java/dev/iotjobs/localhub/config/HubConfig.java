@@ -29,16 +29,11 @@ import java.util.Locale;
  * @param jobWorkerThreads  threads running job work (selection, batches, method pumps, record commits)
  * @param consolePort       the web console (plain HTTP on 127.0.0.1 only); 0 picks a free port, {@link #CONSOLE_OFF}
  *                          (the default here; the command line's default is {@link #DEFAULT_CONSOLE_PORT}) starts none
- * @param warmUp            rehearse jobs on a private scratch hub in the background right after start, so that the
- *                          JIT compiler has compiled the job paths before the first real job (off here, on for the
- *                          command line; see {@code WarmUp})
- * @param logJobs           log each job's start, resumption and completion at info (on by default)
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
                         int proxyPort, boolean alwaysProxy, HubLimits limits, Duration twinResponseDelay,
                         TlsEngine tlsEngine, int maxActiveJobs, int methodsInFlight, int eventLoops,
-                        int coreWorkerThreads, int jobWorkerThreads, int consolePort, boolean warmUp,
-                        boolean logJobs) {
+                        int coreWorkerThreads, int jobWorkerThreads, int consolePort) {
 
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_REST_PORT = 443;
@@ -103,8 +98,6 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.coreWorkerThreads = coreWorkerThreads;
         b.jobWorkerThreads = jobWorkerThreads;
         b.consolePort = consolePort;
-        b.warmUp = warmUp;
-        b.logJobs = logJobs;
         return b;
     }
 
@@ -127,8 +120,6 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int coreWorkerThreads = 16;
         private int jobWorkerThreads = Math.max(2, CORES);
         private int consolePort = CONSOLE_OFF;
-        private boolean warmUp;
-        private boolean logJobs = true;
 
         public Builder dataDirectory(Path value) {
             dataDirectory = value;
@@ -211,22 +202,11 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
-        /** Rehearse jobs on a scratch hub right after start (the command line does; embedded hubs need not). */
-        public Builder warmUp(boolean value) {
-            warmUp = value;
-            return this;
-        }
-
-        public Builder logJobs(boolean value) {
-            logJobs = value;
-            return this;
-        }
-
         public HubConfig build() {
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
                     bindHost, mqttPort, restPort, proxyPort, alwaysProxy, limits == null ? HubLimits.DEFAULTS : limits,
                     twinResponseDelay, tlsEngine, maxActiveJobs, methodsInFlight, eventLoops, coreWorkerThreads, jobWorkerThreads,
-                    consolePort, warmUp, logJobs);
+                    consolePort);
         }
     }
 }

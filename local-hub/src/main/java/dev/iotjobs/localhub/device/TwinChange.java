@@ -89,13 +89,13 @@ public record TwinChange(ObjectNode tags, ObjectNode desired, boolean replace) {
             changed = true;
         }
         if (desired != null && (replace || clears(desired) || !desired.isEmpty())) {
-            if (memo.desiredBefore != current.desired()) {
+            if (memo.desiredBefore != current.desired().document()) {
                 TwinSection section = replace || clears(desired)
                         ? current.desired().replace(clears(desired) ? Json.object() : desired, now)
                         : current.desired().merge(desired, now);
                 TwinRules.checkSize("properties.desired", section.document(), TwinRules.MAX_PROPERTIES_BYTES);
                 memo.desiredAfter = section;
-                memo.desiredBefore = current.desired();
+                memo.desiredBefore = current.desired().document();
             }
             b.desired = memo.desiredAfter;
             changed = true;
@@ -135,7 +135,7 @@ public record TwinChange(ObjectNode tags, ObjectNode desired, boolean replace) {
     static final class Memo {
         private ObjectNode tagsBefore;
         private ObjectNode tagsAfter;
-        private TwinSection desiredBefore;
+        private ObjectNode desiredBefore; // a section's document: shared by equal sections (Interner)
         private TwinSection desiredAfter;
     }
 }

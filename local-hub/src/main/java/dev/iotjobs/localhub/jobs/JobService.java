@@ -32,8 +32,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class JobService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JobService.class);
-    /** Where job starts, resumptions and completions are logged: {@link #LOG}, or nowhere. */
-    private final Logger lifecycle;
 
     private final JobStore store;
     private final DeviceRegistry registry;
@@ -46,8 +44,7 @@ public final class JobService implements AutoCloseable {
 
     /** Reloads the stored jobs and resumes them on {@code executors} (which the caller closes, after this). */
     public JobService(JobStore store, DeviceRegistry registry, TwinService twins, MethodService methods,
-                      JobExecutors executors, JobLimits limits, boolean logJobs) {
-        this.lifecycle = logJobs ? LOG : org.slf4j.helpers.NOPLogger.NOP_LOGGER;
+                      JobExecutors executors, JobLimits limits) {
         this.store = store;
         this.registry = registry;
         this.clock = registry.clock();
@@ -178,7 +175,7 @@ public final class JobService implements AutoCloseable {
                     failToStart(job, e);
                 }
             }, workers);
-            lifecycle.info("Job {} ({}) started on {} device(s)", job.id(), job.definition.type().wireName(), ids.length);
+            LOG.info("Job {} ({}) started on {} device(s)", job.id(), job.definition.type().wireName(), ids.length);
             LOG.debug("Job {}: selection {} ms, target list {} ms", job.id(), (t1 - t0) / 1_000_000,
                     (System.nanoTime() - t1) / 1_000_000);
             runner.run(job);
@@ -217,7 +214,7 @@ public final class JobService implements AutoCloseable {
 
     private void allDevicesDone(Job job) {
         if (job.complete(clock.instant(), () -> store.save(job))) {
-            lifecycle.info("Job {} completed", job.id());
+            LOG.info("Job {} completed", job.id());
         }
     }
 
@@ -228,7 +225,7 @@ public final class JobService implements AutoCloseable {
             if (job.status() == JobStatus.QUEUED) {
                 schedule(job);
             } else if (job.status() == JobStatus.RUNNING && job.progress() != null) {
-                lifecycle.info("Resuming job {}: {} of {} device(s) left", job.id(),
+                LOG.info("Resuming job {}: {} of {} device(s) left", job.id(),
                         job.progress().count(DeviceJobStatus.QUEUED), job.progress().size());
                 armExpiry(job);
                 workers.execute(() -> runner.run(job));

@@ -32,7 +32,6 @@ final class BenchHub implements AutoCloseable {
     private final Path dataDir;
     /** Built after the JVM trusts the hub: an HttpClient keeps the SSL context it was built with. */
     private final HttpClient http;
-    private volatile double warmUpSeconds = -1;
 
     /** One data directory per benchmark run: the CA stays (the JVM trusts it once), the store is new per hub. */
     private static Path sharedDataDir;
@@ -40,22 +39,8 @@ final class BenchHub implements AutoCloseable {
     BenchHub() throws Exception {
         dataDir = dataDirectory();
         Files.deleteIfExists(dev.iotjobs.localhub.config.DataDirectory.storeFile(dataDir));
-        // As `java -jar local-hub.jar` starts it: with the warm-up rehearsal (-Dbench.warmUp=false: without).
-        long start = System.nanoTime();
         hub = LocalHub.start(HubConfig.builder().dataDirectory(dataDir).mqttPort(0).restPort(0).proxyPort(0)
-                .alwaysProxy(true).warmUp(Boolean.parseBoolean(System.getProperty("bench.warmUp", "true"))).build());
-        Thread watcher = new Thread(() -> {
-            while (!hub.warmUpEnded()) {
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-            warmUpSeconds = (System.nanoTime() - start) / 1e9;
-        }, "bench-warm-up-watcher");
-        watcher.setDaemon(true);
-        watcher.start();
+                .alwaysProxy(true).build());
         hub.configureThisJvm();
         http = HttpClient.newBuilder().proxy(ProxySelector.getDefault()).build();
     }
@@ -103,12 +88,6 @@ final class BenchHub implements AutoCloseable {
         }
         CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).join();
         return ids;
-    }
-
-    /** When the hub's warm-up rehearsal ended (seconds after start), for the benchmark's log. */
-    String warmUpState() {
-        return !hub.config().warmUp() ? "off" : warmUpSeconds < 0 ? "not started or still running"
-                : String.format(java.util.Locale.ROOT, "ended %.1f s after the hub started", warmUpSeconds);
     }
 
     /** Size of the hub's store file in MB (how much the store wrote: it only appends between compactions). */

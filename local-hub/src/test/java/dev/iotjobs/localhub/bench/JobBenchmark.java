@@ -84,7 +84,6 @@ public final class JobBenchmark {
             bench.register(run, n, Json.object().put("bench", run).put("building", "43"));
             info("registered %d twins in %.1f s, store file %d MB", n, (System.nanoTime() - t0) / 1e9, bench.storeFileMb());
             String condition = "tags.bench = '" + run + "'";
-            info("warm-up rehearsal: %s", bench.warmUpState());
             // Warm-up jobs over the same twins first (the measured job then redoes the same update): on two
             // cores the JIT compiler otherwise takes a quarter to half of the CPU during the measured job.
             // -Dbench.twin.warmups=0 measures the cold hub only.
@@ -123,8 +122,7 @@ public final class JobBenchmark {
                     Json.object().put("bench", run));
             try (FleetProcess fleet = FleetProcess.start(devices, bench.hub.mqttPort(), bench.hub.trustStore())) {
                 String line = fleet.awaitLine("CONNECTED");
-                info("connected %d simulated devices in %s s (separate JVM); warm-up rehearsal: %s", n, line.split(" ")[2],
-                        bench.warmUpState());
+                info("connected %d simulated devices in %s s (separate JVM)", n, line.split(" ")[2]);
                 // The hub's JIT compiler needs several jobs to settle on two cores: warm-up jobs first, then
                 // the median of the measured jobs (all over the same connected fleet).
                 int warmups = Integer.getInteger("bench.method.warmups", 8);

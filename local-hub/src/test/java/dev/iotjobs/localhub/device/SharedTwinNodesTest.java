@@ -64,4 +64,39 @@ class SharedTwinNodesTest {
         assertEquals(3, registry.get("c").desired().version());
         assertEquals(2, registry.get("d").desired().version());
     }
+
+    @Test
+    void aJobBatchComputesASharedSectionOnceAndEveryDeviceGetsTheResultOfItsOwnSection() {
+        bulkCreate("e", "f", "h");
+        ObjectNode own = Json.object(); // g: other tags and an earlier desired change of its own
+        own.putObject("tags").put("site", "lab");
+        own.putObject("properties").putObject("desired").put("mode", "eco");
+        registryService.bulk(Json.NODES.arrayNode().add(Json.object().put("id", "g").put("importMode", "create")));
+        twins.patch("g", own, null);
+
+        ObjectNode update = Json.object();
+        update.putObject("tags").put("zone", "north");
+        update.putObject("properties").putObject("desired").putObject("lock").put("state", "closed");
+        twins.patchMany(List.of("e", "f", "h", "g"), TwinChange.fromServiceBody(update, false), changed -> List.of()).join();
+        // e, f and h now hold equal sections (shared); the next batch computes theirs once and shares the result.
+        ObjectNode again = Json.object();
+        again.putObject("properties").putObject("desired").putObject("lock").put("state", "closed");
+        twins.patchMany(List.of("e", "f", "h", "g"), TwinChange.fromServiceBody(again, false), changed -> List.of()).join();
+
+        assertSame(registry.get("e").desired(), registry.get("f").desired(), "one result for the shared section");
+        assertSame(registry.get("e").desired(), registry.get("h").desired());
+        assertSame(registry.get("e").tags(), registry.get("h").tags());
+        for (String id : List.of("e", "f", "h")) {
+            assertEquals(3, registry.get(id).desired().version(), id);
+            assertFalse(registry.get(id).desired().values().has("mode"), id);
+            assertEquals("closed", registry.get(id).desired().values().get("lock").get("state").asText(), id);
+            assertEquals("43", registry.get(id).tags().get("site").get("building").asText(), id);
+            assertEquals("north", registry.get(id).tags().get("zone").asText(), id);
+        }
+        assertEquals(4, registry.get("g").desired().version(), "g's own section, changed");
+        assertEquals("eco", registry.get("g").desired().values().get("mode").asText());
+        assertEquals("closed", registry.get("g").desired().values().get("lock").get("state").asText());
+        assertEquals("lab", registry.get("g").tags().get("site").asText());
+        assertEquals("north", registry.get("g").tags().get("zone").asText());
+    }
 }

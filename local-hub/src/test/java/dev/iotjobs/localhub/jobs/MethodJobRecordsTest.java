@@ -49,7 +49,7 @@ class MethodJobRecordsTest {
         JobLimits limits = new JobLimits(10, 2000);
         JobExecutors firstThreads = JobExecutors.start(2);
         JobService first = new JobService(new JobStore(store), registry, new TwinService(registry),
-                new MethodService(registry, devices), firstThreads, limits, true);
+                new MethodService(registry, devices), firstThreads, limits);
         first.create("m-job", body);
         long deadline = System.currentTimeMillis() + 20_000;
         while (devices.calls.get() < DEVICES) {
@@ -63,7 +63,7 @@ class MethodJobRecordsTest {
 
         try (JobExecutors threads = JobExecutors.start(2);
              JobService second = new JobService(new JobStore(store), registry, new TwinService(registry),
-                     new MethodService(registry, devices), threads, limits, true)) {
+                     new MethodService(registry, devices), threads, limits)) {
             deadline = System.currentTimeMillis() + 20_000;
             while (!second.get("m-job").get("status").asText().equals("completed")) {
                 if (System.currentTimeMillis() > deadline) {

@@ -59,7 +59,7 @@ class TwinJobResumeTest {
         TwinService twins = new TwinService(registry);
         try (JobExecutors threads = JobExecutors.start(2);
              JobService jobs = new JobService(new JobStore(store), registry, twins,
-                     new MethodService(registry, new NoDevices()), threads, LIMITS, true)) {
+                     new MethodService(registry, new NoDevices()), threads, LIMITS)) {
             awaitCompleted(jobs, "resume-1");
             ObjectNode stats = (ObjectNode) jobs.get("resume-1").get("deviceJobStatistics");
             assertEquals(DEVICES, stats.get("deviceCount").asInt());
@@ -101,7 +101,7 @@ class TwinJobResumeTest {
 
         try (JobExecutors threads = JobExecutors.start(2);
              JobService jobs = new JobService(jobStore, registry, new TwinService(registry),
-                     new MethodService(registry, new NoDevices()), threads, LIMITS, true)) {
+                     new MethodService(registry, new NoDevices()), threads, LIMITS)) {
             awaitCompleted(jobs, "resume-2");
             ObjectNode stats = (ObjectNode) jobs.get("resume-2").get("deviceJobStatistics");
             assertEquals(8, stats.get("succeededCount").asInt(), stats.toString());
