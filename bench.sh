@@ -17,6 +17,7 @@
 # The startup scenario times `java -jar local-hub/target/local-hub.jar` (free ports, an existing data
 # directory) until it serves, and LocalHub.start of an embedded hub, and prints
 #   BENCH startup runs=<n> medianSeconds=<s> minSeconds=<s> maxSeconds=<s> embeddedMedianSeconds=<s>
+# The benchmark's JVM (and so its hub's) gets the options ./local-hub.sh gives the hub (BENCH_PLAIN_JVM=1: none).
 # Extra JVM options (e.g. -XX:StartFlightRecording=...) can be passed in BENCH_JAVA_OPTS (benchmark and hub)
 # and BENCH_FLEET_JAVA_OPTS (the simulated fleet's JVM of the method-job and limit-rpc scenarios).
 set -euo pipefail
@@ -40,10 +41,16 @@ case "${1:-}" in small|full) mode=$1; shift ;; esac
 heap="-Xmx4g"
 [ "$mode" = full ] && heap="-Xmx6g"
 scenarios=("$@")
+# The hub's JVM as ./local-hub.sh starts it: transparent huge pages where Linux offers them on request (a big job's
+# heap growth otherwise costs page faults). BENCH_PLAIN_JVM=1 measures a plain `java -jar` JVM instead.
+memory=()
+if [ -z "${BENCH_PLAIN_JVM:-}" ] && grep -qs '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled; then
+  memory=(-XX:+UseTransparentHugePages)
+fi
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(twin-job method-job query scaling startup)
 for scenario in "${scenarios[@]}"; do
   # shellcheck disable=SC2086
-  java $heap ${BENCH_JAVA_OPTS:-} -Dbench.fleet.javaOptions="${BENCH_FLEET_JAVA_OPTS:-}" \
+  java $heap ${memory[@]+"${memory[@]}"} ${BENCH_JAVA_OPTS:-} -Dbench.fleet.javaOptions="${BENCH_FLEET_JAVA_OPTS:-}" \
       -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
       -cp "$cp" dev.iotjobs.localhub.bench.JobBenchmark "$mode" "$scenario"
 done
