@@ -19,7 +19,8 @@
 #   BENCH startup runs=<n> medianSeconds=<s> minSeconds=<s> maxSeconds=<s> embeddedMedianSeconds=<s>
 # The benchmark's JVM (and so its hub's) gets the options ./local-hub.sh gives the hub (BENCH_PLAIN_JVM=1: none).
 # Extra JVM options (e.g. -XX:StartFlightRecording=...) can be passed in BENCH_JAVA_OPTS (benchmark and hub)
-# and BENCH_FLEET_JAVA_OPTS (the simulated fleet's JVM of the method-job and limit-rpc scenarios).
+# and BENCH_FLEET_JAVA_OPTS (the simulated fleet's JVM of the method-job and limit-rpc scenarios; two fleets run in
+# turn, so give JFR a directory as its filename, e.g. filename=/tmp/fleet-jfr/, for one recording per fleet).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -33,7 +34,8 @@ mvn -B -q -Dstyle.color=never -pl local-hub -am "$build" -DskipTests dependency:
     -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 cp="local-hub/target/test-classes:local-hub/target/classes:$(cat local-hub/target/bench.classpath)"
 
-# The method-job scenario holds both ends of every device connection in this one JVM (2 descriptors each).
+# The method-job and limit-rpc scenarios hold one end of each of 10,000 device connections in this JVM (the
+# fleet's JVM, started from this one, holds the other ends and inherits the limit).
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 mode=small

@@ -1,5 +1,6 @@
 package dev.iotjobs.localhub.device;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.store.MemoryHubStore;
@@ -7,8 +8,12 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
 import java.util.List;
+import java.util.RandomAccess;
+import java.util.Spliterator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Jobs select their targets from the registry's id index: it must follow creates, deletes and restarts. */
 class DeviceIdOrderTest {
@@ -25,6 +30,19 @@ class DeviceIdOrderTest {
         create(registry, "c"); // re-created after its deletion
         assertEquals(List.of("a", "b", "c", "d"), ids(registry));
         assertEquals(List.of("a", "b", "c", "d"), ids(new DeviceRegistry(new DeviceStore(store), Clock.systemUTC())));
+    }
+
+    @Test
+    void bothTwinSnapshots_areRandomAccess_soParallelScansSplitThemInHalves() {
+        DeviceRegistry registry = new DeviceRegistry(new DeviceStore(new MemoryHubStore()), Clock.systemUTC());
+        bulkCreate(registry, "b", "a", "c");
+        for (List<JsonNode> snapshot : List.of(registry.twinDocuments(), registry.twinDocumentsInIdOrder())) {
+            assertInstanceOf(RandomAccess.class, snapshot);
+            // A split in halves knows both halves' sizes; an iterator's split (the fallback) does not.
+            Spliterator<JsonNode> half = snapshot.spliterator().trySplit();
+            assertTrue(half != null && half.hasCharacteristics(Spliterator.SUBSIZED), "split in halves");
+        }
+        assertEquals(List.of("a", "b", "c"), ids(registry));
     }
 
     private static void create(DeviceRegistry registry, String id) {

@@ -1,16 +1,19 @@
 package dev.iotjobs.localhub.jobs;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.store.HubStore;
 import dev.iotjobs.localhub.store.MemoryHubStore;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The jobs' keys (store format 1) and what a new hub rebuilds from them. */
@@ -45,6 +48,56 @@ class JobStoreTest {
         assertEquals(targets.length - 4, again.progress().count(DeviceJobStatus.QUEUED));
         assertEquals("DeviceNotFound", again.progress().result(5).get("error").get("code").asText());
         assertEquals(job.definition.updateTwin(), again.definition.updateTwin());
+    }
+
+    @Test
+    void aTargetList_isStoredAsTheJsonArrayOfItsIds_byteForByte_andReadBackUnchanged() {
+        // Device ids may hold characters JSON escapes or encodes on several bytes (see the registry's id rules).
+        String[] ids = {"plain-1", "quote\"d", "back\\slash", "ünïcødé-设备", "tab\tid", "ctl\u0001x", "last"};
+        ArrayNode tree = Json.NODES.arrayNode();
+        for (int i = 1; i < 6; i++) {
+            tree.add(ids[i]);
+        }
+
+        byte[] stored = JobCodec.encodeTargets(ids, 1, 6);
+
+        assertArrayEquals(Json.bytes(tree), stored);
+        List<String> read = new ArrayList<>();
+        JobCodec.decodeTargets(stored, read);
+        assertEquals(List.of(ids).subList(1, 6), read);
+        assertEquals("[]", new String(JobCodec.encodeTargets(ids, 3, 3), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void twinBatchesAndOutcomes_areStoredInTheBytesTheirJsonTreesGive() {
+        ObjectNode batch = Json.object().put("st", 1_700_000_000_123L).put("et", 1_700_000_000_456L);
+        batch.putArray("idx").add(0).add(7).add(2_000_000_000);
+        assertArrayEquals(Json.bytes(batch), JobStore.twinBatch("j", new int[]{0, 7, 2_000_000_000},
+                1_700_000_000_123L, 1_700_000_000_456L).document());
+
+        ObjectNode answer = Json.object();
+        answer.putObject("deviceMethodResponse").put("status", 200).putObject("payload")
+                .put("Response", "lockDoor \"called\" ✓").put("ratio", 0.25).putNull("none").putArray("a").add(true);
+        List<JobStore.Outcome> outcomes = List.of(
+                new JobStore.Outcome(3, DeviceJobStatus.COMPLETED, 10, 20, answer),
+                new JobStore.Outcome(4, DeviceJobStatus.FAILED, 11, 21, DeviceJobRecords.errorResult("GatewayTimeout", "no answer")),
+                new JobStore.Outcome(5, DeviceJobStatus.CANCELLED, 12, 22, null));
+        ArrayNode devices = Json.NODES.arrayNode();
+        for (JobStore.Outcome o : outcomes) {
+            ObjectNode n = devices.addObject().put("i", o.index()).put("s", o.status().ordinal()).put("st", o.start())
+                    .put("et", o.end());
+            if (o.result() != null) {
+                n.set("r", o.result());
+            }
+        }
+        byte[] stored = JobCodec.encodeOutcomes(outcomes);
+        assertArrayEquals(Json.bytes(Json.object().set("d", devices)), stored);
+
+        JobProgress progress = new JobProgress(new String[]{"a", "b", "c", "d", "e", "f"});
+        JobCodec.applyOutcomes(stored, progress);
+        assertEquals(answer.toString(), progress.result(3).toString());
+        assertEquals(DeviceJobStatus.FAILED, progress.status(4));
+        assertEquals(DeviceJobStatus.CANCELLED, progress.status(5));
     }
 
     private static ObjectNode twinJobBody() {
