@@ -20,7 +20,7 @@
 # The benchmark's JVM (and so its hub's) gets the options ./local-hub.sh gives the hub (BENCH_PLAIN_JVM=1: none).
 # Extra JVM options (e.g. -XX:StartFlightRecording=...) can be passed in BENCH_JAVA_OPTS (benchmark and hub)
 # and BENCH_FLEET_JAVA_OPTS (the simulated fleet's JVM of the method-job and limit-rpc scenarios; two fleets run in
-# turn, so give JFR a directory as its filename, e.g. filename=/tmp/fleet-jfr/, for one recording per fleet).
+# turn, so give JFR an existing directory as its filename, e.g. filename=fleet-jfr/, for one recording per fleet).
 set -euo pipefail
 cd "$(dirname "$0")"
 

@@ -17,9 +17,14 @@ import java.time.Instant;
  * model can change shape without the stored format changing by accident.
  */
 final class DeviceCodec {
-    /** One growing buffer per thread, reset for each document: only the final copy is allocated. */
-    private static final ThreadLocal<ByteArrayOutputStream> BUFFER =
-            ThreadLocal.withInitial(() -> new ByteArrayOutputStream(1024));
+    /**
+     * One writer per thread, used for every document the thread writes: its buffer, reset for each document (only
+     * the final copy is allocated), its generator, whose contexts Jackson reuses from one document to the next, and
+     * the last time it wrote as text. A twin job writes a million documents: in an allocation profile of one, a
+     * generator per document (with its contexts) took about 280 MB and the times' text about 250 MB, next to
+     * 780 MB for the documents themselves.
+     */
+    private static final ThreadLocal<Writer> WRITER = ThreadLocal.withInitial(Writer::new);
 
     private static final int SCOPES = 0;
     private static final int TAGS = 1;
@@ -27,8 +32,6 @@ final class DeviceCodec {
     private static final int REPORTED = 3;
     private static final SerializedString EMPTY_OBJECT = new SerializedString("{}");
     private static final SerializedString EMPTY_ARRAY = new SerializedString("[]");
-    /** Per thread: the last object written for each kind of section, with its JSON (see {@link #writeSection}). */
-    private static final ThreadLocal<Encoded[]> LAST = ThreadLocal.withInitial(() -> new Encoded[4]);
 
     private DeviceCodec() {
     }
@@ -64,17 +67,42 @@ final class DeviceCodec {
 
     /** Written straight to bytes (a large twin job writes a million of these); absent values are left out. */
     static byte[] encode(Device d) {
-        ByteArrayOutputStream out = BUFFER.get();
-        out.reset();
-        Encoded[] last = LAST.get();
-        try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
+        Writer w = WRITER.get();
+        try {
+            return w.write(d);
+        } catch (IOException | RuntimeException e) {
+            WRITER.remove(); // its generator may be left inside a document: the next one starts afresh
+            throw e instanceof IOException io ? new IllegalStateException(io) : (RuntimeException) e;
+        }
+    }
+
+    /** A thread's writer: see {@link #WRITER}. */
+    private static final class Writer {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
+        private final JsonGenerator g;
+        /** The last object written for each kind of section, with its JSON (see {@link #writeSection}). */
+        private final Encoded[] last = new Encoded[4];
+        private Instant lastInstant;
+        private String lastInstantText;
+
+        Writer() {
+            try {
+                g = Json.MAPPER.getFactory().createGenerator(out);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            g.setRootValueSeparator(null); // documents follow each other in the buffer with nothing between them
+        }
+
+        byte[] write(Device d) throws IOException {
+            out.reset();
             g.writeStartObject();
             g.writeStringField("id", d.id);
             writeIfPresent(g, "generationId", d.generationId);
             g.writeNumberField("etagCounter", d.etagCounter);
             g.writeBooleanField("enabled", d.enabled);
             writeIfPresent(g, "statusReason", d.statusReason);
-            writeIfPresent(g, "statusUpdatedTime", d.statusUpdatedTime == null ? null : d.statusUpdatedTime.toString());
+            writeIfPresent(g, "statusUpdatedTime", text(d.statusUpdatedTime));
             writeIfPresent(g, "authType", d.authType);
             writeIfPresent(g, "primaryKey", d.primaryKey);
             writeIfPresent(g, "secondaryKey", d.secondaryKey);
@@ -92,13 +120,23 @@ final class DeviceCodec {
             g.writeFieldName("reported");
             writeSection(g, last, REPORTED, d.reported.document());
             g.writeNumberField("twinVersion", d.twinVersion);
-            Instant activity = d.runtime.lastActivityTime();
-            writeIfPresent(g, "lastActivityTime", activity == null ? null : activity.toString());
+            writeIfPresent(g, "lastActivityTime", text(d.runtime.lastActivityTime()));
             g.writeEndObject();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+            g.flush();
+            return out.toByteArray();
         }
-        return out.toByteArray();
+
+        /** Devices registered together share their times: the last one's text is kept. */
+        private String text(Instant t) {
+            if (t == null) {
+                return null;
+            }
+            if (!t.equals(lastInstant)) {
+                lastInstant = t;
+                lastInstantText = t.toString();
+            }
+            return lastInstantText;
+        }
     }
 
     private static void writeIfPresent(JsonGenerator g, String name, String value) throws IOException {

@@ -84,4 +84,35 @@ class DeviceCodecTest {
         assertEquals(stored.get("tags"), c.get("tags"));
         assertEquals("codec-c", c.get("id").asText());
     }
+
+    @Test
+    void aThreadsWriter_usedForManyDocuments_writesEachAsAFreshWriterWould() throws Exception {
+        DeviceRegistry registry = new DeviceRegistry(new DeviceStore(new MemoryHubStore()), Clock.systemUTC());
+        TwinService twins = new TwinService(registry);
+        List<String> ids = List.of("w-1", "w-2", "w-3", "w-4");
+        for (String id : ids) {
+            registry.ensureDevice(id, "1", "AAAAAAAAAAAAAAAAAAAAAA==", "BBBBBBBBBBBBBBBBBBBBBB==");
+        }
+        ObjectNode patch = Json.object();
+        patch.putObject("tags").put("floor", 3).put("note", "ünïcødé \"q\"");
+        twins.patch("w-2", patch, null);
+        registry.get("w-3").runtime().activity(Instant.parse("2026-05-06T07:08:09.123456789Z"));
+        registry.get("w-4").runtime().activity(Instant.parse("2026-05-06T07:08:09.123456789Z"));
+
+        // This thread's writer has written every document (and more) before; each new thread's writer is fresh.
+        for (String id : ids) {
+            DeviceCodec.encode(registry.get(id));
+        }
+        for (String id : ids) {
+            byte[] reused = DeviceCodec.encode(registry.get(id));
+            byte[][] fresh = new byte[1][];
+            Thread t = new Thread(() -> fresh[0] = DeviceCodec.encode(registry.get(id)));
+            t.start();
+            t.join();
+            assertArrayEquals(fresh[0], reused, id);
+            assertEquals(id, Json.readStored(reused).get("id").asText(), "one whole document, nothing before it");
+        }
+        assertEquals("2026-05-06T07:08:09.123456789Z",
+                Json.readStored(DeviceCodec.encode(registry.get("w-4"))).get("lastActivityTime").asText());
+    }
 }
