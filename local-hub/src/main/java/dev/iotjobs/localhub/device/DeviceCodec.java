@@ -68,11 +68,17 @@ final class DeviceCodec {
     /** Written straight to bytes (a large twin job writes a million of these); absent values are left out. */
     static byte[] encode(Device d) {
         Writer w = WRITER.get();
+        boolean written = false;
         try {
-            return w.write(d);
-        } catch (IOException | RuntimeException e) {
-            WRITER.remove(); // its generator may be left inside a document: the next one starts afresh
-            throw e instanceof IOException io ? new IllegalStateException(io) : (RuntimeException) e;
+            byte[] document = w.write(d);
+            written = true;
+            return document;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            if (!written) {
+                WRITER.remove(); // its generator may be left inside a document: the next one starts afresh
+            }
         }
     }
 
