@@ -14,7 +14,10 @@ import java.util.List;
 
 /** The benchmarks' service side ({@link ServiceClientMain}) in a JVM of its own, with the hub's client JVM options. */
 final class ServiceProcess implements AutoCloseable {
-    /** What a job command answers: the time the service saw, the job's status and count, the job's own time. */
+    /**
+     * What a job command answers: the time the service saw, the job's status and count, and the hub's time
+     * (from the job's creation to its end).
+     */
     record JobResult(double seconds, String status, long succeeded, long hubMillis) {
     }
 
