@@ -1,5 +1,7 @@
 package dev.iotjobs.localhub.bench;
 
+import java.io.BufferedReader;
+import java.io.IOException;
 import java.util.Locale;
 
 /**
@@ -42,7 +44,7 @@ final class BenchOutput {
      * Reads a child process's output until a line starting with {@code prefix}, which it returns; the lines
      * before it are echoed as information lines, marked with {@code who}.
      */
-    static String awaitLine(java.io.BufferedReader out, String who, String prefix) throws java.io.IOException {
+    static String awaitLine(BufferedReader out, String who, String prefix) throws IOException {
         String line;
         while ((line = out.readLine()) != null) {
             if (line.startsWith(prefix)) {

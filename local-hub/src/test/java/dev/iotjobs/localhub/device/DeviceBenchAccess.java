@@ -1,5 +1,8 @@
 package dev.iotjobs.localhub.device;
 
+import java.time.Instant;
+import java.util.function.UnaryOperator;
+
 /**
  * Test-only door for the benchmarks ({@code dev.iotjobs.localhub.bench}) into this package: the stored form of
  * a device, exactly as {@link DeviceStore} writes it. The limit scenarios use it to measure the CPU cost of
@@ -18,7 +21,7 @@ public final class DeviceBenchAccess {
      * Applies {@code change} to a batch of devices as {@link TwinService#patchMany} does: one instant, one
      * {@link TwinChange.Memo}, on this thread.
      */
-    public static java.util.function.UnaryOperator<Device> batch(TwinChange change, java.time.Instant now) {
+    public static UnaryOperator<Device> batch(TwinChange change, Instant now) {
         TwinChange.Memo memo = new TwinChange.Memo();
         return d -> change.applyTo(d, now, memo);
     }
