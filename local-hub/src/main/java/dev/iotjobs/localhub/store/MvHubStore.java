@@ -46,8 +46,14 @@ import java.util.function.BiConsumer;
  */
 public final class MvHubStore implements HubStore {
     private static final Logger LOG = LoggerFactory.getLogger(MvHubStore.class);
-    /** Page cache for reads; the hub keeps its working set in memory anyway, so this stays modest. */
-    private static final int CACHE_MB = 64;
+    /**
+     * Page cache, small on purpose. The hub keeps every twin in memory, so the store is written far more than it is
+     * read: a job over a million twins passes some 750 MB of pages through this cache, each rewritten once. With
+     * 64 MB a page stayed cached for about a second, long enough to outlive the young collections of a busy hub, so
+     * nearly all of them were promoted to the old generation and died there (about 700 MB of old garbage per such
+     * job, a concurrent mark cycle during a fresh hub's first job). With 4 MB they die young (docs/benchmarks.md).
+     */
+    private static final int CACHE_MB = 4;
     /** Housekeeping compacts the file when less of it than this is live data (see {@link Sink#maintain})... */
     private static final int START_BELOW_LIVE_PERCENT = 60;
     /** ...until this much of it is. */

@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  */
 final class LimitStore {
     /** {@code MvHubStore.CACHE_MB}. */
-    private static final int CACHE_MB = 64;
+    private static final int CACHE_MB = 4;
     /**
      * Devices per commit: {@code JobRunner.TWIN_BATCH}. The committer groups batches that queue up while it
      * commits (up to {@code GroupCommitter.MAX_WRITES_PER_COMMIT}); in the twin job most commits hold one batch.
