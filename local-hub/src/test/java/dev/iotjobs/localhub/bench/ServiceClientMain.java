@@ -36,8 +36,8 @@ import java.util.stream.Collectors;
  *   <li>{@code method <jobId> <condition>}: scheduleDeviceMethod lockDoor {@code {"lockTime":"10m"}}</li>
  *   <li>answer to both, once the job is terminal:
  *       {@code JOB <seconds> <status> <succeeded> <hub's time in ms, from the job's creation to its end>}. The job
- *       is polled every {@code bench.pollMillis} ms (default 100; the tutorial's service polls every 5 s): polls
- *       every 20 ms made a cold hub compile its HTTPS path during the job being measured.</li>
+ *       is polled every {@code bench.pollMillis} ms ({@link ServiceProcess#POLL_MILLIS}; the tutorial's service
+ *       polls every 5 s): polls every 20 ms made a cold hub compile its HTTPS path during the job being measured.</li>
  *   <li>{@code count <query>}: {@code COUNT <n> <milliseconds>} from the query's first row, column n</li>
  *   <li>{@code latencies <jobId>}: {@code LATENCIES <ms> <ms> ...}, end minus start of each device's record</li>
  * </ul>
@@ -90,7 +90,8 @@ public final class ServiceClientMain {
                             .methodResponseTimeoutSeconds(60).methodConnectTimeoutSeconds(0)
                             .maxExecutionTimeSeconds(3600).build());
         }
-        ScheduledJob done = Jobs.awaitTerminal(jobs, jobId, 3_600_000, Integer.getInteger("bench.pollMillis", 100));
+        ScheduledJob done = Jobs.awaitTerminal(jobs, jobId, 3_600_000,
+                Integer.getInteger("bench.pollMillis", ServiceProcess.POLL_MILLIS));
         double seconds = (System.nanoTime() - start) / 1e9;
         return String.format(Locale.ROOT, "JOB %.6f %s %d %d", seconds, done.getJobStatus(),
                 done.getJobStatistics().getSucceededCount(), done.getEndTime().getTime() - done.getCreatedTime().getTime());

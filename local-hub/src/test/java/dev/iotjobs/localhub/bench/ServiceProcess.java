@@ -28,6 +28,9 @@ final class ServiceProcess implements AutoCloseable {
         }
     }
 
+    /** How often the service process polls a job it follows, unless {@code -Dbench.pollMillis} says otherwise. */
+    static final int POLL_MILLIS = 100;
+
     private final Process process;
     private final BufferedReader out;
     private final PrintStream in;
@@ -36,7 +39,7 @@ final class ServiceProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-XX:+UseSerialGC", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
         command.addAll(hub.clientJvmFlags());
-        command.add("-Dbench.pollMillis=" + Integer.getInteger("bench.pollMillis", 100));
+        command.add("-Dbench.pollMillis=" + Integer.getInteger("bench.pollMillis", POLL_MILLIS));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), ServiceClientMain.class.getName()));
         process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
