@@ -167,6 +167,11 @@ public final class Device {
         TwinSection reported;
         long twinVersion = 1;
         DeviceRuntime runtime = new DeviceRuntime(null);
+        /**
+         * A new device's creation: the {@code $lastUpdated} of its empty twin sections (now if not set). The
+         * devices of one bulk request get one instant, so their sections are one shared object each.
+         */
+        Instant created;
 
         Builder() {
         }
@@ -196,11 +201,12 @@ public final class Device {
 
         Device build() {
             tags = Interner.TAGS.intern(tags);
+            Instant at = created != null ? created : Instant.now();
             if (desired == null) {
-                desired = TwinSection.empty(true);
+                desired = TwinSection.empty(true, at);
             }
             if (reported == null) {
-                reported = TwinSection.empty(false);
+                reported = TwinSection.empty(false, at);
             }
             return new Device(this);
         }

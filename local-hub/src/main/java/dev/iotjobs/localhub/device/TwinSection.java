@@ -37,12 +37,13 @@ public final class TwinSection {
     }
 
     /**
-     * A new device's section: no properties, {@code $version} 1. Devices created in the same millisecond
-     * share the section's JSON through the {@link Interner} (see {@link #of}).
+     * A new device's section: no properties, {@code $version} 1, last updated when the device was
+     * {@code created}. Devices created at the same instant (the devices of one bulk registry request) share
+     * the section's JSON through the {@link Interner} (see {@link #of}).
      */
-    public static TwinSection empty(boolean desired) {
+    public static TwinSection empty(boolean desired, Instant created) {
         ObjectNode meta = Json.object();
-        stamp(meta, Json.time(Instant.now()), 1, desired);
+        stamp(meta, Json.time(created), 1, desired);
         return of(Json.object(), meta, 1, desired);
     }
 

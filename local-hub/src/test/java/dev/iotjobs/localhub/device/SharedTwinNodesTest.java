@@ -49,6 +49,21 @@ class SharedTwinNodesTest {
     }
 
     @Test
+    void theDevicesOfOneBulkRequestShareOneCreationInstantAndSoTheirEmptySections() {
+        bulkCreate("p", "q", "r");
+        Device p = registry.get("p");
+        for (String other : List.of("q", "r")) {
+            Device d = registry.get(other);
+            assertSame(p.desired().document(), d.desired().document(), other + ": desired section shared");
+            assertSame(p.reported().document(), d.reported().document(), other + ": reported section shared");
+            assertEquals(p.statusUpdatedTime, d.statusUpdatedTime, other + ": one creation instant");
+        }
+        assertEquals(Json.time(p.statusUpdatedTime),
+                p.reported().document().get("$metadata").get("$lastUpdated").asText(),
+                "an empty section was last updated when its device was created");
+    }
+
+    @Test
     void aJobPatchSharesSectionsAndLaterChangesStayPerDevice() {
         bulkCreate("c", "d");
         ObjectNode update = Json.object();
