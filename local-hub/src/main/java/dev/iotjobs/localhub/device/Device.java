@@ -14,6 +14,12 @@ import java.util.Base64;
  * readers (queries, jobs) need no lock.
  */
 public final class Device {
+    /**
+     * The parent scopes of every device that has none (nearly all of them), shared like {@link Interner}'s empty
+     * objects: never mutated, a builder that sets scopes sets a new array.
+     */
+    static final ArrayNode NO_SCOPES = Json.NODES.arrayNode();
+
     final String id;
     final String generationId;
     final long etagCounter;
@@ -159,21 +165,25 @@ public final class Device {
         String secondaryThumbprint;
         boolean iotEdge;
         String deviceScope;
-        ArrayNode parentScopes = Json.NODES.arrayNode();
+        ArrayNode parentScopes;
         String managedBy;
-        ObjectNode tags = Json.object();
+        ObjectNode tags;
         /** Null until set: {@link #build()} gives a new device its empty sections (copies keep theirs). */
         TwinSection desired;
         TwinSection reported;
         long twinVersion = 1;
-        DeviceRuntime runtime = new DeviceRuntime(null);
+        DeviceRuntime runtime;
         /**
          * A new device's creation: the {@code $lastUpdated} of its empty twin sections (now if not set). The
          * devices of one bulk request get one instant, so their sections are one shared object each.
          */
         Instant created;
 
+        /** A new device: no parent scopes, no tags, never active (a copy takes all of these from its device). */
         Builder() {
+            parentScopes = NO_SCOPES;
+            tags = Json.object();
+            runtime = new DeviceRuntime(null);
         }
 
         Builder(Device d) {

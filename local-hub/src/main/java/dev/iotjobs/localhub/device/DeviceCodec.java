@@ -169,9 +169,12 @@ final class DeviceCodec {
         b.iotEdge = n.path("iotEdge").asBoolean(false);
         b.deviceScope = Json.text(n, "deviceScope");
         JsonNode scopes = n.get("parentScopes");
-        b.parentScopes = scopes instanceof ArrayNode a ? a : Json.NODES.arrayNode();
+        b.parentScopes = scopes instanceof ArrayNode a && !a.isEmpty() ? a : Device.NO_SCOPES;
         b.managedBy = Json.text(n, "managedBy");
-        b.tags = (ObjectNode) n.get("tags");
+        // Read back shared as they were written: the devices of a bulk request or of a twin job's batch, stored
+        // next to each other in id order, share their tags and sections again (Interner).
+        ObjectNode tags = (ObjectNode) n.get("tags");
+        b.tags = tags == null ? null : Interner.TAGS.intern(tags);
         b.desired = TwinSection.fromStored((ObjectNode) n.get("desired"), true);
         b.reported = TwinSection.fromStored((ObjectNode) n.get("reported"), false);
         b.twinVersion = n.get("twinVersion").asLong();

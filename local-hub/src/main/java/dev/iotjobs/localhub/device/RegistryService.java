@@ -187,10 +187,11 @@ public final class RegistryService {
         if (b.iotEdge && b.deviceScope == null) {
             b.deviceScope = "ms-azure-iot-edge://" + id + "-" + b.generationId;
         }
-        b.parentScopes = body.get("parentScopes") instanceof ArrayNode a ? a.deepCopy() : Json.NODES.arrayNode();
-        if (b.deviceScope != null && !b.iotEdge && b.parentScopes.isEmpty()) {
-            b.parentScopes.add(b.deviceScope);
+        ArrayNode scopes = body.get("parentScopes") instanceof ArrayNode a ? a.deepCopy() : Json.NODES.arrayNode();
+        if (b.deviceScope != null && !b.iotEdge && scopes.isEmpty()) {
+            scopes.add(b.deviceScope);
         }
+        b.parentScopes = scopes.isEmpty() ? Device.NO_SCOPES : scopes;
         applyAuthentication(b, body.path("authentication"));
         return b;
     }

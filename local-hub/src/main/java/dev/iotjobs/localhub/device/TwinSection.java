@@ -188,6 +188,6 @@ public final class TwinSection {
     }
 
     static TwinSection fromStored(ObjectNode doc, boolean desired) {
-        return new TwinSection(doc, desired);
+        return new TwinSection((desired ? Interner.DESIRED : Interner.REPORTED).intern(doc), desired);
     }
 }

@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
  * show through on another.
  */
 class SharedTwinNodesTest {
-    private final DeviceRegistry registry = new DeviceRegistry(new DeviceStore(new MemoryHubStore()), Clock.systemUTC());
+    private final MemoryHubStore store = new MemoryHubStore();
+    private final DeviceRegistry registry = new DeviceRegistry(new DeviceStore(store), Clock.systemUTC());
     private final RegistryService registryService = new RegistryService(registry);
     private final TwinService twins = new TwinService(registry);
 
@@ -61,6 +62,22 @@ class SharedTwinNodesTest {
         assertEquals(Json.time(p.statusUpdatedTime),
                 p.reported().document().get("$metadata").get("$lastUpdated").asText(),
                 "an empty section was last updated when its device was created");
+    }
+
+    @Test
+    void devicesReadBackFromTheStoreShareWhatTheySharedWhenWritten() {
+        bulkCreate("s", "t");
+        registry.createAll(List.of(registryService.newDevice(Json.object().put("deviceId", "u"))));
+        DeviceRegistry reloaded = new DeviceRegistry(new DeviceStore(store), Clock.systemUTC());
+        Device s = reloaded.get("s");
+        Device t = reloaded.get("t");
+        assertSame(s.tags(), t.tags(), "tags shared again");
+        assertSame(s.desired().document(), t.desired().document(), "desired section shared again");
+        assertSame(s.reported().document(), t.reported().document(), "reported section shared again");
+        assertSame(Device.NO_SCOPES, s.parentScopes, "no parent scopes: the shared empty array");
+        assertFalse(reloaded.get("u").reported().document() == s.reported().document(),
+                "a device created on its own keeps its own creation time");
+        assertEquals(registry.get("s").reported().document(), s.reported().document());
     }
 
     @Test
