@@ -173,11 +173,6 @@ public final class Device {
         TwinSection reported;
         long twinVersion = 1;
         DeviceRuntime runtime;
-        /**
-         * A new device's creation: the {@code $lastUpdated} of its empty twin sections (now if not set). The
-         * devices of one bulk request get one instant, so their sections are one shared object each.
-         */
-        Instant created;
 
         /** A new device: no parent scopes, no tags, never active (a copy takes all of these from its device). */
         Builder() {
@@ -211,7 +206,9 @@ public final class Device {
 
         Device build() {
             tags = Interner.TAGS.intern(tags);
-            Instant at = created != null ? created : Instant.now();
+            // A new device's empty sections were last updated when it was created, its first status time. The
+            // devices of one bulk request share that instant, and so their sections (Interner).
+            Instant at = statusUpdatedTime != null ? statusUpdatedTime : Instant.now();
             if (desired == null) {
                 desired = TwinSection.empty(true, at);
             }

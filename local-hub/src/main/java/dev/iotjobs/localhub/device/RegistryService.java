@@ -145,10 +145,8 @@ public final class RegistryService {
         if (e.has("authentication")) {
             identity.set("authentication", e.get("authentication"));
         }
-        Device.Builder b = new Device.Builder();
-        b.created = now;
-        b.statusUpdatedTime = now;
-        fromBody(b, id, identity);
+        Device.Builder b = fromBody(new Device.Builder(), id, identity);
+        b.statusUpdatedTime = now; // created with the request, whatever its status
         TwinChange twin = TwinChange.fromServiceBody(e, false);
         return twin.applyTo(b.build(), now);
     }

@@ -110,6 +110,11 @@ public final class JobBenchmark {
                     bench.storeFileMb());
             long heap = BenchHub.heapAfterGcMb();
             info("store file %s", bench.awaitCompactedStore());
+            // A restart reads every twin back from the store: how long it takes, and what the twins hold then.
+            long restart = System.nanoTime();
+            bench.hub.restart();
+            info("restart with %d twins: %.1f s, then heap %d MB", n, (System.nanoTime() - restart) / 1e9,
+                    BenchHub.heapAfterGcMb());
             return new Measured(name, n, seconds, heap, null, warmups > 0 ? coldRate : n / seconds);
         }
     }
