@@ -169,7 +169,8 @@ public final class LocalHub implements AutoCloseable {
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
                 new DeviceAuthenticator(registry, clock, certificates.caCertificate()), registry, twins, sessions,
                 config.limits(), config.twinResponseDelay(),
-                new ModuleClients(new ModuleAuthenticator(registry, moduleRegistry, clock), moduleRegistry, moduleTwins));
+                new ModuleClients(new ModuleAuthenticator(registry, moduleRegistry, clock, certificates.caCertificate()),
+                        moduleRegistry, moduleTwins));
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
@@ -182,7 +183,7 @@ public final class LocalHub implements AutoCloseable {
         deadlines = new HttpDeadlines(vertx, config.limits().httpHeadersTimeout(), config.limits().httpBodyTimeout());
         var router = RestApi.router(vertx, rest,
                 RestApi.queries(rest, queries),
-                RestApi.devices(rest, new RegistryService(registry)),
+                RestApi.devices(rest, new RegistryService(registry, twins, modules)),
                 RestApi.twins(rest, twins, methods),
                 RestApi.modules(rest, modules, moduleMethods),
                 RestApi.jobs(rest, jobs));

@@ -53,33 +53,42 @@ public final class DeviceAuthenticator {
     }
 
     private Result authenticateX509(Device device, X509Certificate[] chain) {
-        String id = device.id();
+        return x509(device, "device " + device.id(), device.id(), chain, deviceCa);
+    }
+
+    /**
+     * The X.509 rule of an identity (a device, or a module with {@code commonName} {@code deviceId/moduleId}):
+     * {@code selfSigned} by the SHA-1 or SHA-256 thumbprint (primary or secondary) of the presented certificate,
+     * {@code certificateAuthority} by a chain to {@code ca} whose first certificate has {@code CN=<commonName>};
+     * the certificate must be valid now. Accepted connections never expire.
+     */
+    static Result x509(Device identity, String label, String commonName, X509Certificate[] chain, X509Certificate ca) {
         if (chain == null || chain.length == 0) {
-            return Result.refuse("device " + id + " uses X.509 (" + device.authType() + ") but presented no client certificate");
+            return Result.refuse(label + " uses X.509 (" + identity.authType() + ") but presented no client certificate");
         }
-        switch (device.authType()) {
+        switch (identity.authType()) {
             case "selfSigned" -> {
                 try {
                     chain[0].checkValidity();
                 } catch (CertificateException e) {
-                    return Result.refuse("the client certificate of " + id + " is not valid now: " + e.getMessage());
+                    return Result.refuse("the client certificate of " + label + " is not valid now: " + e.getMessage());
                 }
-                if (!X509Checks.matches(chain[0], device.primaryThumbprint())
-                        && !X509Checks.matches(chain[0], device.secondaryThumbprint())) {
+                if (!X509Checks.matches(chain[0], identity.primaryThumbprint())
+                        && !X509Checks.matches(chain[0], identity.secondaryThumbprint())) {
                     return Result.refuse("the client certificate's thumbprint (SHA-1 "
-                            + X509Checks.sha1Thumbprint(chain[0]) + ") matches neither thumbprint of " + id);
+                            + X509Checks.sha1Thumbprint(chain[0]) + ") matches neither thumbprint of " + label);
                 }
                 return new Result(true, null, 0);
             }
             case "certificateAuthority" -> {
-                if (deviceCa == null) {
-                    return Result.refuse("no device CA is configured for certificateAuthority device " + id);
+                if (ca == null) {
+                    return Result.refuse("no device CA is configured for certificateAuthority " + label);
                 }
-                String problem = X509Checks.caChainProblem(chain, deviceCa, id);
-                return problem == null ? new Result(true, null, 0) : Result.refuse("device " + id + ": " + problem);
+                String problem = X509Checks.caChainProblem(chain, ca, commonName);
+                return problem == null ? new Result(true, null, 0) : Result.refuse(label + ": " + problem);
             }
             default -> {
-                return Result.refuse("device " + id + " has authentication type " + device.authType());
+                return Result.refuse(label + " has authentication type " + identity.authType());
             }
         }
     }

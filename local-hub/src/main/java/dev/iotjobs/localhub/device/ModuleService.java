@@ -7,6 +7,7 @@ import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
 
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -72,6 +73,59 @@ public final class ModuleService {
             throw deviceNotFound(deviceId);
         }
         return ModuleDocuments.identity(created);
+    }
+
+    /**
+     * One module entry of a bulk registry request ({@link RegistryService#bulk}): the device must exist (404001);
+     * creates answer 409301 for an existing module, updates and deletes 404010 for an absent one and 412001 for
+     * a stale {@code eTag}. The entry's {@code authentication} is the module's (keys generated when absent); its
+     * {@code tags} and {@code properties.desired} are merged into the module twin.
+     */
+    void bulkEntry(String deviceId, String moduleId, ImportMode mode, String eTag, ObjectNode entry) {
+        ModuleIds.validate(moduleId);
+        devices.get(deviceId);
+        String key = ModuleIds.key(deviceId, moduleId);
+        ObjectNode body = Json.object();
+        if (entry.has("authentication")) {
+            body.set("authentication", entry.get("authentication"));
+        }
+        requireTypes(body);
+        TwinChange twin = TwinChange.fromServiceBody(entry, false);
+        if (mode.deletes()) {
+            modules.delete(key, current -> Etags.check(RegistryService.requireETag(mode, eTag, "module " + key),
+                    current.etag()));
+            return;
+        }
+        Device current = modules.find(key);
+        if (current == null && mode.creates()) {
+            Instant now = modules.clock().instant();
+            Device.Builder b = new Device.Builder();
+            b.id = key;
+            b.generationId = Long.toString(System.nanoTime() & 0x7fffffffffffL);
+            b.statusUpdatedTime = now;
+            modules.create(twin.applyTo(fromBody(b, body).build(), now));
+            if (devices.find(deviceId) == null) {
+                deleteQuietly(key); // the device was deleted meanwhile: its module goes with it
+                throw deviceNotFound(deviceId);
+            }
+            return;
+        }
+        if (mode == ImportMode.CREATE) {
+            throw ErrorCode.MODULE_ALREADY_EXISTS.exception("Module '" + moduleId + "' already exists on device '"
+                    + deviceId + "'.");
+        }
+        String ifMatch = RegistryService.requireETag(mode, eTag, "module " + key);
+        Instant now = modules.clock().instant();
+        Device updated = modules.update(key, m -> {
+            Etags.check(ifMatch, m.etag());
+            Device.Builder b = m.toBuilder();
+            RegistryService.applyAuthentication(b, body.path("authentication"));
+            b.etagCounter = m.etagCounter + 1;
+            return twin.applyTo(b.build(), now);
+        });
+        if (twin.touchesDesired()) {
+            twins.announceDesired(updated, twin);
+        }
     }
 
     /** DELETE /devices/{id}/modules/{moduleId} (+ If-Match). */

@@ -26,9 +26,19 @@ public final class RegistryService {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final DeviceRegistry registry;
+    /** Device twins, told of desired properties a bulk update changes; null in unit tests without devices online. */
+    private final TwinService twins;
+    /** Module entries of bulk requests; null for a registry without modules (some unit tests). */
+    private final ModuleService modules;
 
     public RegistryService(DeviceRegistry registry) {
+        this(registry, null, null);
+    }
+
+    public RegistryService(DeviceRegistry registry, TwinService twins, ModuleService modules) {
         this.registry = registry;
+        this.twins = twins;
+        this.modules = modules;
     }
 
     public static void validateDeviceId(String id) {
@@ -80,18 +90,30 @@ public final class RegistryService {
     public static final int MAX_BULK_DEVICES = 100;
 
     /**
-     * {@code POST /devices}: bulk registry operation over ExportImportDevice entries
-     * ({@code id}, {@code importMode}, {@code status}, {@code authentication}, {@code tags},
-     * {@code properties.desired}). Supported modes: create and delete. Devices are processed one by one as
-     * in IoT Hub: the valid ones are committed (creates together, in one commit) and each failure is listed.
+     * {@code POST /devices}: the bulk registry operation ("Bulk Registry - Update Registry") over ExportImportDevice
+     * entries ({@code id}, {@code moduleId}, {@code eTag}, {@code importMode}, {@code status}, {@code authentication},
+     * {@code tags}, {@code properties.desired}). An entry with a {@code moduleId} is a module of device {@code id}
+     * (its device must exist before the request). Every {@link ImportMode} is supported, for devices and modules.
+     * Entries are processed one by one as in IoT Hub: the valid ones are applied (device creates together, in one
+     * commit) and each failure is listed in {@code errors} with IoT Hub's error code name. The result's
+     * {@code isSuccessful} is false when an entry failed; IoT Hub then answers 400 (see {@link #failed}).
+     * A body that is not an array of at most 100 objects is refused as a whole (400004).
      */
     public ObjectNode bulk(JsonNode body) {
         if (!(body instanceof ArrayNode entries)) {
-            throw ErrorCode.ARGUMENT_INVALID.exception("A bulk registry request must be a JSON array of devices.");
+            throw ErrorCode.ARGUMENT_INVALID.exception("A bulk registry request must be a JSON array of ExportImportDevice "
+                    + "objects, e.g. [{\"id\":\"d1\",\"importMode\":\"create\"}].");
         }
         if (entries.size() > MAX_BULK_DEVICES) {
             throw ErrorCode.ARGUMENT_INVALID.exception("A bulk registry request may hold at most "
                     + MAX_BULK_DEVICES + " devices, not " + entries.size() + ".");
+        }
+        for (int i = 0; i < entries.size(); i++) {
+            if (!entries.get(i).isObject()) {
+                throw ErrorCode.ARGUMENT_INVALID.exception("Entry " + i + " of the bulk registry request is "
+                        + entries.get(i).getNodeType().toString().toLowerCase(Locale.ROOT)
+                        + ", not an ExportImportDevice object.");
+            }
         }
         ArrayNode errors = Json.NODES.arrayNode();
         List<Device> creates = new ArrayList<>();
@@ -99,36 +121,76 @@ public final class RegistryService {
         // their empty twin sections (a million bulk-created twins would otherwise each hold their own).
         Instant now = registry.clock().instant();
         Set<String> seen = new HashSet<>();
+        Set<String> creating = new HashSet<>();
         for (JsonNode entry : entries) {
-            String id = Json.text(entry, "id");
+            ObjectNode e = (ObjectNode) entry;
+            String id = e.path("id").isTextual() ? e.get("id").asText() : null;
+            String moduleId = e.path("moduleId").isTextual() ? e.get("moduleId").asText() : null;
             try {
-                if (!(entry instanceof ObjectNode e)) {
-                    throw ErrorCode.ARGUMENT_INVALID.exception("Each entry must be a JSON object.");
-                }
+                requireEntryTypes(e);
                 validateDeviceId(id);
-                if (!seen.add(id)) {
-                    throw ErrorCode.ARGUMENT_INVALID.exception("Device " + id + " appears twice in the request.");
-                }
-                String mode = e.path("importMode").asText("create");
-                switch (mode) {
-                    case "create" -> {
-                        if (registry.find(id) != null) {
-                            throw ErrorCode.DEVICE_ALREADY_EXISTS.exception("A device with ID '" + id + "' is already registered.");
-                        }
-                        creates.add(bulkDevice(id, e, now));
+                ImportMode mode = ImportMode.parse(Json.text(e, "importMode"));
+                String eTag = mode.checksETag() ? Json.text(e, "eTag") : null;
+                if (moduleId != null) {
+                    if (!seen.add(ModuleIds.key(id, moduleId))) {
+                        throw ErrorCode.DEVICE_DEFINED_MULTIPLE_TIMES.exception("Module " + moduleId + " of device " + id
+                                + " appears more than once in the request.");
                     }
-                    case "delete" -> delete(id, Json.text(e, "eTag"));
-                    default -> throw ErrorCode.ARGUMENT_INVALID.exception("importMode '" + mode
-                            + "' is not supported by the local hub (use create or delete).");
+                    if (modules == null) {
+                        throw ErrorCode.ARGUMENT_INVALID.exception("This registry serves no modules.");
+                    }
+                    if (creating.contains(id)) {
+                        // IoT Hub applies module entries to devices that exist before the request.
+                        throw ErrorCode.DEVICE_NOT_FOUND.exception("Device " + id + " is created by this request; "
+                                + "create its modules in a later request.");
+                    }
+                    modules.bulkEntry(id, moduleId, mode, eTag, e);
+                    continue;
+                }
+                if (!seen.add(id)) {
+                    throw ErrorCode.DEVICE_DEFINED_MULTIPLE_TIMES.exception("Device " + id
+                            + " appears more than once in the request.");
+                }
+                Device current = registry.find(id);
+                switch (mode) {
+                    case CREATE, CREATE_OR_UPDATE, CREATE_OR_UPDATE_IF_MATCH_ETAG -> {
+                        if (current == null) {
+                            creates.add(bulkDevice(id, e, now));
+                            creating.add(id);
+                        } else if (mode == ImportMode.CREATE) {
+                            throw ErrorCode.DEVICE_ALREADY_EXISTS.exception("A device with ID '" + id + "' is already registered.");
+                        } else {
+                            bulkUpdate(id, e, requireETag(mode, eTag, id), now);
+                        }
+                    }
+                    case UPDATE, UPDATE_IF_MATCH_ETAG -> bulkUpdate(id, e, requireETag(mode, eTag, id), now);
+                    case DELETE, DELETE_IF_MATCH_ETAG -> delete(id, requireETag(mode, eTag, id));
                 }
             } catch (HubException ex) {
                 ObjectNode error = errors.addObject();
                 error.put("deviceId", id);
+                if (moduleId != null) {
+                    error.put("moduleId", moduleId);
+                }
                 error.put("errorCode", ex.errorCode().codeName());
                 error.put("errorStatus", ex.getMessage());
             }
         }
-        registry.createAll(creates);
+        try {
+            registry.createAll(creates);
+        } catch (HubException ex) {
+            // A device created meanwhile by another request: each create is retried alone, so only it fails.
+            for (Device d : creates) {
+                try {
+                    registry.create(d);
+                } catch (HubException one) {
+                    ObjectNode error = errors.addObject();
+                    error.put("deviceId", d.id());
+                    error.put("errorCode", one.errorCode().codeName());
+                    error.put("errorStatus", one.getMessage());
+                }
+            }
+        }
         ObjectNode result = Json.object();
         result.put("isSuccessful", errors.isEmpty());
         result.set("errors", errors);
@@ -136,19 +198,67 @@ public final class RegistryService {
         return result;
     }
 
-    private Device bulkDevice(String id, ObjectNode e, Instant now) {
+    /**
+     * Whether a {@link #bulk} result reports a failed entry: IoT Hub then answers 400 with the same body and
+     * {@code iothub-errorcode: BulkRegistryOperationFailure} (the service SDKs read the body rather than throw).
+     */
+    public static boolean failed(ObjectNode bulkResult) {
+        return !bulkResult.path("isSuccessful").asBoolean(false);
+    }
+
+    /** The identity fields of an ExportImportDevice entry, as a device body. */
+    private static ObjectNode identityOf(String id, ObjectNode e) {
         ObjectNode identity = Json.object();
         identity.put("deviceId", id);
-        if (e.has("status")) {
-            identity.set("status", e.get("status"));
+        for (String field : new String[]{"status", "statusReason", "authentication", "capabilities", "deviceScope",
+                "parentScopes"}) {
+            if (e.has(field)) {
+                identity.set(field, e.get(field));
+            }
         }
-        if (e.has("authentication")) {
-            identity.set("authentication", e.get("authentication"));
-        }
-        Device.Builder b = fromBody(new Device.Builder(), id, identity);
+        return identity;
+    }
+
+    private Device bulkDevice(String id, ObjectNode e, Instant now) {
+        Device.Builder b = fromBody(new Device.Builder(), id, identityOf(id, e));
         b.statusUpdatedTime = now; // created with the request, whatever its status
         TwinChange twin = TwinChange.fromServiceBody(e, false);
         return twin.applyTo(b.build(), now);
+    }
+
+    /** An update entry: replaces the identity (as PUT with If-Match) and merges the twin fields it carries. */
+    private void bulkUpdate(String id, ObjectNode e, String eTag, Instant now) {
+        ObjectNode identity = identityOf(id, e);
+        TwinChange twin = TwinChange.fromServiceBody(e, false);
+        // A disabled device's connections (and its modules') are closed by the registry's listeners.
+        Device updated = registry.update(id, current -> {
+            Etags.check(eTag, current.etag());
+            Device.Builder b = fromBody(current.toBuilder(), id, identity);
+            b.etagCounter = current.etagCounter + 1;
+            return twin.applyTo(b.build(), now);
+        });
+        if (twins != null && twin.touchesDesired()) {
+            twins.announceDesired(updated, twin);
+        }
+    }
+
+    /** The eTag an *IfMatchETag entry must carry to change an existing identity (412001 without one). */
+    static String requireETag(ImportMode mode, String eTag, String what) {
+        if (mode.checksETag() && (eTag == null || eTag.isEmpty())) {
+            throw ErrorCode.PRECONDITION_FAILED.exception("importMode " + mode.wireName() + " needs the eTag of "
+                    + what + " (or use a mode that ignores it).");
+        }
+        return eTag;
+    }
+
+    /** Field types of an entry beyond the identity's (checked by {@link #fromBody}). */
+    private static void requireEntryTypes(ObjectNode e) {
+        for (String field : new String[]{"id", "moduleId", "eTag", "importMode"}) {
+            requireType(e, field, JsonNode::isTextual, "a string");
+        }
+        if (!e.hasNonNull("id")) {
+            throw ErrorCode.ARGUMENT_NULL.exception("Each entry needs the device's 'id'.");
+        }
     }
 
     public void delete(String id, String ifMatch) {

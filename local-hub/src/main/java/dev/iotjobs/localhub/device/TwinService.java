@@ -109,6 +109,11 @@ public final class TwinService {
         return updated.reported().version();
     }
 
+    /** Tells the desired-property listeners of a change made outside this service (a bulk registry update). */
+    void announceDesired(Device updated, TwinChange change) {
+        announce(updated, change);
+    }
+
     private void announce(Device updated, TwinChange change) {
         if (!change.touchesDesired()) {
             return;

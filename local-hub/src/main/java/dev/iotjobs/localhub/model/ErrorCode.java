@@ -31,7 +31,11 @@ public enum ErrorCode {
     THROTTLING(429, 429001, "ThrottlingException"),
     MAX_ACTIVE_JOBS(429, 429004, "ThrottlingMaxActiveJobCountExceeded"),
     SERVER_ERROR(500, 500001, "ServerError"),
-    GATEWAY_TIMEOUT(504, 504101, "GatewayTimeout");
+    GATEWAY_TIMEOUT(504, 504101, "GatewayTimeout"),
+    /** An identity appears more than once in one bulk registry request. */
+    DEVICE_DEFINED_MULTIPLE_TIMES(400, 400011, "DeviceDefinedMultipleTimes"),
+    /** A bulk registry request with a failed entry (the iothub-errorcode of its 400 answer). */
+    BULK_REGISTRY_OPERATION_FAILURE(400, 400013, "BulkRegistryOperationFailure");
 
     private final int httpStatus;
     private final int code;

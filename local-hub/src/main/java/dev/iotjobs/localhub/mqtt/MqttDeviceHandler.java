@@ -111,9 +111,9 @@ public final class MqttDeviceHandler {
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD);
             return;
         }
-        // Module clients authenticate with SAS only (module X.509 is not emulated): no password is CONNACK 5.
+        // Module clients: SAS, or X.509 by the module's registration (ModuleAuthenticator).
         DeviceAuthenticator.Result auth = isModule(deviceId)
-                ? modules.authenticator().authenticate(deviceId, password)
+                ? modules.authenticator().authenticate(deviceId, password, clientCertificates)
                 : authenticator.authenticate(deviceId, password, clientCertificates);
         if (!auth.accepted()) {
             LOG.info("Refused MQTT connection of {}: {}", deviceId, auth.reason());

@@ -2,6 +2,7 @@ package dev.iotjobs.localhub.rest;
 
 import dev.iotjobs.localhub.auth.Permission;
 import dev.iotjobs.localhub.device.RegistryService;
+import dev.iotjobs.localhub.model.ErrorCode;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -51,7 +52,16 @@ final class DevicesRoutes {
 
     private void bulk(RoutingContext ctx) {
         if (rest.admit(ctx, Permission.REGISTRY_WRITE)) {
-            rest.respond(ctx, () -> registry.bulk(RestSupport.bodyJson(ctx)));
+            // IoT Hub answers a request with a failed entry 400, with the result as the body and
+            // iothub-errorcode BulkRegistryOperationFailure ("Bulk Registry - Update Registry").
+            rest.respond(ctx, () -> registry.bulk(RestSupport.bodyJson(ctx)), (c, result) -> {
+                if (RegistryService.failed(result)) {
+                    c.response().putHeader("iothub-errorcode", ErrorCode.BULK_REGISTRY_OPERATION_FAILURE.codeName());
+                    RestSupport.json(c, ErrorCode.BULK_REGISTRY_OPERATION_FAILURE.httpStatus(), result);
+                } else {
+                    RestSupport.json(c, 200, result);
+                }
+            });
         }
     }
 
