@@ -72,7 +72,7 @@ final class TestDevices {
      */
     private static final int TWIN_REQUEST_TIMEOUT_SECONDS = 30;
 
-    static com.microsoft.azure.sdk.iot.device.twin.Twin getTwin(DeviceClient client) throws Exception {
+    static com.microsoft.azure.sdk.iot.device.twin.Twin getTwin(com.microsoft.azure.sdk.iot.device.InternalClient client) throws Exception {
         java.util.concurrent.CompletableFuture<com.microsoft.azure.sdk.iot.device.Message> answer = new java.util.concurrent.CompletableFuture<>();
         client.getTwinAsync(new com.microsoft.azure.sdk.iot.device.twin.GetTwinCorrelatingMessageCallback() {
             @Override
@@ -114,7 +114,7 @@ final class TestDevices {
     }
 
     /** Sends a reported patch and returns the new reported version; a refusal is thrown. */
-    static long updateReported(DeviceClient client, com.microsoft.azure.sdk.iot.device.twin.TwinCollection reported,
+    static long updateReported(com.microsoft.azure.sdk.iot.device.InternalClient client, com.microsoft.azure.sdk.iot.device.twin.TwinCollection reported,
                                LocalHub hub, String deviceId) throws Exception {
         com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage m = sendReported(client, reported);
         com.microsoft.azure.sdk.iot.device.IotHubStatusCode status = statusOf(m);
@@ -136,7 +136,7 @@ final class TestDevices {
     }
 
     private static com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage sendReported(
-            DeviceClient client, com.microsoft.azure.sdk.iot.device.twin.TwinCollection reported) throws Exception {
+            com.microsoft.azure.sdk.iot.device.InternalClient client, com.microsoft.azure.sdk.iot.device.twin.TwinCollection reported) throws Exception {
         java.util.concurrent.CompletableFuture<com.microsoft.azure.sdk.iot.device.Message> answer = new java.util.concurrent.CompletableFuture<>();
         client.updateReportedPropertiesAsync(reported, new com.microsoft.azure.sdk.iot.device.twin.ReportedPropertiesUpdateCorrelatingMessageCallback() {
             @Override
