@@ -70,6 +70,32 @@ final class RawHttp {
             return status >= 400 && status < 500 && code != null && code / 1000 == status;
         }
 
+        /**
+         * A bulk registry request with failed entries, answered as IoT Hub does: 400, {@code iothub-errorcode:
+         * BulkRegistryOperationFailure}, and the result ({@code isSuccessful: false}, each failed entry in
+         * {@code errors} with its device id, error code name and reason).
+         */
+        boolean isBulkRegistryFailure() {
+            if (status != 400 || !"BulkRegistryOperationFailure".equals(headers.get("iothub-errorcode"))) {
+                return false;
+            }
+            try {
+                JsonNode result = MAPPER.readTree(body);
+                if (result == null || !result.path("isSuccessful").isBoolean() || result.get("isSuccessful").asBoolean()
+                        || !result.path("errors").isArray() || result.get("errors").isEmpty()) {
+                    return false;
+                }
+                for (JsonNode e : result.get("errors")) {
+                    if (!e.path("errorCode").isTextual() || !e.path("errorStatus").isTextual() || !e.has("deviceId")) {
+                        return false;
+                    }
+                }
+                return true;
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
+        }
+
         @Override
         public String toString() {
             return status + " " + (body.length() > 300 ? body.substring(0, 300) + "..." : body);
