@@ -16,7 +16,11 @@ public enum ImportMode {
     UPDATE_IF_MATCH_ETAG("updateIfMatchETag"),
     CREATE_OR_UPDATE_IF_MATCH_ETAG("createOrUpdateIfMatchETag"),
     DELETE("delete"),
-    DELETE_IF_MATCH_ETAG("deleteIfMatchETag");
+    DELETE_IF_MATCH_ETAG("deleteIfMatchETag"),
+    /** Only the twin's {@code tags} and {@code properties.desired}, merged; the identity is untouched. */
+    UPDATE_TWIN("updateTwin"),
+    /** As {@link #UPDATE_TWIN}, if the entry's {@code twinETag} matches the twin's etag. */
+    UPDATE_TWIN_IF_MATCH_ETAG("updateTwinIfMatchETag");
 
     private final String wireName;
 
@@ -31,6 +35,11 @@ public enum ImportMode {
     /** Whether the entry's {@code eTag} must match (the other modes ignore it). */
     public boolean checksETag() {
         return this == UPDATE_IF_MATCH_ETAG || this == CREATE_OR_UPDATE_IF_MATCH_ETAG || this == DELETE_IF_MATCH_ETAG;
+    }
+
+    /** Whether the entry changes only the twin (its {@code twinETag}, for the IfMatch variant). */
+    public boolean twinOnly() {
+        return this == UPDATE_TWIN || this == UPDATE_TWIN_IF_MATCH_ETAG;
     }
 
     public boolean creates() {
@@ -51,7 +60,7 @@ public enum ImportMode {
             }
         }
         throw ErrorCode.ARGUMENT_INVALID.exception("importMode '" + text + "' is invalid: use create, createOrUpdate, "
-                + "createOrUpdateIfMatchETag, update, updateIfMatchETag, delete or deleteIfMatchETag "
-                + "(updateTwin and updateTwinIfMatchETag are not supported by the local hub).");
+                + "createOrUpdateIfMatchETag, update, updateIfMatchETag, delete, deleteIfMatchETag, updateTwin or "
+                + "updateTwinIfMatchETag.");
     }
 }

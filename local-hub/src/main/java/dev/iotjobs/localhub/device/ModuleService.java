@@ -78,8 +78,9 @@ public final class ModuleService {
     /**
      * One module entry of a bulk registry request ({@link RegistryService#bulk}): the device must exist (404001);
      * creates answer 409301 for an existing module, updates and deletes 404010 for an absent one and 412001 for
-     * a stale {@code eTag}. The entry's {@code authentication} is the module's (keys generated when absent); its
-     * {@code tags} and {@code properties.desired} are merged into the module twin.
+     * a stale {@code eTag} ({@code twinETag} for updateTwinIfMatchETag). The entry's {@code authentication} is the
+     * module's (keys generated when absent); its {@code tags} and {@code properties.desired} are merged into the
+     * module twin (updateTwin changes only those).
      */
     void bulkEntry(String deviceId, String moduleId, ImportMode mode, String eTag, ObjectNode entry) {
         ModuleIds.validate(moduleId);
@@ -91,6 +92,18 @@ public final class ModuleService {
         }
         requireTypes(body);
         TwinChange twin = TwinChange.fromServiceBody(entry, false);
+        if (mode.twinOnly()) {
+            String twinETag = RegistryService.requireETag(mode, eTag, "module " + key);
+            Instant now = modules.clock().instant();
+            Device updated = modules.update(key, m -> {
+                Etags.check(twinETag, m.twinEtag());
+                return twin.applyTo(m, now);
+            });
+            if (twin.touchesDesired()) {
+                twins.announceDesired(updated, twin);
+            }
+            return;
+        }
         if (mode.deletes()) {
             modules.delete(key, current -> Etags.check(RegistryService.requireETag(mode, eTag, "module " + key),
                     current.etag()));

@@ -130,7 +130,8 @@ public final class RegistryService {
                 requireEntryTypes(e);
                 validateDeviceId(id);
                 ImportMode mode = ImportMode.parse(Json.text(e, "importMode"));
-                String eTag = mode.checksETag() ? Json.text(e, "eTag") : null;
+                String eTag = mode.checksETag() ? Json.text(e, "eTag")
+                        : mode == ImportMode.UPDATE_TWIN_IF_MATCH_ETAG ? Json.text(e, "twinETag") : null;
                 if (moduleId != null) {
                     if (!seen.add(ModuleIds.key(id, moduleId))) {
                         throw ErrorCode.DEVICE_DEFINED_MULTIPLE_TIMES.exception("Module " + moduleId + " of device " + id
@@ -165,6 +166,7 @@ public final class RegistryService {
                     }
                     case UPDATE, UPDATE_IF_MATCH_ETAG -> bulkUpdate(id, e, requireETag(mode, eTag, id), now);
                     case DELETE, DELETE_IF_MATCH_ETAG -> delete(id, requireETag(mode, eTag, id));
+                    case UPDATE_TWIN, UPDATE_TWIN_IF_MATCH_ETAG -> bulkUpdateTwin(id, e, requireETag(mode, eTag, id), now);
                 }
             } catch (HubException ex) {
                 ObjectNode error = errors.addObject();
@@ -242,18 +244,31 @@ public final class RegistryService {
         }
     }
 
+    /** An updateTwin entry: merges the entry's tags and desired properties into the twin ({@code twinETag} checked). */
+    private void bulkUpdateTwin(String id, ObjectNode e, String twinETag, Instant now) {
+        TwinChange twin = TwinChange.fromServiceBody(e, false);
+        Device updated = registry.update(id, current -> {
+            Etags.check(twinETag, current.twinEtag());
+            return twin.applyTo(current, now);
+        });
+        if (twins != null && twin.touchesDesired()) {
+            twins.announceDesired(updated, twin);
+        }
+    }
+
     /** The eTag an *IfMatchETag entry must carry to change an existing identity (412001 without one). */
     static String requireETag(ImportMode mode, String eTag, String what) {
-        if (mode.checksETag() && (eTag == null || eTag.isEmpty())) {
-            throw ErrorCode.PRECONDITION_FAILED.exception("importMode " + mode.wireName() + " needs the eTag of "
-                    + what + " (or use a mode that ignores it).");
+        boolean needed = mode.checksETag() || mode == ImportMode.UPDATE_TWIN_IF_MATCH_ETAG;
+        if (needed && (eTag == null || eTag.isEmpty())) {
+            throw ErrorCode.PRECONDITION_FAILED.exception("importMode " + mode.wireName() + " needs the "
+                    + (mode.twinOnly() ? "twinETag" : "eTag") + " of " + what + " (or use a mode that ignores it).");
         }
         return eTag;
     }
 
     /** Field types of an entry beyond the identity's (checked by {@link #fromBody}). */
     private static void requireEntryTypes(ObjectNode e) {
-        for (String field : new String[]{"id", "moduleId", "eTag", "importMode"}) {
+        for (String field : new String[]{"id", "moduleId", "eTag", "twinETag", "importMode"}) {
             requireType(e, field, JsonNode::isTextual, "a string");
         }
         if (!e.hasNonNull("id")) {

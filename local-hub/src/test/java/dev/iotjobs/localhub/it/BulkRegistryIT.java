@@ -362,6 +362,48 @@ class BulkRegistryIT {
                 errors(bulkFailed(List.of(entry(deviceId, "gone", "delete")))));
     }
 
+    @Test
+    void updateTwinEntries_mergeTagsAndDesired_andNotifyTheConnectedModule() throws Exception {
+        String deviceId = TestDevices.register(hub, TestDevices.uniqueId("bulktwin")).getDeviceId();
+        String key = newKey();
+        bulkOk(List.of(sasEntry(deviceId, "m", "create", key, newKey())));
+        java.util.concurrent.BlockingQueue<Object> desired = new java.util.concurrent.LinkedBlockingQueue<>();
+        ModuleClient client = moduleClient(deviceId, "m", key, IotHubClientProtocol.MQTT);
+        client.open(false);
+        try {
+            client.subscribeToDesiredProperties((twin, ctx) -> desired.add(twin.getDesiredProperties().get("fw")), null);
+            String staleTwinEtag = twins.get(deviceId).getETag();
+            twins.patch(deviceTagPatch(deviceId, "first"));
+            // The SDK's parser has no twin properties: the entries are written as the REST reference shows them.
+            String body = "[{\"id\":\"" + deviceId + "\",\"moduleId\":\"m\",\"importMode\":\"updateTwin\","
+                    + "\"tags\":{\"site\":\"lab\"},\"properties\":{\"desired\":{\"fw\":\"2.0\"}}},"
+                    + "{\"id\":\"" + deviceId + "\",\"importMode\":\"updateTwinIfMatchETag\",\"twinETag\":\""
+                    + staleTwinEtag + "\",\"tags\":{\"site\":\"stale\"}}]";
+            IotHubBadFormatException e = assertThrows(IotHubBadFormatException.class, () -> bulk(body));
+            assertEquals(Map.of(deviceId, "PreconditionFailed"), errors(MAPPER.readTree(e.getMessage())));
+
+            assertEquals("2.0", desired.poll(30, java.util.concurrent.TimeUnit.SECONDS), "the module is told");
+            var moduleTwin = twins.get(deviceId, "m");
+            assertEquals("lab", moduleTwin.getTags().get("site"));
+            assertEquals("2.0", moduleTwin.getDesiredProperties().get("fw"));
+            assertEquals(key, registry.getModule(deviceId, "m").getPrimaryKey(), "updateTwin leaves the identity alone");
+            assertEquals("first", twins.get(deviceId).getTags().get("site"), "the stale entry changed nothing");
+
+            String current = twins.get(deviceId).getETag();
+            bulk("[{\"id\":\"" + deviceId + "\",\"importMode\":\"updateTwinIfMatchETag\",\"twinETag\":\"" + current
+                    + "\",\"tags\":{\"site\":\"second\"}}]");
+            assertEquals("second", twins.get(deviceId).getTags().get("site"));
+        } finally {
+            client.close();
+        }
+    }
+
+    private static com.microsoft.azure.sdk.iot.service.twin.Twin deviceTagPatch(String deviceId, String site) {
+        var patch = new com.microsoft.azure.sdk.iot.service.twin.Twin(deviceId);
+        patch.getTags().put("site", site);
+        return patch;
+    }
+
     // ---- module X.509 ------------------------------------------------------------------------------------------
 
     private ModuleClient x509ModuleClient(String deviceId, String moduleId, DeviceCertificates.Issued cert,
