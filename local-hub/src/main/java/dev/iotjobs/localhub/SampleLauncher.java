@@ -142,7 +142,9 @@ public final class SampleLauncher {
         }
         Path changed;
         try (Stream<Path> files = Files.walk(sources)) {
-            changed = files.filter(Files::isRegularFile)
+            // Java sources only: the compiler rewrites every class when one changed, whereas an edited resource is
+            // copied to target/classes without touching the class, which would then look stale for ever.
+            changed = files.filter(file -> file.toString().endsWith(".java") && Files.isRegularFile(file))
                     .filter(file -> lastModified(file).compareTo(compiledAt) > 0)
                     .findFirst().orElse(null);
         }
