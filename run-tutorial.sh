@@ -47,8 +47,12 @@ check_alive() {
   if ! kill -0 "$pid" 2>/dev/null; then
     wait "$pid" 2>/dev/null && code=0 || code=$?
     sleep 0.3 # its output filter may still be writing the last lines to the log
-    echo "run-tutorial: the $name stopped (exit code $code); its last lines:" >&2
-    tail -n 8 "$work/$name.log" 2>/dev/null | sed 's/^/    /' >&2
+    if [ "${#pids[@]}" -gt 1 ]; then # its lines may be buried under the others' output
+      echo "run-tutorial: the $name stopped (exit code $code); its last lines:" >&2
+      tail -n 8 "$work/$name.log" 2>/dev/null | sed 's/^/    /' >&2
+    else # it was the only app running: its lines are right above
+      echo "run-tutorial: the $name stopped (exit code $code); see its output above" >&2
+    fi
     exit 1
   fi
 }
@@ -65,10 +69,20 @@ wait_for() { # name, text, seconds
 
 stamp=target/run-tutorial.built
 if [ ! -f "$stamp" ] || [ -n "$(find pom.xml ./*/pom.xml ./*/src -newer "$stamp" -print -quit 2>/dev/null)" ]; then
-  say "Building (mvn -B -q package -DskipTests), because the sources changed since the last build"
+  if [ ! -f "$stamp" ]; then
+    say "First build of the project (mvn -B package -DskipTests): about a minute on a 2-core machine, more while Maven downloads dependencies"
+  else
+    say "Building (mvn -B package -DskipTests), because the sources changed since the last build"
+  fi
   # The classpath files let the apps start with plain java, without Maven (Maven 3.8 leaves colour codes).
-  mvn -B -q -Dstyle.color=never package -DskipTests dependency:build-classpath \
-      -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
+  # Progress: one line per module; Maven's whole output is in $work/build.log, and shown when the build fails.
+  if ! mvn -B -Dstyle.color=never package -DskipTests dependency:build-classpath \
+      -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime 2>&1 | sed 's/\x1b\[[0-9;]*m//g' \
+      | tee "$work/build.log" | sed -u -n 's/^\[INFO\] Building \(.*[^ ]\) *\[\([0-9]*\)\/\([0-9]*\)\]$/  building module \2 of \3: \1/p'; then
+    echo "run-tutorial: the build failed; Maven's last lines (all of them are in $work/build.log):" >&2
+    grep -v '^\[INFO\]' "$work/build.log" | tail -n 30 >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
 

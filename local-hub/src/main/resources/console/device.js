@@ -88,10 +88,13 @@ export function devicePage(view, deviceId) {
   const recordsNote = h('span', { class: 'muted' });
   const refreshButton = h('button', { 'data-testid': 'refresh-records', onclick: () => refreshRecords() }, 'Refresh');
 
+  // Everything below the heading is about a device that exists: hidden while the hub says it does not.
+  const body = h('div', { 'data-testid': 'device-body' });
   show(view,
     h('p', {}, h('a', { href: '#/devices' }, '\u2190 Devices')),
     h('h1', {}, 'Device ', h('span', { class: 'mono', 'data-testid': 'device-id' }, deviceId)),
-    loadError, facts,
+    loadError, body);
+  show(body, facts,
     h('div', { class: 'grid' },
       h('div', { class: 'card' }, h('h2', {}, 'Desired properties ', desiredVersion), desired),
       h('div', { class: 'card' }, h('h2', {}, 'Reported properties ', reportedVersion), reported),
@@ -129,10 +132,14 @@ export function devicePage(view, deviceId) {
     try {
       twin = (await api('GET', '/twins/' + seg(deviceId))).json;
       show(loadError);
+      body.classList.remove('hidden');
       renderTwin();
       if (baseEtag === null) rebase();
     } catch (e) {
-      show(loadError, errorBox(e));
+      const unknown = e.status === 404;
+      body.classList.toggle('hidden', unknown); // no twin to edit, no device to call
+      show(loadError, errorBox(e), unknown ? h('p', { class: 'muted', 'data-testid': 'no-device' },
+        'The hub has no device with this id: ', h('a', { href: '#/devices' }, 'see the devices'), '.') : null);
       throw e;
     }
   }

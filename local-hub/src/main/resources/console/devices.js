@@ -2,7 +2,7 @@
 // query language and shows where a bad query goes wrong. Pages are fetched with continuation tokens, so a
 // million devices are never loaded at once.
 import { api, query, seg, LIVE_COUNT_LIMIT } from './api.js';
-import { h, show, showIfChanged, time, compact, badge, errorBox, Live, Pager } from './ui.js';
+import { h, show, showIfChanged, time, compact, badge, errorBox, plural, Live, Pager } from './ui.js';
 
 const DEFAULT_QUERY = 'SELECT * FROM devices';
 
@@ -74,7 +74,7 @@ export function devicesPage(view, arg) {
   function renderStats() {
     if (!totals) return;
     const big = totals.totalDeviceCount > LIVE_COUNT_LIMIT;
-    show(stats, `${totals.totalDeviceCount.toLocaleString()} devices (${totals.enabledDeviceCount.toLocaleString()} enabled, `
+    show(stats, `${plural(totals.totalDeviceCount, 'device')} (${totals.enabledDeviceCount.toLocaleString()} enabled, `
       + `${totals.disabledDeviceCount.toLocaleString()} disabled), `,
       connected === null ? '' : `${connected.toLocaleString()} connected${big ? ' when counted' : ''} `,
       big ? countButton : '');

@@ -2,7 +2,7 @@
 // (devices.jobs rows) paged and filtered by status, failures first.
 import { api, query, seg, quote, totalJobRecords, LIVE_RECORDS_LIMIT } from './api.js';
 import { h, show, showIfChanged, time, json, badge, errorBox, progress, Live, Pager } from './ui.js';
-import { TERMINAL, cancelButton } from './jobs.js';
+import { TERMINAL, cancelButton, jobType, statusBadge } from './jobs.js';
 import { outcome } from './device.js';
 
 const FAILURES_FIRST = 'failures-first';
@@ -40,17 +40,20 @@ export function jobPage(view, jobId) {
       throw e;
     }
     showIfChanged(bar, job.deviceJobStatistics || {}, s => progress(s, true));
-    showIfChanged(actions, job.status, status => [h('span', { 'data-testid': 'job-status' }, badge(status)),
+    showIfChanged(actions, [job.status, job.deviceJobStatistics?.failedCount], ([status]) => [statusBadge(job),
       TERMINAL.includes(status) ? null : cancelButton(jobId, message, refreshJob)]);
     showIfChanged(summary, job, j => h('dl', { class: 'facts' },
-      h('dt', {}, 'Type'), h('dd', {}, j.type),
+      h('dt', {}, 'Type'), h('dd', { 'data-testid': 'job-type' }, jobType(j)),
       h('dt', {}, 'Devices'), h('dd', { class: 'mono' }, j.queryCondition),
       j.cloudToDeviceMethod ? [h('dt', {}, 'Method'), h('dd', { class: 'mono' },
         j.cloudToDeviceMethod.methodName + ' ' + JSON.stringify(j.cloudToDeviceMethod.payload))] : null,
       j.updateTwin ? [h('dt', {}, 'Twin patch'), h('dd', {}, h('pre', { class: 'json' }, json(j.updateTwin)))] : null,
-      h('dt', {}, 'Created'), h('dd', {}, time(j.createdTime)),
-      h('dt', {}, 'Start'), h('dd', {}, time(j.startTime)),
-      h('dt', {}, 'End'), h('dd', {}, time(j.endTime)),
+      h('dt', {}, 'Created'), h('dd', { title: j.createdTime, 'data-testid': 'job-created' }, time(j.createdTime)),
+      h('dt', {}, 'Start'), h('dd', { title: j.startTime }, time(j.startTime),
+        // IoT Hub echoes the requested start: an SDK's "now" is the client's clock, which may be behind the hub's.
+        new Date(j.startTime) < new Date(j.createdTime)
+          ? h('span', { class: 'muted' }, ' (the start time requested by the client; the job started when it was created)') : null),
+      h('dt', {}, 'End'), h('dd', { title: j.endTime || '' }, time(j.endTime)),
       h('dt', {}, 'Max execution time'), h('dd', {}, j.maxExecutionTimeInSeconds + ' s'),
       j.failureReason ? [h('dt', {}, 'Failure'), h('dd', {}, j.failureReason)] : null,
       j.statusMessage ? [h('dt', {}, 'Message'), h('dd', {}, j.statusMessage)] : null));
@@ -95,9 +98,11 @@ export function jobPage(view, jobId) {
       skipped = false;
     }
     pager.update(page.continuation);
-    if (filter.value === FAILURES_FIRST && phase === 0 && !page.continuation) {
+    const stats = job?.deviceJobStatistics;
+    const others = stats ? (stats.deviceCount || 0) - (stats.failedCount || 0) : 1;
+    if (filter.value === FAILURES_FIRST && phase === 0 && !page.continuation && others > 0) {
       pager.nextButton.disabled = false;
-      pager.nextButton.onclick = nextPhase; // after the last page of failures come the others
+      pager.nextButton.onclick = nextPhase; // after the last page of failures come the others (if any)
     } else {
       pager.nextButton.onclick = null;
     }

@@ -1,7 +1,7 @@
 // Jobs: every job with its progress (from the job's own deviceJobStatistics, aggregated by the hub), refreshed
 // every second; cancel; and a form that schedules a direct-method or twin-update job.
 import { api, seg } from './api.js';
-import { h, show, showIfChanged, time, badge, errorBox, progress, Live, Pager } from './ui.js';
+import { h, show, showIfChanged, time, errorBox, progress, plural, Live, Pager } from './ui.js';
 
 export const TERMINAL = ['completed', 'failed', 'cancelled'];
 
@@ -46,15 +46,37 @@ export function jobsPage(view) {
       h('thead', {}, h('tr', {}, ['Job', 'Type', 'Status', 'Created', 'Start', 'End', 'Progress', ''].map(c => h('th', {}, c)))),
       h('tbody', {}, jobs.map(j => h('tr', { 'data-job': j.jobId },
         h('td', {}, h('a', { href: '#/job/' + seg(j.jobId) }, j.jobId)),
-        h('td', {}, j.type === 'scheduleDeviceMethod' ? 'method ' + (j.cloudToDeviceMethod?.methodName || '') : 'twin update'),
-        h('td', { 'data-testid': 'job-status' }, badge(j.status)),
-        h('td', {}, time(j.createdTime)), h('td', {}, time(j.startTime)), h('td', {}, time(j.endTime)),
+        h('td', { 'data-testid': 'job-type' }, jobType(j)),
+        h('td', {}, statusBadge(j)),
+        timeCell(j.createdTime), timeCell(j.startTime), timeCell(j.endTime),
         h('td', {}, progress(j.deviceJobStatistics)),
         h('td', {}, TERMINAL.includes(j.status) ? '' : cancelButton(j.jobId, message, refresh))))));
   }
 
   live.every(1000, refresh);
   return live;
+}
+
+/** The job's type as both pages show it: what it does, then IoT Hub's name for the type. */
+export function jobType(j) {
+  return j.type === 'scheduleDeviceMethod' ? `direct method ${j.cloudToDeviceMethod?.methodName || ''} (scheduleDeviceMethod)`
+    : j.type === 'scheduleUpdateTwin' ? 'twin update (scheduleUpdateTwin)' : j.type;
+}
+
+/**
+ * The job's status as IoT Hub reports it; a job that "completed" with failed devices (IoT Hub's wording even when
+ * every device failed) is shown red, with the failures beside it, as the portal's failed count would.
+ */
+export function statusBadge(j) {
+  const failed = j.deviceJobStatistics?.failedCount || 0;
+  const pill = h('span', { class: 'badge ' + j.status + (failed > 0 ? ' has-failures' : ''), 'data-testid': 'job-status' }, j.status);
+  return failed > 0 ? [pill, ' ', h('span', { class: 'failed-text', 'data-testid': 'job-failures' },
+    plural(failed, 'device') + ' failed')] : pill;
+}
+
+/** A time cell: local time with its zone; the hub's UTC text as the tooltip. */
+export function timeCell(text) {
+  return h('td', { title: text || '' }, time(text));
 }
 
 export function cancelButton(jobId, message, after) {
@@ -67,11 +89,6 @@ export function cancelButton(jobId, message, after) {
       show(message, errorBox(e));
     }
   } }, 'Cancel');
-}
-
-function localInputValue(date) {
-  const pad = n => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
 /** The form that schedules a job, defaulting to the tutorial's lockDoor job on myDeviceId. */
@@ -87,7 +104,9 @@ function scheduleForm(created) {
   const twinPatch = h('textarea', { 'data-testid': 'new-twin-patch', rows: 4, spellcheck: 'false' },
     '{\n  "properties": { "desired": { "building": 43, "floor": 3 } }\n}');
   const twinFields = h('div', { class: 'hidden' }, h('label', {}, 'Twin patch: "tags" and/or "properties": {"desired": ...} (JSON)'), twinPatch);
-  const start = h('input', { type: 'datetime-local', 'data-testid': 'new-start', value: localInputValue(new Date()) });
+  // Empty: start now. The start time is then left out, and the hub sets it to the job's creation time, as when
+  // the Azure CLI schedules a job; the browser's clock (and this field's whole minutes) would put it before that.
+  const start = h('input', { type: 'datetime-local', 'data-testid': 'new-start', value: '' });
   const maxSeconds = h('input', { type: 'number', min: 1, value: '3600', 'data-testid': 'new-max-seconds' });
   const result = h('div', { 'data-testid': 'new-result' });
   type.addEventListener('change', () => {
@@ -98,7 +117,8 @@ function scheduleForm(created) {
   const submit = async e => {
     e.preventDefault();
     const body = { jobId: jobId.value.trim(), type: type.value, queryCondition: condition.value,
-      startTime: new Date(start.value).toISOString(), maxExecutionTimeInSeconds: Number(maxSeconds.value) };
+      maxExecutionTimeInSeconds: Number(maxSeconds.value) };
+    if (start.value) body.startTime = new Date(start.value).toISOString();
     try {
       if (type.value === 'scheduleDeviceMethod') {
         body.cloudToDeviceMethod = { methodName: methodName.value, payload: payload.value.trim() ? JSON.parse(payload.value) : null,
@@ -126,7 +146,7 @@ function scheduleForm(created) {
     h('label', {}, 'Job id (letters, digits, hyphens)'), jobId,
     h('label', {}, 'Devices: query condition (the WHERE part of a query; * for all devices)'), condition,
     methodFields, twinFields,
-    h('label', {}, 'Start time (your local time)'), start,
+    h('label', {}, 'Start time (your local time; empty: now)'), start,
     h('label', {}, 'Maximum execution time (s)'), maxSeconds,
     h('p', {}, h('button', { class: 'primary', type: 'submit', 'data-testid': 'schedule' }, 'Schedule job')),
     result);

@@ -26,13 +26,24 @@ function append(el, children) {
   }
 }
 
-/** An ISO time from the hub as local "YYYY-MM-DD HH:MM:SS" ("" for IoT Hub's "never", 0001-01-01). */
+/**
+ * An ISO time from the hub as local "YYYY-MM-DD HH:MM:SS UTC+hh:mm" ("UTC" when local time is UTC; "" for IoT
+ * Hub's "never", 0001-01-01). The hub's own text (UTC) is the element's tooltip where it is shown.
+ */
 export function time(text) {
   if (!text || text.startsWith('0001-01-01')) return '';
   const d = new Date(text);
   if (isNaN(d)) return text;
   const pad = n => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const offset = -d.getTimezoneOffset();
+  const zone = offset === 0 ? 'UTC'
+    : `UTC${offset > 0 ? '+' : '-'}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${zone}`;
+}
+
+/** "1 device", "2 devices". */
+export function plural(n, word) {
+  return `${Number(n).toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** A twin section without its $metadata (the version is shown beside it). */
@@ -86,8 +97,11 @@ export function progress(stats, big = false) {
       bar.append(span);
     }
   }
+  const failed = s.failedCount || 0;
   const text = h('span', { class: 'progress-text', 'data-testid': 'progress-text' },
-    total === 0 ? 'no devices yet' : `${pct} % (${done.toLocaleString()} of ${total.toLocaleString()})`);
+    total === 0 ? 'no devices yet' : `${pct} % (${done.toLocaleString()} of ${total.toLocaleString()})`,
+    // IoT Hub calls a job "completed" even when every device failed: the failures must not read as success.
+    failed > 0 ? h('span', { class: 'failed-text', 'data-testid': 'progress-failed' }, ` \u00b7 ${plural(failed, 'device')} failed`) : null);
   const counts = big ? h('span', { class: 'progress-text', 'data-testid': 'progress-counts' },
     ` \u00b7 ${(s.succeededCount || 0).toLocaleString()} succeeded \u00b7 ${(s.failedCount || 0).toLocaleString()} failed`
     + ` \u00b7 ${(s.runningCount || 0).toLocaleString()} running \u00b7 ${(s.pendingCount || 0).toLocaleString()} pending`) : null;
@@ -96,7 +110,7 @@ export function progress(stats, big = false) {
 
 /**
  * Runs fn now and again after every period (longer when fn is slow: three times its duration), until stop().
- * Nothing is fetched while the tab is hidden. The header's "live" dot turns red while calls fail.
+ * Nothing is fetched while the tab is hidden. The header's "live" dot turns red while the hub does not answer.
  */
 export class Live {
   constructor() {
@@ -113,7 +127,9 @@ export class Live {
           await fn();
           setStale(false);
         } catch (e) {
-          setStale(true);
+          // Red only while the hub does not answer (no answer, or the console's 502 for it); a refusal such as
+          // 404 for an unknown device is an answer, shown by the page itself.
+          setStale(e.status === undefined || e.status === 0 || e.status === 502 || e.status === 503 || e.status === 504);
           console.warn(e);
         }
       }
@@ -132,7 +148,10 @@ export class Live {
 
 function setStale(stale) {
   const live = document.getElementById('live');
-  if (live) live.classList.toggle('stale', stale);
+  if (live) {
+    live.classList.toggle('stale', stale);
+    live.dataset.refreshes = String(Number(live.dataset.refreshes || 0) + 1); // for the browser tests
+  }
 }
 
 /** Replaces the children of el. */

@@ -328,11 +328,13 @@ public final class LocalHub implements AutoCloseable {
                 throw e;
             }
             String why = String.valueOf(e.getMessage());
-            String hint = why.toLowerCase(Locale.ROOT).contains("in use")
-                    ? "Another local hub (or another server) is probably running there: stop it, or start this hub with "
-                    : "Start this hub with ";
+            String hint = !why.toLowerCase(Locale.ROOT).contains("in use") ? "Start this hub with " + option + " <another port>."
+                    : option.equals("--mqtt-port") ? "Another local hub (or another server) is probably running there: stop it"
+                    + " first (Ctrl-C in its terminal). Another port would not help: the device SDK always dials 8883."
+                    : "Another local hub (or another server) is probably running there: stop it, or start this hub with "
+                    + option + " <another port>.";
             throw new IllegalStateException("port " + port + " on " + config.bindHost() + " (" + endpoint
-                    + ") cannot be bound: " + why + ". " + hint + option + " <another port>.", e);
+                    + ") cannot be bound: " + why + ". " + hint, e);
         }
     }
 

@@ -7,8 +7,12 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -36,6 +40,33 @@ class SampleLauncherTest {
         String problem = SampleLauncher.applyRunningHubsJvmFlags(dir);
         assertTrue(problem.startsWith("No local hub is running on 127.0.0.1:" + freePort), problem);
         assertTrue(System.getProperty("localhub.test.flag") == null, "a stopped hub's options must not be applied");
+    }
+
+    @Test
+    void staleClasses_onlyWhenAJavaSourceIsNewerThanTheMainClass(@TempDir Path dir) throws Exception {
+        Path classes = Files.createDirectories(dir.resolve("target/classes/app"));
+        Path compiled = Files.writeString(classes.resolve("Main.class"), "");
+        Path sources = Files.createDirectories(dir.resolve("app-module/src/main"));
+        Path java = Files.writeString(Files.createDirectories(sources.resolve("java/app")).resolve("Main.java"), "");
+        Path resource = Files.writeString(Files.createDirectories(sources.resolve("resources")).resolve("x.properties"), "");
+        java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[]{dir.resolve("target/classes").toUri().toURL()}, null);
+        FileTime compileTime = FileTime.from(Instant.now());
+        Files.setLastModifiedTime(compiled, compileTime);
+        Files.setLastModifiedTime(java, FileTime.from(compileTime.toInstant().minusSeconds(60)));
+        Files.setLastModifiedTime(resource, FileTime.from(compileTime.toInstant().plusSeconds(60))); // copied, not compiled
+        assertNull(SampleLauncher.staleClasses(sources, loader, "app.Main"));
+        Files.setLastModifiedTime(java, FileTime.from(compileTime.toInstant().plusSeconds(60)));
+        String stale = SampleLauncher.staleClasses(sources, loader, "app.Main");
+        assertTrue(stale.startsWith("Main.java changed after the app was last compiled"), stale);
+        assertTrue(stale.endsWith("mvn -pl app-module compile exec:java"), stale);
+    }
+
+    @Test
+    void localhost_isRecognised_127001IsNot() {
+        assertEquals("localhost", SampleLauncher.hostName("HostName=localhost;DeviceId=d;SharedAccessKey=k"));
+        assertTrue(SampleLauncher.isLocalhost("LocalHost"));
+        assertFalse(SampleLauncher.isLocalhost("127.0.0.1"));
+        assertFalse(SampleLauncher.isLocalhost("contoso.azure-devices.net"));
     }
 
     @Test

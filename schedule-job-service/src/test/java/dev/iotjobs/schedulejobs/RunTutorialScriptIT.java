@@ -57,6 +57,33 @@ class RunTutorialScriptIT {
         assertTrue(!out.contains("\u001b["), "colour codes in the output:\n" + out);
     }
 
+    @Test
+    void firstBuildSaysSoWithProgress_andAHubThatCannotStartIsReportedOnce(@TempDir Path dir) throws Exception {
+        Path project = Files.createDirectories(dir.resolve("project"));
+        Files.copy(Path.of("..", "run-tutorial.sh"), project.resolve("run-tutorial.sh"));
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        executable(bin.resolve("mvn"), "#!/bin/sh\necho '[INFO] Building sim-device: the simulated device 1.0.0-SNAPSHOT      [3/5]'\n"
+                + "for m in sim-device schedule-job-service; do mkdir -p $m/target; : > $m/target/classpath.txt; done\n");
+        String refusal = "local-hub could not start: port 8883 on 127.0.0.1 (MQTT (devices)) cannot be bound: Address already in use.";
+        executable(bin.resolve("java"), "#!/bin/sh\necho '" + refusal + "' >&2; exit 1\n");
+
+        ProcessBuilder builder = new ProcessBuilder("bash", project.resolve("run-tutorial.sh").toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile());
+        builder.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+        Process script = builder.start();
+        boolean ended = script.waitFor(30, TimeUnit.SECONDS);
+        script.destroyForcibly();
+        String out = Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8);
+
+        assertTrue(ended, out);
+        assertEquals(1, script.exitValue(), out);
+        assertTrue(out.contains("First build of the project"), out);
+        assertTrue(!out.contains("because the sources changed"), "there was no earlier build:\n" + out);
+        assertTrue(out.contains("building module 3 of 5: sim-device: the simulated device 1.0.0-SNAPSHOT"), out);
+        assertEquals(1, out.split("Address already in use", -1).length - 1, "the hub's error, once:\n" + out);
+        assertTrue(out.contains("the hub stopped (exit code 1); see its output above"), out);
+    }
+
     private static void executable(Path file, String text) throws IOException {
         Files.writeString(file, text);
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));

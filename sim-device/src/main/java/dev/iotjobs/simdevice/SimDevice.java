@@ -47,7 +47,8 @@ public final class SimDevice {
             client = connect(connectionString);     // 1. connect once; a wrong key, id or host is reported now
             listenForJobs(client);                  // 2. answer lockDoor, print desired-property patches
         } catch (IllegalArgumentException e) {      // the SDK's checks of the connection string and its key
-            System.out.println("The device connection string is malformed: " + hideKeys(e.getMessage()));
+            System.out.println("The device connection string is malformed: " + (String.valueOf(e.getMessage()).matches("(?is).*base ?64.*")
+                    ? "its SharedAccessKey is not valid base64 (a typo in its last characters?)" : hideKeys(e.getMessage())));
             System.exit(BAD_SETTINGS);
             return;
         } catch (IotHubClientException e) {

@@ -13,8 +13,13 @@ import dev.iotjobs.localhub.junit.AppProcess;
 import dev.iotjobs.localhub.junit.LocalHubExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -89,7 +94,7 @@ class SimDeviceIT {
         // A typo in a key's last character makes it invalid base64 more often than not.
         String typo = KEY.substring(0, KEY.length() - 2) + "l=";
         assertFailsFast(hub, 2, "HostName=127.0.0.1;DeviceId=myDeviceId;SharedAccessKey=" + typo,
-                "The device connection string is malformed", typo);
+                "The device connection string is malformed: its SharedAccessKey is not valid base64 (a typo in its last characters?)", typo);
     }
 
     @Test
@@ -121,6 +126,33 @@ class SimDeviceIT {
             device.awaitOutput("waiting for commands", Duration.ofSeconds(30));
             assertTrue(device.output().contains("development device 'myDeviceId'"), device.output());
         }
+    }
+
+    @Test
+    void mavenLauncher_withLocalhost_saysToUse127001BeforeTheAppStarts(LocalHub hub) throws Exception {
+        // The SDK alone says "did not include a valid IoT Hub name as its prefix", which does not say what to do.
+        launcher(hub).assertStops(FAIL_FAST, 2, "HostName=localhost does not reach the local hub: use HostName=127.0.0.1", KEY,
+                "HostName=localhost;DeviceId=myDeviceId;SharedAccessKey=" + KEY);
+    }
+
+    @Test
+    void mavenLauncher_withSourcesNewerThanTheClasses_saysHowToCompileAndRun(LocalHub hub, @TempDir Path dir) throws Exception {
+        // What `mvn -pl sim-device exec:java` sees after an edit: exec:java does not compile, so the old app would run.
+        Path sources = Files.createDirectories(dir.resolve("sim-device/src/main/java/dev/iotjobs/simdevice"));
+        Path edited = Files.writeString(sources.resolve("SimDevice.java"), "// edited");
+        Files.setLastModifiedTime(edited, FileTime.from(Instant.now().plus(Duration.ofMinutes(1))));
+        launcher(hub).jvmOption("-Dlocalhub.sample.sources=" + dir.resolve("sim-device/src/main"))
+                .assertStops(FAIL_FAST, 2, "SimDevice.java changed after the app was last compiled, and exec:java alone runs"
+                        + " the compiled (old) app. Compile and run it: mvn -pl sim-device compile exec:java", KEY);
+    }
+
+    /** The launcher as the sample's pom configures it for exec:java, reaching the test's hub through its data directory. */
+    private static AppProcess.Builder launcher(LocalHub hub) {
+        return AppProcess.of(SampleLauncher.class)
+                .jvmOption("-Dlocalhub.sample.main=" + SimDevice.class.getName())
+                .jvmOption("-Dlocalhub.sample.variable=IOTHUB_DEVICE_CONNECTION_STRING")
+                .jvmOption("-Dlocalhub.sample.connects=device")
+                .env("LOCAL_IOTHUB_DATA", hub.config().dataDirectory().toString());
     }
 
     private static void assertFailsFast(LocalHub hub, int exitCode, String connectionString, String message,

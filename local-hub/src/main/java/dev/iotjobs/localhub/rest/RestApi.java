@@ -71,8 +71,10 @@ public final class RestApi {
 
     /**
      * Requests the HTTP layer refuses before routing (request line over 4 KB: 414; headers over 8 KB: 431;
-     * anything it cannot parse: 400) get IoT Hub's error body like every other refusal; Vert.x closes the
-     * connection after the answer.
+     * anything it cannot parse: 400) get IoT Hub's error body like every other refusal. Vert.x closes the
+     * connection after the answer, which the hub makes a lingering close: the rest of the request (the client
+     * may still be sending kilobytes of it) is read and discarded, so that the client reads the answer instead
+     * of a reset.
      */
     public static void invalidRequest(HttpServerRequest request) {
         DecoderResult result = request.decoderResult();
@@ -89,6 +91,7 @@ public final class RestApi {
                         + MAX_HEADER_BYTES + " bytes.");
             }
         }
+        LingeringClose.arm(request.connection());
         request.response().putHeader("Connection", "close");
         RestSupport.fail(request, refusal);
     }

@@ -48,7 +48,16 @@ final class RawHttp {
         return SasToken.create(resource, key, policy, Instant.now().getEpochSecond() + 3600);
     }
 
-    record Response(int status, Map<String, String> headers, String body) {
+    /**
+     * An answer as a client reads it; {@code readError} is how reading ended when it did not end with the hub's
+     * close_notify and end of stream (a reset, a TLS error), else null.
+     */
+    record Response(int status, Map<String, String> headers, String body, String readError) {
+        /** The connection ended the orderly way: the whole answer, then close_notify and end of stream. */
+        boolean endedCleanly() {
+            return readError == null;
+        }
+
         /** The numeric errorCode of IoT Hub's nested error body, or null when the body is not that shape. */
         Integer errorCode() {
             try {
@@ -98,7 +107,8 @@ final class RawHttp {
 
         @Override
         public String toString() {
-            return status + " " + (body.length() > 300 ? body.substring(0, 300) + "..." : body);
+            return status + " " + (body.length() > 300 ? body.substring(0, 300) + "..." : body)
+                    + (readError == null ? "" : " (reading ended with " + readError + ")");
         }
     }
 
@@ -148,12 +158,13 @@ final class RawHttp {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         byte[] buf = new byte[8192];
         int n;
+        String readError = null;
         try {
             while ((n = in.read(buf)) > 0) {
                 all.write(buf, 0, n);
             }
         } catch (javax.net.ssl.SSLException | java.net.SocketException e) {
-            // the hub may close without a TLS close_notify after a refusal; what was read counts
+            readError = e.toString(); // what was read counts; endedCleanly() tells whether the close was orderly
         }
         String text = all.toString(StandardCharsets.ISO_8859_1);
         int end = text.indexOf("\r\n\r\n");
@@ -171,6 +182,6 @@ final class RawHttp {
         }
         byte[] raw = all.toByteArray();
         String body = new String(raw, end + 4, raw.length - end - 4, StandardCharsets.UTF_8);
-        return new Response(status, headers, body);
+        return new Response(status, headers, body, readError);
     }
 }
