@@ -21,10 +21,12 @@ import dev.iotjobs.localhub.jobs.JobService;
 import dev.iotjobs.localhub.jobs.JobStore;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.method.ModuleMethodService;
-import dev.iotjobs.localhub.mqtt.ModuleClients;
 import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
 import dev.iotjobs.localhub.mqtt.MqttWebSocketBridge;
-import dev.iotjobs.localhub.mqtt.SessionRegistry;
+import dev.iotjobs.localhub.c2d.C2dQueues;
+import dev.iotjobs.localhub.c2d.C2dSettings;
+import dev.iotjobs.localhub.edge.DeviceEdge;
+import dev.iotjobs.localhub.telemetry.TelemetrySink;
 import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.rest.ConnectProxy;
 import dev.iotjobs.localhub.rest.HttpDeadlines;
@@ -83,7 +85,8 @@ public final class LocalHub implements AutoCloseable {
     private HubStore store;
     private DevCertificateAuthority certificates;
     private DeviceRegistry registry;
-    private SessionRegistry sessions;
+    private DeviceEdge edge;
+    private C2dQueues c2d;
     private ModuleService modules;
     private JobService jobs;
     private JobExecutors jobExecutors;
@@ -140,21 +143,23 @@ public final class LocalHub implements AutoCloseable {
             registry.ensureDevice(WellKnownKeys.DEFAULT_DEVICE_ID, "638000000000000000",
                     WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY, WellKnownKeys.DEFAULT_DEVICE_SECONDARY_KEY);
             twins = new TwinService(registry);
-            sessions = new SessionRegistry(new SessionStore(store));
-            methods = new MethodService(registry, sessions);
-            twins.onDesiredChanged(sessions);
-            registry.onRemovedOrDisabled(sessions::drop);
-            // Modules (issue 15): their own registry and twins, the same sessions (keyed deviceId/moduleId).
+            // Modules: their own registry and twins; the device edge serves devices and modules alike.
             moduleRegistry = new DeviceRegistry(DeviceStore.modules(store), clock);
             moduleTwins = new TwinService(moduleRegistry);
             modules = new ModuleService(registry, moduleRegistry, moduleTwins);
-            moduleTwins.onDesiredChanged(sessions);
-            moduleRegistry.onRemovedOrDisabled(sessions::drop);
-            registry.onRemovedOrDisabled(modules::deviceRemovedOrDisabled);
-            modules.deleteOrphans(); // after the listeners: an orphan's stored MQTT session goes with it
-            moduleMethods = new ModuleMethodService(registry, new MethodService(moduleRegistry, sessions));
-            trace.mark("core");
             certificates = tls.await();
+            c2d = new C2dQueues(store, registry, clock, config.c2d());
+            edge = new DeviceEdge(new DeviceAuthenticator(registry, clock, certificates.caCertificate()),
+                    new ModuleAuthenticator(registry, moduleRegistry, clock), registry, moduleRegistry, twins,
+                    moduleTwins, c2d, telemetrySink, new SessionStore(store), clock,
+                    new DeviceEdge.Settings(config.sessionResumeGrace(), config.limits().mqttTwinRequestsInFlight()));
+            methods = new MethodService(registry, edge);
+            twins.onDesiredChanged(edge);
+            moduleTwins.onDesiredChanged(edge);
+            registry.onRemovedOrDisabled(modules::deviceRemovedOrDisabled);
+            modules.deleteOrphans(); // after the edge's listeners: an orphan's stored session goes with it
+            moduleMethods = new ModuleMethodService(registry, new MethodService(moduleRegistry, edge));
+            trace.mark("core");
             vertx = vertxStep.await();
             trace.mark("waiting for the other steps");
         } catch (RuntimeException | Error e) {
@@ -166,10 +171,7 @@ public final class LocalHub implements AutoCloseable {
         }
         vertx.exceptionHandler(LocalHub::unhandled);
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", config.coreWorkerThreads());
-        MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
-                new DeviceAuthenticator(registry, clock, certificates.caCertificate()), registry, twins, sessions,
-                config.limits(), config.twinResponseDelay(),
-                new ModuleClients(new ModuleAuthenticator(registry, moduleRegistry, clock), moduleRegistry, moduleTwins));
+        MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers, edge, config.limits(), config.twinResponseDelay());
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
@@ -183,6 +185,7 @@ public final class LocalHub implements AutoCloseable {
         var router = RestApi.router(vertx, rest,
                 RestApi.queries(rest, queries),
                 RestApi.devices(rest, new RegistryService(registry)),
+                RestApi.cloudToDevice(rest, c2d),
                 RestApi.twins(rest, twins, methods),
                 RestApi.modules(rest, modules, moduleMethods),
                 RestApi.jobs(rest, jobs));
@@ -457,6 +460,14 @@ public final class LocalHub implements AutoCloseable {
             await(vertx.close());
             vertx = null;
         }
+        if (edge != null) {
+            edge.close();
+            edge = null;
+        }
+        if (c2d != null) {
+            c2d.close(); // before the store: its sweeper commits
+            c2d = null;
+        }
         if (store != null) {
             store.close();
             store = null;
@@ -517,8 +528,19 @@ public final class LocalHub implements AutoCloseable {
 
     /** Devices connected over MQTT right now (diagnostics and load measurements). */
     public int connectedDevices() {
-        return sessions.connectedCount();
+        return edge.connectedCount();
     }
+
+    /** The hub's cloud-to-device queues and feedback queue (the core API the service transports use). */
+    public C2dQueues cloudToDevice() {
+        return c2d;
+    }
+
+    /**
+     * Where accepted device-to-cloud messages go. Until a telemetry stream is plugged in, they are acknowledged
+     * and dropped.
+     */
+    private final TelemetrySink telemetrySink = TelemetrySink.DROP;
 
     /** "BoringSSL" or "JDK": the TLS engine the listeners use. */
     public String tlsEngineName() {
