@@ -42,6 +42,12 @@ class CloudToDeviceIT {
         DeviceClient before = TestDevices.connect(device);
         before.subscribeToMethods((name, payload, ctx) -> new com.microsoft.azure.sdk.iot.device.twin.DirectMethodResponse(200, "before"), null);
         before.close();
+        var registry = new com.microsoft.azure.sdk.iot.service.registry.RegistryClient(hub.hubConnectionString());
+        long until = System.currentTimeMillis() + 10_000;
+        while (registry.getDevice(id).getConnectionState().toString().equalsIgnoreCase("connected")
+                && System.currentTimeMillis() < until) {
+            Thread.sleep(20); // the hub sees the disconnect a moment after close() returns
+        }
 
         DirectMethodsClient methods = new DirectMethodsClient(hub.hubConnectionString());
         CompletableFuture<DirectMethodResponse> call = CompletableFuture.supplyAsync(() -> {
