@@ -62,7 +62,14 @@ public final class EdgeSession {
         return sessionPresent;
     }
 
-    void started(long expiryEpochSeconds) {
+    /** The SAS token's expiry (epoch seconds), 0 for X.509: set by {@link DeviceEdge#open}. */
+    long expiryEpochSeconds;
+
+    /**
+     * The transport has accepted the connection (MQTT: CONNACK written): from now on the hub sends the device what
+     * its session listens to, and disconnects it when its SAS token expires.
+     */
+    public void start() {
         long graceMillis = edge.settings.resumeGrace().toMillis();
         if (graceMillis <= 0) {
             graceOver = true;
@@ -73,6 +80,7 @@ public final class EdgeSession {
             }, graceMillis, TimeUnit.MILLISECONDS);
         }
         // IoT Hub disconnects a device when its SAS token expires; the SDK then reconnects with a new one.
+        long expiryEpochSeconds = this.expiryEpochSeconds;
         if (expiryEpochSeconds > 0) {
             long millisLeft = (expiryEpochSeconds - edge.clock.instant().getEpochSecond() + 1) * 1000;
             if (millisLeft < Long.MAX_VALUE / 2) {
