@@ -161,8 +161,11 @@ public final class DeviceEdge implements DeviceConnections, DesiredPropertiesLis
         }
         EdgeSession session = new EdgeSession(this, state, link, sessionPresent,
                 auth.expiryEpochSeconds() == 0 ? "selfSigned" : "sas");
-        EdgeSession previous = state.current;
-        state.current = session;
+        EdgeSession previous;
+        synchronized (state) {
+            previous = state.current;
+            state.current = session;
+        }
         if (previous != null) {
             LOG.info("{} connected again: closing its previous connection", identity);
             previous.link.disconnect("a newer connection of the same identity took over");
