@@ -232,11 +232,15 @@ public final class EdgeSession {
             return;
         }
         C2dDelivery delivery;
+        java.time.Duration lock = link.c2dLock();
         synchronized (this) {
             if (c2dInFlight != null) {
-                return;
+                if (lock == null || edge.c2d.holds(state.identity.deviceId(), c2dInFlight)) {
+                    return;
+                }
+                c2dInFlight = null; // its lock expired: the message is back in the queue
             }
-            delivery = edge.c2d.receive(state.identity.deviceId(), null);
+            delivery = edge.c2d.receive(state.identity.deviceId(), lock);
             if (delivery == null) {
                 return;
             }
