@@ -40,6 +40,8 @@ public final class EdgeSession {
     /** Guarded by state. */
     private final Set<Feature> subscribedHere = EnumSet.noneOf(Feature.class);
     private volatile boolean graceOver;
+    /** The resume grace and SAS expiry timers, cancelled when the connection closes. */
+    private final List<java.util.concurrent.ScheduledFuture<?>> timers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean closed;
     private final AtomicInteger twinRequests = new AtomicInteger();
     /** The lock token of the cloud-to-device message this connection holds, or null; guarded by this. */
@@ -70,26 +72,29 @@ public final class EdgeSession {
      * its session listens to, and disconnects it when its SAS token expires.
      */
     public void start() {
+        if (closed) {
+            return; // the connection went before it was accepted
+        }
         long graceMillis = edge.settings.resumeGrace().toMillis();
         if (graceMillis <= 0) {
             graceOver = true;
         } else {
-            edge.timers.schedule(() -> {
+            timers.add(edge.timers.schedule(() -> {
                 graceOver = true;
                 ready();
-            }, graceMillis, TimeUnit.MILLISECONDS);
+            }, graceMillis, TimeUnit.MILLISECONDS));
         }
         // IoT Hub disconnects a device when its SAS token expires; the SDK then reconnects with a new one.
         long expiryEpochSeconds = this.expiryEpochSeconds;
         if (expiryEpochSeconds > 0) {
             long millisLeft = (expiryEpochSeconds - edge.clock.instant().getEpochSecond() + 1) * 1000;
             if (millisLeft < Long.MAX_VALUE / 2) {
-                edge.timers.schedule(() -> {
+                timers.add(edge.timers.schedule(() -> {
                     if (!closed) {
                         LOG.info("SAS token of {} expired: disconnecting it", state.identity);
                         link.disconnect("SAS token expired");
                     }
-                }, Math.max(1, millisLeft), TimeUnit.MILLISECONDS);
+                }, Math.max(1, millisLeft), TimeUnit.MILLISECONDS));
             }
         }
         edge.methodReadinessChanged(state);
@@ -287,6 +292,7 @@ public final class EdgeSession {
             return;
         }
         closed = true;
+        timers.forEach(t -> t.cancel(false));
         String inFlight;
         synchronized (this) {
             inFlight = c2dInFlight;
