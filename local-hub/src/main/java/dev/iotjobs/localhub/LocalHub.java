@@ -21,10 +21,12 @@ import dev.iotjobs.localhub.jobs.JobService;
 import dev.iotjobs.localhub.jobs.JobStore;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.method.ModuleMethodService;
-import dev.iotjobs.localhub.mqtt.ModuleClients;
 import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
 import dev.iotjobs.localhub.mqtt.MqttWebSocketBridge;
-import dev.iotjobs.localhub.mqtt.SessionRegistry;
+import dev.iotjobs.localhub.c2d.C2dQueues;
+import dev.iotjobs.localhub.c2d.C2dSettings;
+import dev.iotjobs.localhub.edge.DeviceEdge;
+import dev.iotjobs.localhub.telemetry.TelemetrySink;
 import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.rest.ConnectProxy;
 import dev.iotjobs.localhub.rest.HttpDeadlines;
@@ -83,20 +85,17 @@ public final class LocalHub implements AutoCloseable {
     private HubStore store;
     private DevCertificateAuthority certificates;
     private DeviceRegistry registry;
-    private SessionRegistry sessions;
+    private DeviceEdge edge;
+    private C2dQueues c2d;
     private ModuleService modules;
     private JobService jobs;
     private JobExecutors jobExecutors;
-    /** A TLS handshake must finish within this time on both endpoints (Vert.x's default, stated). */
-    static final int TLS_HANDSHAKE_TIMEOUT_SECONDS = 10;
-    private ConnectProxy proxy;
     private HttpDeadlines deadlines;
+    private Listeners listeners;
     private int mqttPort;
     private int restPort;
     private int proxyPort = -1;
     private String restBindProblem;
-    private ConsoleServer console;
-    private String consoleProblem;
 
     private LocalHub(HubConfig config) {
         this.config = config;
@@ -140,21 +139,23 @@ public final class LocalHub implements AutoCloseable {
             registry.ensureDevice(WellKnownKeys.DEFAULT_DEVICE_ID, "638000000000000000",
                     WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY, WellKnownKeys.DEFAULT_DEVICE_SECONDARY_KEY);
             twins = new TwinService(registry);
-            sessions = new SessionRegistry(new SessionStore(store));
-            methods = new MethodService(registry, sessions);
-            twins.onDesiredChanged(sessions);
-            registry.onRemovedOrDisabled(sessions::drop);
-            // Modules (issue 15): their own registry and twins, the same sessions (keyed deviceId/moduleId).
+            // Modules: their own registry and twins; the device edge serves devices and modules alike.
             moduleRegistry = new DeviceRegistry(DeviceStore.modules(store), clock);
             moduleTwins = new TwinService(moduleRegistry);
             modules = new ModuleService(registry, moduleRegistry, moduleTwins);
-            moduleTwins.onDesiredChanged(sessions);
-            moduleRegistry.onRemovedOrDisabled(sessions::drop);
+            c2d = new C2dQueues(store, registry, clock, config.c2d());
+            certificates = tls.await(); // the device edge checks X.509 devices against the development CA
+            edge = new DeviceEdge(new DeviceAuthenticator(registry, clock, certificates.caCertificate()),
+                    new ModuleAuthenticator(registry, moduleRegistry, clock, certificates.caCertificate()), registry, moduleRegistry, twins,
+                    moduleTwins, c2d, telemetrySink, new SessionStore(store), clock,
+                    new DeviceEdge.Settings(config.sessionResumeGrace(), config.limits().mqttTwinRequestsInFlight()));
+            methods = new MethodService(registry, edge);
+            twins.onDesiredChanged(edge);
+            moduleTwins.onDesiredChanged(edge);
             registry.onRemovedOrDisabled(modules::deviceRemovedOrDisabled);
-            modules.deleteOrphans(); // after the listeners: an orphan's stored MQTT session goes with it
-            moduleMethods = new ModuleMethodService(registry, new MethodService(moduleRegistry, sessions));
+            modules.deleteOrphans(); // after the edge's listeners: an orphan's stored session goes with it
+            moduleMethods = new ModuleMethodService(registry, new MethodService(moduleRegistry, edge));
             trace.mark("core");
-            certificates = tls.await();
             vertx = vertxStep.await();
             trace.mark("waiting for the other steps");
         } catch (RuntimeException | Error e) {
@@ -166,11 +167,7 @@ public final class LocalHub implements AutoCloseable {
         }
         vertx.exceptionHandler(LocalHub::unhandled);
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", config.coreWorkerThreads());
-        MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
-                new DeviceAuthenticator(registry, clock, certificates.caCertificate()), registry, twins, sessions,
-                config.limits(), config.twinResponseDelay(),
-                new ModuleClients(new ModuleAuthenticator(registry, moduleRegistry, clock, certificates.caCertificate()),
-                        moduleRegistry, moduleTwins));
+        MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers, edge, config.limits(), config.twinResponseDelay());
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
@@ -184,6 +181,7 @@ public final class LocalHub implements AutoCloseable {
         var router = RestApi.router(vertx, rest,
                 RestApi.queries(rest, queries),
                 RestApi.devices(rest, new RegistryService(registry, twins, modules)),
+                RestApi.cloudToDevice(rest, c2d),
                 RestApi.twins(rest, twins, methods),
                 RestApi.modules(rest, modules, moduleMethods),
                 RestApi.jobs(rest, jobs));
@@ -191,37 +189,13 @@ public final class LocalHub implements AutoCloseable {
         trace.mark("services and routes");
 
         try {
-            // The three listeners bind at once (each TLS one builds its context on a Vert.x worker thread);
-            // "any port" requests get distinct free ports first.
-            int anyPorts = 1 + (config.mqttPort() == 0 ? 1 : 0) + (config.restPort() == 0 ? 1 : 0);
-            int[] free = freePorts(anyPorts);
-            int webSocketMqttPort = free[0];
-            int wantedMqttPort = config.mqttPort() == 0 ? free[1] : config.mqttPort();
-            int wantedRestPort = config.restPort() == 0 ? free[anyPorts - 1] : config.restPort();
-            // One listener per event loop: Vert.x spreads connections over them (no thread per device).
-            Future<Integer> mqttListening = listenOnEveryEventLoop(() -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
-                    .endpointHandler(mqtt::handle)
-                    .listen().map(MqttServer::actualPort));
-            // MQTT over WebSockets: upgrades on the REST port, piped to a loopback MQTT listener (see the bridge).
-            MqttWebSocketBridge webSockets = new MqttWebSocketBridge(vertx, config.bindHost(), webSocketMqttPort);
-            Future<Integer> bridgeListening = listenOnEveryEventLoop(() -> MqttServer.create(vertx, new MqttServerOptions()
-                            .setHost(config.bindHost()).setPort(webSocketMqttPort).setMaxMessageSize(256 * 1024))
-                    .endpointHandler(webSockets.guard(mqtt::handle))
-                    .listen().map(MqttServer::actualPort));
-            Handler<HttpServerRequest> restHandler = webSockets.in(router);
-            Future<Integer> restListening = listenRest(restHandler, wantedRestPort);
-            mqttPort = bindOrExplain("MQTT (devices)", "--mqtt-port", wantedMqttPort, () -> await(mqttListening));
-            await(bridgeListening);
-            restPort = restPortOrRefused(restListening);
-            if (restPort < 0) {
-                restPort = restPortOrRefused(listenRest(restHandler, freePorts(1)[0]));
-            }
+            listeners = new Listeners(vertx, config, certificates);
+            listeners.bind(mqtt, router, deadlines);
+            mqttPort = listeners.mqttPort();
+            restPort = listeners.restPort();
+            proxyPort = listeners.proxyPort();
+            restBindProblem = listeners.restBindProblem();
             trace.mark("listeners");
-            if (restBindProblem != null || config.alwaysProxy()) {
-                proxy = new ConnectProxy(vertx, config.bindHost(), restPort);
-                proxyPort = bindOrExplain("CONNECT proxy", "--proxy-port", config.proxyPort(),
-                        () -> await(proxy.listen(config.bindHost(), config.proxyPort())));
-            }
         } catch (RuntimeException e) {
             stop();
             throw e;
@@ -229,12 +203,7 @@ public final class LocalHub implements AutoCloseable {
         writeEndpointsFile();
         trace.mark("proxy and files");
         if (config.consolePort() != HubConfig.CONSOLE_OFF) {
-            try {
-                startConsole(config.consolePort());
-            } catch (RuntimeException e) { // the hub serves the SDKs without its console
-                consoleProblem = "port " + config.consolePort() + " cannot be bound (" + e.getMessage()
-                        + "); start the hub with --console-port <another port> or --no-console";
-            }
+            listeners.startConsoleOrExplain(config.consolePort()); // the hub serves the SDKs without its console
             trace.mark("console");
         }
         LOG.debug("Start-up: {}", trace.summary());
@@ -245,56 +214,21 @@ public final class LocalHub implements AutoCloseable {
      * It acts on this hub through the REST API with the iothubowner policy (docs/console.md).
      */
     public synchronized String startConsole(int port) {
-        if (console == null) {
-            console = await(ConsoleServer.start(vertx, new ConsoleServer.Target(WellKnownKeys.HOST_NAME, restPort,
-                    certificates.caPemPath(), WellKnownKeys.HOST_NAME, "iothubowner", WellKnownKeys.IOTHUBOWNER_KEY),
-                    port));
-            consoleProblem = null;
-        }
-        return console.url();
+        return listeners.startConsole(port);
     }
 
     public synchronized void stopConsole() {
-        if (console != null) {
-            await(console.close());
-            console = null;
-        }
+        listeners.stopConsole();
     }
 
     /** The console's URL, or null when it does not run. */
     public synchronized String consoleUrl() {
-        return console == null ? null : console.url();
+        return listeners == null ? null : listeners.consoleUrl();
     }
 
     /** Why the configured console could not start, or null. */
     public String consoleProblem() {
-        return consoleProblem;
-    }
-
-    private MqttServerOptions mqttOptions(int port) {
-        MqttServerOptions options = new MqttServerOptions();
-        options.setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
-                .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
-                .setHost(config.bindHost()).setPort(port);
-        requestClientCertificates(options);
-        options.setMaxMessageSize(256 * 1024);
-        options.setTimeoutOnConnect((int) Math.max(1, config.limits().mqttConnectTimeout().toSeconds()));
-        options.setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS);
-        return options;
-    }
-
-    /**
-     * X.509 devices: both device endpoints (8883, and 443 for MQTT over WebSockets) ask for an optional client
-     * certificate and accept any at the TLS layer; the device endpoint then checks it against the registry
-     * (DeviceAuthenticator). Clients without a certificate, such as the service SDK, are unaffected.
-     */
-    private static <T extends TCPSSLOptions> T requestClientCertificates(T options) {
-        if (options instanceof NetServerOptions server) {
-            server.setClientAuth(ClientAuth.REQUEST);
-        }
-        options.setTrustOptions(TrustOptions.wrap(
-                dev.iotjobs.localhub.tls.DeviceCertificates.acceptAnyClientCertificate()));
-        return options;
+        return listeners == null ? null : listeners.consoleProblem();
     }
 
     /**
@@ -317,110 +251,6 @@ public final class LocalHub implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("Cannot write " + file + ": " + e.getMessage(), e);
         }
-    }
-
-    /** Runs a bind; "address already in use" becomes a message that names the port and what to do. */
-    private int bindOrExplain(String endpoint, String option, int port, IntSupplier bind) {
-        try {
-            return bind.getAsInt();
-        } catch (RuntimeException e) {
-            if (!isBindProblem(e)) {
-                throw e;
-            }
-            String why = String.valueOf(e.getMessage());
-            String hint = !why.toLowerCase(Locale.ROOT).contains("in use") ? "Start this hub with " + option + " <another port>."
-                    : option.equals("--mqtt-port") ? "Another local hub (or another server) is probably running there: stop it"
-                    + " first (Ctrl-C in its terminal). Another port would not help: the device SDK always dials 8883."
-                    : "Another local hub (or another server) is probably running there: stop it, or start this hub with "
-                    + option + " <another port>.";
-            throw new IllegalStateException("port " + port + " on " + config.bindHost() + " (" + endpoint
-                    + ") cannot be bound: " + why + ". " + hint, e);
-        }
-    }
-
-    /** Starts binding the REST server (HTTPS, and MQTT over WebSockets) on {@code port}. */
-    private Future<Integer> listenRest(Handler<HttpServerRequest> handler, int port) {
-        return listenOnEveryEventLoop(() -> vertx.createHttpServer(requestClientCertificates(
-                        MqttWebSocketBridge.configure(new HttpServerOptions()
-                        .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
-                        .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
-                        .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)
-                        .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE_BYTES)
-                        .setMaxHeaderSize(RestApi.MAX_HEADER_BYTES)
-                        .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS))))
-                .invalidRequestHandler(RestApi::invalidRequest)
-                .connectionHandler(deadlines::onConnection)
-                .requestHandler(handler).listen().map(HttpServer::actualPort));
-    }
-
-    /** The REST server's port once bound; -1 (remembering why) when the port was refused. */
-    private int restPortOrRefused(Future<Integer> listening) {
-        try {
-            return await(listening);
-        } catch (RuntimeException e) {
-            if (isBindProblem(e)) {
-                restBindProblem = e.getMessage();
-                return -1;
-            }
-            throw e;
-        }
-    }
-
-    /**
-     * Starts one listener per event loop, each created inside its own verticle instance so that it gets
-     * its own event-loop context (listeners created from one plain thread would all share a single
-     * event loop). Vert.x shares the port between them and spreads the connections.
-     *
-     * @return the bound port, once every listener is bound
-     */
-    private Future<Integer> listenOnEveryEventLoop(Supplier<Future<Integer>> listen) {
-        AtomicInteger port = new AtomicInteger();
-        return vertx.deployVerticle(() -> new VerticleBase() {
-            @Override
-            public Future<?> start() {
-                return listen.get().onSuccess(port::set);
-            }
-        }, new DeploymentOptions().setInstances(config.eventLoops())).map(deployment -> port.get());
-    }
-
-    /**
-     * {@code count} distinct free ports for "any port" requests (held open together, so no two are the same):
-     * Vert.x shares one listening port between the listeners of all event loops only when they ask for the
-     * same concrete port.
-     */
-    private int[] freePorts(int count) {
-        ServerSocket[] sockets = new ServerSocket[count];
-        try {
-            InetAddress host = InetAddress.getByName(config.bindHost());
-            int[] ports = new int[count];
-            for (int i = 0; i < count; i++) {
-                sockets[i] = new ServerSocket(0, 1, host);
-                ports[i] = sockets[i].getLocalPort();
-            }
-            return ports;
-        } catch (IOException e) {
-            throw new IllegalStateException("No free port on " + config.bindHost() + ": " + e.getMessage(), e);
-        } finally {
-            for (ServerSocket socket : sockets) {
-                if (socket != null) {
-                    try {
-                        socket.close();
-                    } catch (IOException ignored) {
-                        // a port we only looked at
-                    }
-                }
-            }
-        }
-    }
-
-    private static boolean isBindProblem(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof BindException || t instanceof SocketException
-                    || String.valueOf(t.getMessage()).contains("Permission denied")) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
@@ -455,10 +285,18 @@ public final class LocalHub implements AutoCloseable {
             jobExecutors.close(); // after the jobs: their last records are committed on these threads
             jobExecutors = null;
         }
-        console = null; // closed with Vert.x
+        listeners = null; // closed with Vert.x
         if (vertx != null) {
             await(vertx.close());
             vertx = null;
+        }
+        if (edge != null) {
+            edge.close();
+            edge = null;
+        }
+        if (c2d != null) {
+            c2d.close(); // before the store: its sweeper commits
+            c2d = null;
         }
         if (store != null) {
             store.close();
@@ -476,7 +314,7 @@ public final class LocalHub implements AutoCloseable {
      * restarted process would. Connected devices are disconnected and reconnect by themselves.
      */
     public synchronized LocalHub restart() {
-        int consolePort = console != null ? console.port() : config.consolePort();
+        int consolePort = listeners != null && listeners.consolePort() > 0 ? listeners.consolePort() : config.consolePort();
         stop();
         config = config.toBuilder().mqttPort(mqttPort).restPort(restPort).consolePort(consolePort)
                 .proxyPort(proxyPort > 0 ? proxyPort : config.proxyPort())
@@ -520,8 +358,19 @@ public final class LocalHub implements AutoCloseable {
 
     /** Devices connected over MQTT right now (diagnostics and load measurements). */
     public int connectedDevices() {
-        return sessions.connectedCount();
+        return edge.connectedCount();
     }
+
+    /** The hub's cloud-to-device queues and feedback queue (the core API the service transports use). */
+    public C2dQueues cloudToDevice() {
+        return c2d;
+    }
+
+    /**
+     * Where accepted device-to-cloud messages go. Until a telemetry stream is plugged in, they are acknowledged
+     * and dropped.
+     */
+    private final TelemetrySink telemetrySink = TelemetrySink.DROP;
 
     /** "BoringSSL" or "JDK": the TLS engine the listeners use. */
     public String tlsEngineName() {

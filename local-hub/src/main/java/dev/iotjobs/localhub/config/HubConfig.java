@@ -29,11 +29,21 @@ import java.util.Locale;
  * @param jobWorkerThreads  threads running job work (selection, batches, method pumps, record commits)
  * @param consolePort       the web console (plain HTTP on 127.0.0.1 only); 0 picks a free port, {@link #CONSOLE_OFF}
  *                          (the default here; the command line's default is {@link #DEFAULT_CONSOLE_PORT}) starts none
+ * @param c2d               cloud-to-device queue knobs (IoT Hub's defaults: 50 messages, 1 hour time to live, ...)
+ * @param sessionResumeGrace how long a device that resumes a persistent session has to subscribe again to methods
+ *                          and desired properties before they go out on its remembered subscriptions
+ *                          ({@link #DEFAULT_SESSION_RESUME_GRACE}; see {@code EdgeSession})
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
                         int proxyPort, boolean alwaysProxy, HubLimits limits, Duration twinResponseDelay,
                         TlsEngine tlsEngine, int maxActiveJobs, int methodsInFlight, int eventLoops,
-                        int coreWorkerThreads, int jobWorkerThreads, int consolePort) {
+                        int coreWorkerThreads, int jobWorkerThreads, int consolePort,
+                        dev.iotjobs.localhub.c2d.C2dSettings c2d, Duration sessionResumeGrace) {
+    /**
+     * Device SDKs subscribe to methods within milliseconds of connecting when the application asks for them; one
+     * that reconnects after a drop does not subscribe again. Two seconds tells the two apart on a loaded machine.
+     */
+    public static final Duration DEFAULT_SESSION_RESUME_GRACE = Duration.ofSeconds(2);
 
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_REST_PORT = 443;
@@ -98,6 +108,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.coreWorkerThreads = coreWorkerThreads;
         b.jobWorkerThreads = jobWorkerThreads;
         b.consolePort = consolePort;
+        b.c2d = c2d;
+        b.sessionResumeGrace = sessionResumeGrace;
         return b;
     }
 
@@ -112,6 +124,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private boolean alwaysProxy;
         private HubLimits limits = HubLimits.DEFAULTS;
         private Duration twinResponseDelay = DEFAULT_TWIN_RESPONSE_DELAY;
+        private dev.iotjobs.localhub.c2d.C2dSettings c2d = dev.iotjobs.localhub.c2d.C2dSettings.DEFAULTS;
+        private Duration sessionResumeGrace = DEFAULT_SESSION_RESUME_GRACE;
         private TlsEngine tlsEngine = TlsEngine.AUTO;
         private int maxActiveJobs = DEFAULT_MAX_ACTIVE_JOBS;
         private int methodsInFlight = DEFAULT_METHODS_IN_FLIGHT;
@@ -202,11 +216,21 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
+        public Builder c2d(dev.iotjobs.localhub.c2d.C2dSettings value) {
+            c2d = value;
+            return this;
+        }
+
+        public Builder sessionResumeGrace(Duration value) {
+            sessionResumeGrace = value;
+            return this;
+        }
+
         public HubConfig build() {
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
                     bindHost, mqttPort, restPort, proxyPort, alwaysProxy, limits == null ? HubLimits.DEFAULTS : limits,
                     twinResponseDelay, tlsEngine, maxActiveJobs, methodsInFlight, eventLoops, coreWorkerThreads, jobWorkerThreads,
-                    consolePort);
+                    consolePort, c2d, sessionResumeGrace);
         }
     }
 }

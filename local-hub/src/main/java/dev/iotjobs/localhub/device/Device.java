@@ -83,6 +83,10 @@ public final class Device {
         return slash < 0 ? null : id.substring(slash + 1);
     }
 
+    public String generationId() {
+        return generationId;
+    }
+
     public boolean enabled() {
         return enabled;
     }

@@ -35,7 +35,11 @@ public enum ErrorCode {
     /** An identity appears more than once in one bulk registry request. */
     DEVICE_DEFINED_MULTIPLE_TIMES(400, 400011, "DeviceDefinedMultipleTimes"),
     /** A bulk registry request with a failed entry (the iothub-errorcode of its 400 answer). */
-    BULK_REGISTRY_OPERATION_FAILURE(400, 400013, "BulkRegistryOperationFailure");
+    BULK_REGISTRY_OPERATION_FAILURE(400, 400013, "BulkRegistryOperationFailure"),
+    /** A device's cloud-to-device queue holds its 50 messages (IoT Hub's per-device limit). */
+    DEVICE_MAXIMUM_QUEUE_DEPTH_EXCEEDED(403, 403004, "DeviceMaximumQueueDepthExceeded"),
+    /** A cloud-to-device message was completed, abandoned or rejected after its lock had been lost. */
+    DEVICE_MESSAGE_LOCK_LOST(412, 412002, "DeviceMessageLockLost");
 
     private final int httpStatus;
     private final int code;
