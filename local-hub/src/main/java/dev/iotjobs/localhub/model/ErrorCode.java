@@ -31,7 +31,9 @@ public enum ErrorCode {
     THROTTLING(429, 429001, "ThrottlingException"),
     MAX_ACTIVE_JOBS(429, 429004, "ThrottlingMaxActiveJobCountExceeded"),
     SERVER_ERROR(500, 500001, "ServerError"),
-    GATEWAY_TIMEOUT(504, 504101, "GatewayTimeout");
+    GATEWAY_TIMEOUT(504, 504101, "GatewayTimeout"),
+    /** The hub's daily message quota is used up (only with a tier, see HubConfig#tier). */
+    IOTHUB_QUOTA_EXCEEDED(403, 403002, "IotHubQuotaExceeded");
 
     private final int httpStatus;
     private final int code;
