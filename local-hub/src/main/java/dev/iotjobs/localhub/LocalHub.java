@@ -17,6 +17,7 @@ import dev.iotjobs.localhub.device.RegistryService;
 import dev.iotjobs.localhub.device.TwinService;
 import dev.iotjobs.localhub.jobs.JobExecutors;
 import dev.iotjobs.localhub.jobs.JobLimits;
+import dev.iotjobs.localhub.throttle.HubThrottles;
 import dev.iotjobs.localhub.jobs.JobService;
 import dev.iotjobs.localhub.jobs.JobStore;
 import dev.iotjobs.localhub.method.MethodService;
@@ -91,6 +92,7 @@ public final class LocalHub implements AutoCloseable {
     static final int TLS_HANDSHAKE_TIMEOUT_SECONDS = 10;
     private ConnectProxy proxy;
     private HttpDeadlines deadlines;
+    private HubThrottles throttles = HubThrottles.none();
     private int mqttPort;
     private int restPort;
     private int proxyPort = -1;
@@ -173,14 +175,17 @@ public final class LocalHub implements AutoCloseable {
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
+        // Tier emulation (off without --tier): one set of throttles, asked by the REST adapter and the jobs.
+        throttles = config.tier() == null ? HubThrottles.none() : HubThrottles.of(config.tier(), config.units(), clock);
         jobs = new JobService(new JobStore(store), registry, twins, methods, jobExecutors,
-                new JobLimits(config.maxActiveJobs(), config.methodsInFlight()));
+                new JobLimits(throttles.maxActiveJobs(config.maxActiveJobs()), config.methodsInFlight(),
+                        throttles.jobDeviceOperations()));
         QueryService queries = new QueryService(
                 registry::twinDocuments,
                 moduleRegistry::twinDocuments,
                 jobs::deviceJobRows);
         deadlines = new HttpDeadlines(vertx, config.limits().httpHeadersTimeout(), config.limits().httpBodyTimeout());
-        var router = RestApi.router(vertx, rest,
+        var router = RestApi.router(vertx, rest, throttles,
                 RestApi.queries(rest, queries),
                 RestApi.devices(rest, new RegistryService(registry)),
                 RestApi.twins(rest, twins, methods),
@@ -567,6 +572,11 @@ public final class LocalHub implements AutoCloseable {
      * Applies {@link #clientJvmFlags()} to this JVM (what the JUnit extension does for the tests that use it).
      * Must run before the JVM's first HTTPS connection.
      */
+    /** The tier's quotas and throttles this hub applies ({@link HubThrottles#none()} without a tier). */
+    public HubThrottles throttles() {
+        return throttles;
+    }
+
     public void configureThisJvm() {
         for (String flag : clientJvmFlags()) {
             int eq = flag.indexOf('=');

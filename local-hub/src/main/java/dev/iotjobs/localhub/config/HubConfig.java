@@ -1,5 +1,7 @@
 package dev.iotjobs.localhub.config;
 
+import dev.iotjobs.localhub.throttle.Tier;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -29,11 +31,13 @@ import java.util.Locale;
  * @param jobWorkerThreads  threads running job work (selection, batches, method pumps, record commits)
  * @param consolePort       the web console (plain HTTP on 127.0.0.1 only); 0 picks a free port, {@link #CONSOLE_OFF}
  *                          (the default here; the command line's default is {@link #DEFAULT_CONSOLE_PORT}) starts none
+ * @param tier              the IoT Hub tier whose quotas and throttles to apply, or null (the default) for none
+ * @param units             the tier's unit count (1 by default)
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
                         int proxyPort, boolean alwaysProxy, HubLimits limits, Duration twinResponseDelay,
                         TlsEngine tlsEngine, int maxActiveJobs, int methodsInFlight, int eventLoops,
-                        int coreWorkerThreads, int jobWorkerThreads, int consolePort) {
+                        int coreWorkerThreads, int jobWorkerThreads, int consolePort, Tier tier, int units) {
 
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_REST_PORT = 443;
@@ -74,6 +78,11 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         if (maxActiveJobs < 1 || methodsInFlight < 1 || eventLoops < 1 || coreWorkerThreads < 1 || jobWorkerThreads < 1) {
             throw new IllegalArgumentException("job limits and thread counts must be at least 1");
         }
+        if (tier != null) {
+            tier.checkUnits(units);
+        } else if (units != 1) {
+            throw new IllegalArgumentException("units need a tier (--tier F1|S1|S2|S3)");
+        }
     }
 
     public static Builder builder() {
@@ -98,6 +107,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.coreWorkerThreads = coreWorkerThreads;
         b.jobWorkerThreads = jobWorkerThreads;
         b.consolePort = consolePort;
+        b.tier = tier;
+        b.units = units;
         return b;
     }
 
@@ -120,6 +131,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int coreWorkerThreads = 16;
         private int jobWorkerThreads = Math.max(2, CORES);
         private int consolePort = CONSOLE_OFF;
+        private Tier tier;
+        private int units = 1;
 
         public Builder dataDirectory(Path value) {
             dataDirectory = value;
@@ -202,11 +215,22 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
+        /** Applies an IoT Hub tier's quotas and throttles (null: none, the default). */
+        public Builder tier(Tier value) {
+            tier = value;
+            return this;
+        }
+
+        public Builder units(int value) {
+            units = value;
+            return this;
+        }
+
         public HubConfig build() {
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
                     bindHost, mqttPort, restPort, proxyPort, alwaysProxy, limits == null ? HubLimits.DEFAULTS : limits,
                     twinResponseDelay, tlsEngine, maxActiveJobs, methodsInFlight, eventLoops, coreWorkerThreads, jobWorkerThreads,
-                    consolePort);
+                    consolePort, tier, units);
         }
     }
 }
