@@ -252,7 +252,7 @@ public final class LocalHub implements AutoCloseable {
         if (console == null) {
             console = await(ConsoleServer.start(vertx, new ConsoleServer.Target(WellKnownKeys.HOST_NAME, restPort,
                     certificates.caPemPath(), WellKnownKeys.HOST_NAME, "iothubowner", WellKnownKeys.IOTHUBOWNER_KEY),
-                    port));
+                    port, throttles));
             consoleProblem = null;
         }
         return console.url();

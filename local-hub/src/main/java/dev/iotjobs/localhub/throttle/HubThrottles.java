@@ -26,6 +26,11 @@ import java.util.function.LongSupplier;
 public final class HubThrottles {
     /** How long an over-limit operation may wait for its turn before it is refused. */
     public static final long BACKLOG_MILLIS = 10_000;
+    /**
+     * The header the hub's web console puts on its REST calls: they are not counted (the console polls every
+     * second, which would use up an S1 hub's queries and throttle the application being watched).
+     */
+    public static final String CONSOLE_CALL_HEADER = "x-local-hub-console";
     private static final HubThrottles NONE = new HubThrottles(null, 0, Map.of(), null);
 
     private final Tier tier;
