@@ -221,9 +221,9 @@ public final class StagedRollout {
             JobStatistics st = job.getJobStatistics();
             int succeeded = st == null ? 0 : st.getSucceededCount();
             int failed = st == null ? 0 : st.getFailedCount();
-            double perMinute = (succeeded + failed) * 60_000.0 / Math.max(1, System.currentTimeMillis() - start);
-            System.out.printf("  %s: %d of %d done, %d failed (%.0f devices/min)%n", job.getJobStatus(),
-                    succeeded + failed, devices, failed, perMinute);
+            long elapsed = System.currentTimeMillis() - start;
+            String pace = elapsed < 1000 ? "" : String.format(" (%.0f devices/min)", (succeeded + failed) * 60_000.0 / elapsed);
+            System.out.printf("  %s: %d of %d done, %d failed%s%n", job.getJobStatus(), succeeded + failed, devices, failed, pace);
             Outcome outcome = new Outcome(devices, succeeded, failed, false);
             if (ENDED.contains(job.getJobStatus())) {
                 return outcome;
@@ -264,6 +264,15 @@ public final class StagedRollout {
                 reported = count(queries, confirmed);
             }
             System.out.printf("  %d of %d device(s) report %s = %s%n", reported, fromJob.devices(), s.property(), s.version());
+            if (reported < fromJob.devices()) {
+                String reportedValue = "properties.reported." + s.property();
+                RawQueryResponse silent = queries.queryRaw("SELECT deviceId FROM devices WHERE " + wave.condition()
+                        + " AND (NOT IS_DEFINED(" + reportedValue + ") OR " + reportedValue + " != " + quote(s.version()) + ")");
+                for (int shown = 0; shown < 5 && silent.hasNext(); shown++) {
+                    System.out.println("  not confirmed: " + JsonParser.parseString(silent.next()).getAsJsonObject()
+                            .get("deviceId").getAsString());
+                }
+            }
             failed = Math.max(failed, fromJob.devices() - reported);
         }
         return new Outcome(fromJob.devices(), fromJob.devices() - failed, failed, false);

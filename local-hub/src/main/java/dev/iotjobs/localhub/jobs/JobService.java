@@ -69,7 +69,7 @@ public final class JobService implements AutoCloseable {
             long active = jobs.values().stream().filter(Job::active).count();
             if (active >= maxActiveJobs) {
                 throw ErrorCode.MAX_ACTIVE_JOBS.exception("This hub runs at most " + maxActiveJobs
-                        + " active jobs at once; wait for one to finish or cancel one.");
+                        + " active (scheduled, queued or running) job(s) at once; wait for one to end or cancel one.");
             }
             store.save(job);
             jobs.put(jobId, job);

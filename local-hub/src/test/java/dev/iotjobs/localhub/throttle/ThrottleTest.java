@@ -37,13 +37,17 @@ class ThrottleTest {
     @Test
     void jobPace_oneOperationPerTenthOfASecondOnS1_noBurst() {
         Throttle pace = HubThrottles.of(Tier.S1, 1, DAY, nanos::get).jobDeviceOperations();
-        assertEquals(1, pace.acquireNow(1000), "one at once");
+        assertEquals(2, pace.acquireNow(1000), "two at once (one in hand against a late timer)");
         assertEquals(0, pace.acquireNow(1000));
         assertEquals(100_000_000L, pace.nanosUntilNext());
         nanos.addAndGet(100_000_000L);
         assertEquals(1, pace.acquireNow(1000), "the next one a tenth of a second later");
-        nanos.addAndGet(1_000_000_000L);
-        assertEquals(1, pace.acquireNow(1000), "idle time is not made up for with a burst");
+        nanos.addAndGet(150_000_000L);
+        assertEquals(1, pace.acquireNow(1000), "a timer 50 ms late still gets its one ...");
+        nanos.addAndGet(50_000_000L);
+        assertEquals(1, pace.acquireNow(1000), "... and the next one is on time again");
+        nanos.addAndGet(10_000_000_000L);
+        assertEquals(2, pace.acquireNow(1000), "idle time is not made up for with a burst");
     }
 
     @Test
