@@ -87,7 +87,8 @@ if [ ! -f "$stamp" ] || [ -n "$(find pom.xml ./*/pom.xml ./*/src -newer "$stamp"
 fi
 
 say "Starting a fresh local hub (data in $data)"
-start hub java "${java_options[@]}" -jar local-hub/target/local-hub.jar --data "$data"
+# Arguments go to the hub, e.g. `./run-tutorial.sh --tier S1` for IoT Hub S1's limits (docs/tutorial.md).
+start hub java "${java_options[@]}" -jar local-hub/target/local-hub.jar --data "$data" "$@"
 wait_for hub "Ready." 60
 
 # How a Java app reaches the local hub: the JVM options the hub wrote (trust of its development CA, and its

@@ -3,6 +3,7 @@ import { devicesPage } from './devices.js';
 import { devicePage } from './device.js';
 import { jobsPage } from './jobs.js';
 import { jobPage } from './job.js';
+import { showTier } from './tier.js';
 
 const pages = { devices: devicesPage, device: devicePage, jobs: jobsPage, job: jobPage };
 let current = null;
@@ -22,4 +23,5 @@ function route() {
 }
 
 window.addEventListener('hashchange', route);
+showTier(document.getElementById('tier'));
 route();

@@ -4,6 +4,7 @@ import { api, query, seg, quote, totalJobRecords, LIVE_RECORDS_LIMIT } from './a
 import { h, show, showIfChanged, time, json, badge, errorBox, progress, Live, Pager } from './ui.js';
 import { TERMINAL, cancelButton, jobType, statusBadge } from './jobs.js';
 import { outcome } from './device.js';
+import { Pace } from './tier.js';
 
 const FAILURES_FIRST = 'failures-first';
 
@@ -11,6 +12,7 @@ export function jobPage(view, jobId) {
   const live = new Live();
   const summary = h('div', { 'data-testid': 'job-summary' });
   const bar = h('div', { 'data-testid': 'job-progress' });
+  const pace = new Pace();
   const actions = h('div', { class: 'toolbar' });
   const message = h('div');
   const records = h('div', { 'data-testid': 'job-records' });
@@ -26,7 +28,7 @@ export function jobPage(view, jobId) {
   show(view,
     h('p', {}, h('a', { href: '#/jobs' }, '\u2190 Jobs')),
     h('h1', {}, 'Job ', h('span', { class: 'mono', 'data-testid': 'job-id' }, jobId)),
-    message, bar, actions, summary,
+    message, bar, pace.el, actions, summary,
     h('h2', {}, 'Devices'),
     h('div', { class: 'toolbar' }, filter, refreshButton, recordsNote),
     records, pager.el);
@@ -40,6 +42,7 @@ export function jobPage(view, jobId) {
       throw e;
     }
     showIfChanged(bar, job.deviceJobStatistics || {}, s => progress(s, true));
+    pace.update(job);
     showIfChanged(actions, [job.status, job.deviceJobStatistics?.failedCount], ([status]) => [statusBadge(job),
       TERMINAL.includes(status) ? null : cancelButton(jobId, message, refreshJob)]);
     showIfChanged(summary, job, j => h('dl', { class: 'facts' },

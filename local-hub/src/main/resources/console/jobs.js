@@ -1,6 +1,7 @@
 // Jobs: every job with its progress (from the job's own deviceJobStatistics, aggregated by the hub), refreshed
 // every second; cancel; and a form that schedules a direct-method or twin-update job.
 import { api, seg } from './api.js';
+import { estimate } from './tier.js';
 import { h, show, showIfChanged, time, errorBox, progress, plural, Live, Pager } from './ui.js';
 
 export const TERMINAL = ['completed', 'failed', 'cancelled'];
@@ -145,6 +146,7 @@ function scheduleForm(created) {
     h('label', {}, 'Job type'), type,
     h('label', {}, 'Job id (letters, digits, hyphens)'), jobId,
     h('label', {}, 'Devices: query condition (the WHERE part of a query; * for all devices)'), condition,
+    estimate(condition),
     methodFields, twinFields,
     h('label', {}, 'Start time (your local time; empty: now)'), start,
     h('label', {}, 'Maximum execution time (s)'), maxSeconds,

@@ -17,7 +17,8 @@ import java.util.List;
  * [trust-store password] [host]}.
  * The devices file has one {@code deviceId,primaryKey} per line. It connects every device, prints
  * {@code CONNECTED <n> <seconds>}, keeps answering until its standard input closes (or Ctrl-C), then prints
- * {@code CALLS <lockDoor calls> PATCHES <desired patches>} and exits. A separate process keeps the hub's
+ * {@code CALLS <lockDoor calls> PATCHES <desired patches>} and exits. {@code FLEET_FAULTS} (e.g.
+ * {@code methodError=0.1,methodSilent=0.05,noReport=0.2}) turns on failure injection ({@link FleetSimulator.Faults}). A separate process keeps the hub's
  * and the devices' sockets in different processes (each side needs one descriptor per device).
  */
 public final class FleetMain {
@@ -48,6 +49,10 @@ public final class FleetMain {
         long start = System.nanoTime();
         FleetSimulator fleet = FleetSimulator.connect(vertx, new FleetSimulator.Options(host, port,
                 trustStore, password, 200), devices);
+        String faults = System.getenv("FLEET_FAULTS"); // e.g. methodError=0.1,noReport=0.2 (FleetSimulator.Faults)
+        if (faults != null && !faults.isBlank()) {
+            fleet.injectFaults(FleetSimulator.Faults.parse(faults));
+        }
         System.out.printf("CONNECTED %d %.1f%n", fleet.connectedCount(), (System.nanoTime() - start) / 1e9);
         System.out.flush();
         try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {

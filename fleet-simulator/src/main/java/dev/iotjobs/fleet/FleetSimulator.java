@@ -95,6 +95,65 @@ public final class FleetSimulator implements AutoCloseable {
         }
     }
 
+    /**
+     * Failure injection (off by default, see {@link #injectFaults}): shares of the fleet that answer every method with 500,
+     * never answer a method, or never report a desired change back. Once faults are set (even all zero, see
+     * {@link #HEALTHY}), the other devices behave as devices that apply what they get: they answer any method
+     * with 200 and report each desired patch back as reported properties (e.g. the firmware version they now
+     * run). Which devices misbehave is fixed by their ids, so a rerun picks the same ones.
+     */
+    public record Faults(double methodError, double methodSilent, double noReport) {
+        /** No failures, and devices report desired changes back. */
+        public static final Faults HEALTHY = new Faults(0, 0, 0);
+
+        public Faults {
+            if (methodError < 0 || methodSilent < 0 || noReport < 0 || methodError + methodSilent + noReport > 1) {
+                throw new IllegalArgumentException("fault shares must be between 0 and 1 and add up to at most 1: "
+                        + methodError + ", " + methodSilent + ", " + noReport);
+            }
+        }
+
+        /** E.g. {@code methodError=0.1,methodSilent=0.05,noReport=0.2} (missing names are 0). */
+        public static Faults parse(String text) {
+            double[] v = new double[3];
+            List<String> names = List.of("methodError", "methodSilent", "noReport");
+            for (String part : text.split(",")) {
+                String[] kv = part.trim().split("=", 2);
+                int i = names.indexOf(kv[0].trim());
+                if (kv.length != 2 || i < 0) {
+                    throw new IllegalArgumentException("not a fault share: '" + part + "' (use " + names + "=<0..1>)");
+                }
+                v[i] = Double.parseDouble(kv[1].trim());
+            }
+            return new Faults(v[0], v[1], v[2]);
+        }
+
+        /** Where a device falls in [0, 1): fixed by its id, spread (ids differing in a digit land far apart). */
+        static double position(String deviceId) {
+            int h = deviceId.hashCode(); // mixed as MurmurHash3's finalizer does: neighbouring ids, distant positions
+            h ^= h >>> 16;
+            h *= 0x85ebca6b;
+            h ^= h >>> 13;
+            h *= 0xc2b2ae35;
+            h ^= h >>> 16;
+            return (h & 0x7fffffff) / (double) (1L << 31);
+        }
+
+        public boolean methodError(String deviceId) {
+            return position(deviceId) < methodError;
+        }
+
+        public boolean methodSilent(String deviceId) {
+            double p = position(deviceId);
+            return p >= methodError && p < methodError + methodSilent;
+        }
+
+        public boolean noReport(String deviceId) {
+            double p = position(deviceId);
+            return p >= methodError + methodSilent && p < methodError + methodSilent + noReport;
+        }
+    }
+
     /** Timings of the connect phase, for benchmarks. */
     public record ConnectStats(int devices, Duration elapsed, int retries) {
         public double devicesPerSecond() {
@@ -124,6 +183,8 @@ public final class FleetSimulator implements AutoCloseable {
     private final ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
     private final AtomicInteger retries = new AtomicInteger();
     private volatile ConnectStats connectStats;
+    /** Null: the plain simulator (lockDoor only, no reported properties); else failure injection. */
+    private volatile Faults faults;
     private volatile boolean closed;
     private final CompletableFuture<Void> closing = new CompletableFuture<>();
 
@@ -368,6 +429,10 @@ public final class FleetSimulator implements AutoCloseable {
             d.desiredPatches++; // single writer: the device's event loop
             d.lastDesired = msg.payload().toString(StandardCharsets.UTF_8);
             totalDesiredPatches.increment();
+            Faults f = faults;
+            if (f != null && !f.noReport(d.credentials.deviceId())) {
+                reportBack(d, msg.payload());
+            }
         }
         // $iothub/twin/res/..: this simulator sends no twin requests, nothing to correlate.
         // QoS 1 deliveries are acknowledged by the client (auto-ack).
@@ -382,7 +447,17 @@ public final class FleetSimulator implements AutoCloseable {
         }
         int status;
         Buffer body;
-        if ("lockDoor".equals(name)) {
+        Faults f = faults;
+        String id = d.credentials.deviceId();
+        if (f != null && f.methodSilent(id)) {
+            return; // never answers: the hub's response timeout decides
+        } else if (f != null && f.methodError(id)) {
+            status = 500;
+            body = Buffer.buffer(new JsonObject().put("Response", "'" + name + "' failed on this device").encode());
+        } else if (f != null) {
+            status = 200;
+            body = Buffer.buffer(new JsonObject().put("Response", name + " called successfully").encode());
+        } else if ("lockDoor".equals(name)) {
             status = 200;
             body = LOCK_DOOR_RESPONSE;
         } else {
@@ -400,6 +475,19 @@ public final class FleetSimulator implements AutoCloseable {
                     }
                     d.pendingAcks().put(packetId, received);
                 });
+    }
+
+    /** A device that applied a desired patch reports it back (without its $version), as reported properties. */
+    private static void reportBack(SimDevice d, Buffer desiredPatch) {
+        JsonObject patch = new JsonObject(desiredPatch);
+        patch.remove("$version");
+        d.client.publish(Topics.reportedPatch(++d.reportRequests), patch.toBuffer(), MqttQoS.AT_MOST_ONCE, false, false);
+    }
+
+    /** Turns failure injection on (see {@link Faults}); call before the devices are used. */
+    public FleetSimulator injectFaults(Faults value) {
+        faults = Objects.requireNonNull(value, "faults");
+        return this;
     }
 
     private void onPubAck(SimDevice d, int packetId) {
@@ -518,6 +606,8 @@ public final class FleetSimulator implements AutoCloseable {
         volatile long methodCalls;
         volatile long desiredPatches;
         volatile String lastDesired;
+        /** Request id of this device's reported patches (event loop only). */
+        int reportRequests;
         /** packet id of an unacknowledged method response -> nanoTime the request arrived (event loop only). */
         Map<Integer, Long> pendingAcks;
 

@@ -26,6 +26,11 @@ final class Topics {
         return "$iothub/methods/res/" + status + "/?$rid=" + rid;
     }
 
+    /** Where a device sends a reported-properties patch: {@code $iothub/twin/PATCH/properties/reported/?$rid={rid}}. */
+    static String reportedPatch(int rid) {
+        return "$iothub/twin/PATCH/properties/reported/?$rid=" + rid;
+    }
+
     /** The value of a query parameter ($rid, $version) in a topic's "?a=b&c=d" tail, or null. */
     static String param(String topic, String name) {
         int q = topic.indexOf('?');

@@ -9,6 +9,7 @@ import dev.iotjobs.localhub.mqtt.MqttWebSocketBridge;
 import dev.iotjobs.localhub.rest.ConnectProxy;
 import dev.iotjobs.localhub.rest.HttpDeadlines;
 import dev.iotjobs.localhub.rest.RestApi;
+import dev.iotjobs.localhub.throttle.HubThrottles;
 import dev.iotjobs.localhub.tls.DevCertificateAuthority;
 import dev.iotjobs.localhub.tls.VertxTlsOptions;
 import io.vertx.core.DeploymentOptions;
@@ -48,6 +49,8 @@ import java.util.function.Supplier;
 final class Listeners {
     /** A TLS handshake must finish within this time on every endpoint (Vert.x's default, stated). */
     static final int TLS_HANDSHAKE_TIMEOUT_SECONDS = 10;
+    /** The tier's throttles, which the console's own calls are exempt from (see ConsoleServer). */
+    private final HubThrottles throttles;
     private final Vertx vertx;
     private final HubConfig config;
     private final DevCertificateAuthority certificates;
@@ -60,7 +63,8 @@ final class Listeners {
     private int proxyPort = -1;
     private String restBindProblem;
 
-    Listeners(Vertx vertx, HubConfig config, DevCertificateAuthority certificates) {
+    Listeners(Vertx vertx, HubConfig config, DevCertificateAuthority certificates, HubThrottles throttles) {
+        this.throttles = throttles;
         this.vertx = vertx;
         this.config = config;
         this.certificates = certificates;
@@ -124,7 +128,7 @@ final class Listeners {
         if (console == null) {
             console = await(ConsoleServer.start(vertx, new ConsoleServer.Target(WellKnownKeys.HOST_NAME, restPort,
                     certificates.caPemPath(), WellKnownKeys.HOST_NAME, "iothubowner", WellKnownKeys.IOTHUBOWNER_KEY),
-                    port));
+                    port, throttles));
             consoleProblem = null;
         }
         return console.url();

@@ -17,6 +17,7 @@ import dev.iotjobs.localhub.device.RegistryService;
 import dev.iotjobs.localhub.device.TwinService;
 import dev.iotjobs.localhub.jobs.JobExecutors;
 import dev.iotjobs.localhub.jobs.JobLimits;
+import dev.iotjobs.localhub.throttle.HubThrottles;
 import dev.iotjobs.localhub.jobs.JobService;
 import dev.iotjobs.localhub.jobs.JobStore;
 import dev.iotjobs.localhub.method.MethodService;
@@ -92,6 +93,7 @@ public final class LocalHub implements AutoCloseable {
     private JobExecutors jobExecutors;
     private HttpDeadlines deadlines;
     private Listeners listeners;
+    private HubThrottles throttles = HubThrottles.none();
     private int mqttPort;
     private int restPort;
     private int proxyPort = -1;
@@ -171,14 +173,17 @@ public final class LocalHub implements AutoCloseable {
         RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock), workers);
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
+        // Tier emulation (off without --tier): one set of throttles, asked by the REST adapter and the jobs.
+        throttles = config.tier() == null ? HubThrottles.none() : HubThrottles.of(config.tier(), config.units(), clock);
         jobs = new JobService(new JobStore(store), registry, twins, methods, jobExecutors,
-                new JobLimits(config.maxActiveJobs(), config.methodsInFlight()));
+                new JobLimits(throttles.maxActiveJobs(config.maxActiveJobs()), config.methodsInFlight(),
+                        throttles.jobDeviceOperations()));
         QueryService queries = new QueryService(
                 registry::twinDocuments,
                 moduleRegistry::twinDocuments,
                 jobs::deviceJobRows);
         deadlines = new HttpDeadlines(vertx, config.limits().httpHeadersTimeout(), config.limits().httpBodyTimeout());
-        var router = RestApi.router(vertx, rest,
+        var router = RestApi.router(vertx, rest, throttles,
                 RestApi.queries(rest, queries),
                 RestApi.devices(rest, new RegistryService(registry, twins, modules)),
                 RestApi.cloudToDevice(rest, c2d),
@@ -189,7 +194,7 @@ public final class LocalHub implements AutoCloseable {
         trace.mark("services and routes");
 
         try {
-            listeners = new Listeners(vertx, config, certificates);
+            listeners = new Listeners(vertx, config, certificates, throttles);
             listeners.bind(mqtt, router, deadlines);
             mqttPort = listeners.mqttPort();
             restPort = listeners.restPort();
@@ -419,6 +424,11 @@ public final class LocalHub implements AutoCloseable {
      * Applies {@link #clientJvmFlags()} to this JVM (what the JUnit extension does for the tests that use it).
      * Must run before the JVM's first HTTPS connection.
      */
+    /** The tier's quotas and throttles this hub applies ({@link HubThrottles#none()} without a tier). */
+    public HubThrottles throttles() {
+        return throttles;
+    }
+
     public void configureThisJvm() {
         for (String flag : clientJvmFlags()) {
             int eq = flag.indexOf('=');

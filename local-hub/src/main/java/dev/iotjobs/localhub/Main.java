@@ -25,6 +25,9 @@ public final class Main {
               --tls-engine E     auto (BoringSSL where it loads, else the JDK's) or jdk (default auto)
               --max-active-jobs N   jobs that may be queued or running at once (default 10, as IoT Hub S3)
               --methods-in-flight N direct-method calls one method job keeps in flight (default 2000)
+              --tier T           apply IoT Hub tier T's quotas and throttles: F1, S1, S2 or S3 (default: none,
+                                 as fast as the hub can; see docs/local-hub.md, "Tiers")
+              --units N          units of that tier (default 1)
               --console-port N   web console, http://127.0.0.1:N (default 8080; 0 picks a free port)
               --no-console       no web console
               --help             this text
@@ -93,6 +96,8 @@ public final class Main {
                 case "--tls-engine" -> b.tlsEngine(HubConfig.TlsEngine.parse(value(args, ++i, a)));
                 case "--max-active-jobs" -> b.maxActiveJobs(positive(value(args, ++i, a), a));
                 case "--methods-in-flight" -> b.methodsInFlight(positive(value(args, ++i, a), a));
+                case "--tier" -> b.tier(dev.iotjobs.localhub.throttle.Tier.parse(value(args, ++i, a)));
+                case "--units" -> b.units(positive(value(args, ++i, a), a));
                 case "--console-port" -> b.consolePort(port(value(args, ++i, a), a));
                 case "--no-console" -> b.consolePort(HubConfig.CONSOLE_OFF);
                 default -> throw new IllegalArgumentException("Unknown option: " + a);
@@ -150,6 +155,13 @@ public final class Main {
             s.append("  console:             not started: ").append(hub.consoleProblem()).append('\n');
         }
         s.append("  TLS engine:          ").append(hub.tlsEngineName()).append('\n');
+        if (c.tier() != null) { // tier emulation: IoT Hub's quotas and throttles (docs/local-hub.md, "Tiers")
+            s.append("  tier:                ").append(hub.throttles().describe())
+                    .append(" (IoT Hub's quotas and throttles; jobs run ")
+                    .append(Math.round(hub.throttles().perSecond(dev.iotjobs.localhub.throttle.Operation.JOB_DEVICE_OPERATIONS)))
+                    .append(" device operations/s, ").append(hub.throttles().maxActiveJobs(0))
+                    .append(" active job(s) at once)\n");
+        }
         s.append("  store:               ").append(c.inMemory() ? "in memory" : c.dataDirectory()).append('\n');
         s.append("  CA certificate:      ").append(hub.caCertificatePem()).append('\n');
         s.append("  trust store:         ").append(hub.trustStore()).append(" (PKCS12, password ")

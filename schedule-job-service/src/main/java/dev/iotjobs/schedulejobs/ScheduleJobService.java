@@ -3,11 +3,13 @@ package dev.iotjobs.schedulejobs;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubException;
+import com.microsoft.azure.sdk.iot.service.exceptions.IotHubTooManyRequestsException;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubUnauthorizedException;
 import com.microsoft.azure.sdk.iot.service.jobs.DirectMethodsJobOptions;
 import com.microsoft.azure.sdk.iot.service.jobs.JobStatistics;
 import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJob;
 import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobStatus;
+import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobType;
 import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJobsClient;
 import com.microsoft.azure.sdk.iot.service.query.QueryClient;
 import com.microsoft.azure.sdk.iot.service.query.RawQueryResponse;
@@ -18,8 +20,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -35,80 +40,119 @@ import java.util.regex.Pattern;
  */
 public final class ScheduleJobService {
     static final int SUCCESS = 0, JOBS_UNSUCCESSFUL = 1, BAD_SETTINGS = 2, HUB_ERROR = 3;
-    static final int MAX_EXECUTION_SECONDS = 60;
+    static final int MAX_EXECUTION_SECONDS = 60, CONNECT_TIMEOUT_SECONDS = 30, RESPONSE_TIMEOUT_SECONDS = 30;
+    static final Set<ScheduledJobStatus> ENDED = EnumSet.of(ScheduledJobStatus.completed, ScheduledJobStatus.failed,
+            ScheduledJobStatus.cancelled);
     private static volatile boolean finished; // false while the jobs are followed: then Ctrl-C says goodbye
 
+    /** Every setting, read once: an argument wins over its environment variable, which wins over the default. */
+    record Settings(String connectionString, String host, String deviceId, long pollMillis) {
+        static Settings read(String[] args) {
+            String connectionString = setting(args, 0, "IOTHUB_CONNECTION_STRING", "");
+            String pollSeconds = setting(new String[0], 0, "POLL_INTERVAL_SECONDS", "5");
+            return connectionString.isEmpty() || !pollSeconds.matches("[1-9][0-9]{0,3}") ? null
+                    : new Settings(connectionString, part(connectionString, "HostName"),
+                    setting(args, 1, "IOTHUB_DEVICE_ID", "myDeviceId"), Long.parseLong(pollSeconds) * 1000);
+        }
+
+        static String setting(String[] args, int index, String variable, String fallback) {
+            String value = args.length > index ? args[index] : System.getenv(variable);
+            return value == null || value.isBlank() ? fallback : value.trim();
+        }
+    }
+
     public static void main(String[] args) throws InterruptedException {
-        String connectionString = setting(args, 0, "IOTHUB_CONNECTION_STRING", "");
-        String deviceId = setting(args, 1, "IOTHUB_DEVICE_ID", "myDeviceId");
-        String pollSeconds = setting(new String[0], 0, "POLL_INTERVAL_SECONDS", "5");
-        if (connectionString.isEmpty() || !pollSeconds.matches("[1-9][0-9]{0,3}")) {
+        Settings settings = Settings.read(args);
+        if (settings == null) {
             System.out.println("Usage: ScheduleJobService <hub connection string> [device id], or set "
                     + "IOTHUB_CONNECTION_STRING (POLL_INTERVAL_SECONDS, if set, is 1 to 9999)");
             System.exit(BAD_SETTINGS);
         }
-        String host = part(connectionString, "HostName");
         System.out.println("Starting the IoT Hub jobs Java sample...");
-        System.out.println("    Connection string = " + hideKeys(connectionString));
-        System.out.println("    Device ID         = " + deviceId);
+        System.out.println("    Connection string = " + hideKeys(settings.connectionString()));
+        System.out.println("    Device ID         = " + settings.deviceId());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> System.out.print(finished ? "" : System.lineSeparator()
                 + "Stopped; the jobs go on running on the hub until they end." + System.lineSeparator())));
-
-        int exitCode;
-        try {
-            checkKeyIsBase64(part(connectionString, "SharedAccessKey")); // a typo shows now, not at the first request
-            ScheduledJobsClient jobsClient = new ScheduledJobsClient(connectionString);
-            // Jobs pick their devices with a query; quoting the id keeps a quote inside it from changing the query.
-            String condition = "DeviceId IN [" + quote(deviceId) + "]";
-            String methodJobId = scheduleMethodJob(jobsClient, condition);                     // step 1
-            String twinJobId = scheduleTwinJob(jobsClient, condition);                         // step 2
-            List<ScheduledJob> jobs = followJobs(jobsClient, pollSeconds, methodJobId, twinJobId); // step 3
-            printDeviceOutcomes(new QueryClient(connectionString), methodJobId);               // step 4
-            exitCode = verdict(jobs);
-        } catch (IllegalArgumentException e) {      // the SDK's checks of the connection string and its key
-            System.out.println("The hub connection string is malformed: " + hideKeys(e.getMessage())
-                    + ". Expected HostName=<hub>.azure-devices.net;SharedAccessKeyName=<policy>;SharedAccessKey=<key>");
-            exitCode = BAD_SETTINGS;
-        } catch (IotHubException e) {
-            System.out.println("The hub " + host + (e instanceof IotHubUnauthorizedException
-                    ? " refused the credentials: check the policy name and key." : " refused the request: IoT Hub error "
-                    + e.getErrorCode() + " (" + e.getErrorCodeDescription() + "): " + e.getMessage()));
-            exitCode = HUB_ERROR;
-        } catch (IOException e) {
-            System.out.println("Could not reach the hub " + host + ": " + rootCause(e) + ". Is the host right and the hub running?");
-            exitCode = HUB_ERROR;
-        }
+        int exitCode = run(settings);
         finished = true;
         System.exit(exitCode);
     }
 
-    // Step 1: a job that calls lockDoor on every device the query condition selects. Each job gets a fresh
-    // UUID, so reruns never collide with old jobs. "new Date()" starts it now; a later date makes the hub wait.
-    static String scheduleMethodJob(ScheduledJobsClient client, String condition) throws IOException, IotHubException {
+    static int run(Settings settings) throws InterruptedException {
+        try {
+            checkKeyIsBase64(part(settings.connectionString(), "SharedAccessKey")); // a typo shows now, not later
+            ScheduledJobsClient client = new ScheduledJobsClient(settings.connectionString());
+            // Jobs pick their devices with a query; quoting the id keeps a quote inside it from changing the query.
+            String condition = "DeviceId IN [" + quote(settings.deviceId()) + "]";
+            String methodJobId = schedule(jobId -> scheduleMethodJob(client, jobId, condition));    // step 1
+            String twinJobId = schedule(jobId -> scheduleTwinJob(client, jobId, condition));        // step 2
+            List<ScheduledJob> jobs = followJobs(client, settings.pollMillis(), methodJobId, twinJobId); // step 3
+            printDeviceOutcomes(new QueryClient(settings.connectionString()), methodJobId);          // step 4
+            return verdict(jobs);
+        } catch (IllegalArgumentException e) {      // the SDK's checks of the connection string and its key
+            System.out.println("The hub connection string is malformed: " + hideKeys(e.getMessage())
+                    + ". Expected HostName=<hub>.azure-devices.net;SharedAccessKeyName=<policy>;SharedAccessKey=<key>");
+            return BAD_SETTINGS;
+        } catch (IotHubUnauthorizedException e) {
+            System.out.println("The hub " + settings.host() + " refused the credentials: check the policy name and key.");
+            return HUB_ERROR;
+        } catch (IotHubException e) {               // throttling (429xxx) and the daily quota (403002) included
+            System.out.println("The hub " + settings.host() + " refused the request: IoT Hub error "
+                    + e.getErrorCode() + " (" + e.getErrorCodeDescription() + "): " + e.getMessage());
+            return HUB_ERROR;
+        } catch (IOException e) {
+            System.out.println("Could not reach the hub " + settings.host() + ": " + rootCause(e)
+                    + ". Is the host right and the hub running?");
+            return HUB_ERROR;
+        }
+    }
+
+    interface JobRequest {
+        void send(String jobId) throws IOException, IotHubException;
+    }
+
+    // Each job gets a fresh UUID, so reruns never collide with old jobs. A hub runs only so many jobs at once
+    // (Free and S1: one, S2: five, S3: ten) and refuses more with 429004: then wait 2, 4, 8, 16, 32 s and retry.
+    static String schedule(JobRequest request) throws IOException, IotHubException, InterruptedException {
         String jobId = UUID.randomUUID().toString();
         System.out.println(System.lineSeparator() + "Scheduling job: " + jobId);
+        for (int waitSeconds = 2; ; waitSeconds *= 2) {
+            try {
+                request.send(jobId);
+                return jobId;
+            } catch (IotHubTooManyRequestsException e) {
+                if (e.getErrorCode() != 429004 || waitSeconds > 32) {
+                    throw e;
+                }
+                System.out.println("The hub runs no more jobs at once (429004, its tier's limit): retrying in "
+                        + waitSeconds + " s, when the other job may have ended.");
+                Thread.sleep(waitSeconds * 1000L);
+            }
+        }
+    }
+
+    // Step 1: a job that calls lockDoor on every device the query condition selects; "new Date()" starts it now.
+    static void scheduleMethodJob(ScheduledJobsClient client, String jobId, String condition)
+            throws IOException, IotHubException {
         DirectMethodsJobOptions options = DirectMethodsJobOptions.builder()
                 .payload(Map.of("lockTime", "10m"))           // a Map, so the device receives a JSON object
                 .maxExecutionTimeSeconds(MAX_EXECUTION_SECONDS)
-                .methodConnectTimeoutSeconds(30)              // how long to wait for an offline device
-                .methodResponseTimeoutSeconds(30)             // how long the device may take to answer
+                .methodConnectTimeoutSeconds(CONNECT_TIMEOUT_SECONDS)  // how long to wait for an offline device
+                .methodResponseTimeoutSeconds(RESPONSE_TIMEOUT_SECONDS) // how long the device may take to answer
                 .build();
         client.scheduleDirectMethod(jobId, condition, "lockDoor", new Date(), options);
         System.out.println("Direct method called with Job Id: " + jobId);
-        return jobId;
     }
 
     // Step 2: a job that sets desired properties on the same devices. No device id in the twin: the query
     // condition decides; the ETag "*" applies the patch whatever each twin's current version is.
-    static String scheduleTwinJob(ScheduledJobsClient client, String condition) throws IOException, IotHubException {
-        String jobId = UUID.randomUUID().toString();
-        System.out.println(System.lineSeparator() + "Scheduling job: " + jobId);
+    static void scheduleTwinJob(ScheduledJobsClient client, String jobId, String condition)
+            throws IOException, IotHubException {
         Twin update = new Twin();
         update.getDesiredProperties().putAll(Map.of("building", 43, "floor", 3));
         update.setETag("*");
         client.scheduleUpdateTwin(jobId, condition, update, new Date(), MAX_EXECUTION_SECONDS);
         System.out.println("Device twin called with Job Id: " + jobId);
-        return jobId;
     }
 
     static String quote(String value) {
@@ -117,10 +161,10 @@ public final class ScheduleJobService {
 
     // Step 3: ask the hub for both jobs until each has ended. A job that has not ended well after its own
     // time limit is not going to, so the app stops waiting then.
-    static List<ScheduledJob> followJobs(ScheduledJobsClient client, String pollSeconds, String... jobIds)
+    static List<ScheduledJob> followJobs(ScheduledJobsClient client, long pollMillis, String... jobIds)
             throws IOException, IotHubException, InterruptedException {
         Instant giveUpAt = Instant.now().plusSeconds(3L * MAX_EXECUTION_SECONDS);
-        while (true) {
+        for (int poll = 0; ; poll++) {
             List<ScheduledJob> jobs = new ArrayList<>();
             System.out.println();
             for (String jobId : jobIds) {
@@ -130,18 +174,17 @@ public final class ScheduleJobService {
                 System.out.println("...job " + jobId + " " + job.getJobStatus() + (s == null ? "" : " (devices: "
                         + s.getSucceededCount() + " succeeded, " + s.getFailedCount() + " failed, " + s.getRunningCount()
                         + " running, " + s.getPendingCount() + " pending of " + s.getDeviceCount() + ")"));
+                if (poll > 0 && s != null && s.getRunningCount() > 0 && job.getJobType() == ScheduledJobType.scheduleDeviceMethod) {
+                    System.out.println("   (the job waits up to " + CONNECT_TIMEOUT_SECONDS + " s for the device to "
+                            + "connect, then " + RESPONSE_TIMEOUT_SECONDS + " s for its answer: is the device app running?)");
+                }
             }
-            if (jobs.stream().allMatch(ScheduleJobService::ended) || Instant.now().isAfter(giveUpAt)) {
+            if (jobs.stream().allMatch(job -> ENDED.contains(job.getJobStatus())) || Instant.now().isAfter(giveUpAt)) {
                 return jobs;
             }
             System.out.println("Job status posted, press Ctrl-C to exit");
-            Thread.sleep(Integer.parseInt(pollSeconds) * 1000L);
+            Thread.sleep(pollMillis);
         }
-    }
-
-    static boolean ended(ScheduledJob job) {
-        return List.of(ScheduledJobStatus.completed, ScheduledJobStatus.failed, ScheduledJobStatus.cancelled)
-                .contains(job.getJobStatus());
     }
 
     // Step 4: what did each device answer? Every device a job touched has a record in devices.jobs.
@@ -150,38 +193,38 @@ public final class ScheduleJobService {
         RawQueryResponse rows = client.queryRaw("SELECT * FROM devices.jobs WHERE devices.jobs.jobId = " + quote(jobId));
         while (rows.hasNext()) {
             JsonObject row = JsonParser.parseString(rows.next()).getAsJsonObject();
+            String line = "    " + row.get("deviceId").getAsString() + ": " + row.get("status").getAsString();
             JsonObject outcome = row.has("outcome") ? row.getAsJsonObject("outcome") : new JsonObject();
-            JsonObject answer = outcome.has("deviceMethodResponse") ? outcome.getAsJsonObject("deviceMethodResponse") : null;
-            System.out.println("    " + row.get("deviceId").getAsString() + ": " + row.get("status").getAsString()
-                    + (answer == null ? "" : ", the device answered " + answer.get("status") + " " + answer.get("payload"))
-                    + (row.has("error") ? ", error " + row.get("error") : ""));
+            if (outcome.has("deviceMethodResponse") && outcome.get("deviceMethodResponse").isJsonObject()) {
+                JsonObject answer = outcome.getAsJsonObject("deviceMethodResponse");
+                line += ", the device answered " + answer.get("status") + " " + answer.get("payload");
+            }
+            System.out.println(row.has("error") ? line + ", error " + row.get("error") : line);
         }
     }
 
     /** Success means both jobs completed, on at least one device, and no device failed. */
     static int verdict(List<ScheduledJob> jobs) {
-        int exitCode = SUCCESS;
+        List<String> problems = jobs.stream().map(ScheduleJobService::problem).filter(Objects::nonNull).toList();
         System.out.println();
-        for (ScheduledJob job : jobs) {
-            JobStatistics s = job.getJobStatistics();
-            String problem = !ended(job) ? "is still " + job.getJobStatus() + " after " + 3 * MAX_EXECUTION_SECONDS + " s"
-                    : job.getJobStatus() != ScheduledJobStatus.completed ? "ended " + job.getJobStatus() + ": " + job.getFailureReason()
-                    : s == null || s.getDeviceCount() == 0 ? "matched no device; is the device id right?"
-                    : s.getFailedCount() > 0 ? "failed on " + s.getFailedCount() + " of " + s.getDeviceCount() + " devices"
-                    : null;
-            if (problem != null) {
-                System.out.println("Not successful: job " + job.getJobId() + " " + problem);
-                exitCode = JOBS_UNSUCCESSFUL;
-            }
-        }
-        System.out.print(exitCode == SUCCESS ? "Both jobs completed on every device." + System.lineSeparator() : "");
-        return exitCode;
+        problems.forEach(System.out::println);
+        System.out.print(problems.isEmpty() ? "Both jobs completed on every device." + System.lineSeparator() : "");
+        return problems.isEmpty() ? SUCCESS : JOBS_UNSUCCESSFUL;
     }
 
-    /** An argument wins over its environment variable, which wins over the default. */
-    static String setting(String[] args, int index, String variable, String fallback) {
-        String value = args.length > index ? args[index] : System.getenv(variable);
-        return value == null || value.isBlank() ? fallback : value.trim();
+    static String problem(ScheduledJob job) {
+        JobStatistics s = job.getJobStatistics();
+        String problem = null;
+        if (!ENDED.contains(job.getJobStatus())) {
+            problem = "is still " + job.getJobStatus() + " after " + 3 * MAX_EXECUTION_SECONDS + " s";
+        } else if (job.getJobStatus() != ScheduledJobStatus.completed) {
+            problem = "ended " + job.getJobStatus() + ": " + job.getFailureReason();
+        } else if (s == null || s.getDeviceCount() == 0) {
+            problem = "matched no device; is the device id right?";
+        } else if (s.getFailedCount() > 0) {
+            problem = "failed on " + s.getFailedCount() + " of " + s.getDeviceCount() + " devices";
+        }
+        return problem == null ? null : "Not successful: job " + job.getJobId() + " " + problem;
     }
 
     /** One part of a connection string, e.g. part(s, "HostName"); empty when it is missing. */

@@ -58,10 +58,11 @@ class ScheduleJobServiceIT {
 
     @Test
     void ctrlC_whileFollowingTheJobs_saysTheJobsGoOn(LocalHub hub) throws Exception {
-        // No device is connected, so the method job waits for it and the service keeps polling.
+        // No device is connected, so the method job waits for it and the service keeps polling, saying why.
         try (AppProcess service = AppProcess.of(ScheduleJobService.class).reaching(hub)
-                .env("POLL_INTERVAL_SECONDS", "30").start(HUB)) {
+                .env("POLL_INTERVAL_SECONDS", "1").start(HUB)) {
             service.awaitOutput("press Ctrl-C to exit", Duration.ofSeconds(30));
+            service.awaitOutput("the job waits up to 30 s for the device to connect", Duration.ofSeconds(30));
             service.pressCtrlC();
             assertEquals(130, service.awaitExit(Duration.ofSeconds(15)), service.output());
             assertTrue(service.output().contains("Stopped; the jobs go on running on the hub"), service.output());

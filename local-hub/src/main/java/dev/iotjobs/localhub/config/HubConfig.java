@@ -1,5 +1,8 @@
 package dev.iotjobs.localhub.config;
 
+import dev.iotjobs.localhub.c2d.C2dSettings;
+import dev.iotjobs.localhub.throttle.Tier;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -33,12 +36,14 @@ import java.util.Locale;
  * @param sessionResumeGrace how long a device that resumes a persistent session has to subscribe again to methods
  *                          and desired properties before they go out on its remembered subscriptions
  *                          ({@link #DEFAULT_SESSION_RESUME_GRACE}; see {@code EdgeSession})
+ * @param tier              the IoT Hub tier whose quotas and throttles to apply, or null (the default) for none
+ * @param units             the tier's unit count (1 by default)
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
                         int proxyPort, boolean alwaysProxy, HubLimits limits, Duration twinResponseDelay,
                         TlsEngine tlsEngine, int maxActiveJobs, int methodsInFlight, int eventLoops,
                         int coreWorkerThreads, int jobWorkerThreads, int consolePort,
-                        dev.iotjobs.localhub.c2d.C2dSettings c2d, Duration sessionResumeGrace) {
+                        C2dSettings c2d, Duration sessionResumeGrace, Tier tier, int units) {
     /**
      * Device SDKs subscribe to methods within milliseconds of connecting when the application asks for them; one
      * that reconnects after a drop does not subscribe again. Two seconds tells the two apart on a loaded machine.
@@ -84,6 +89,11 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         if (maxActiveJobs < 1 || methodsInFlight < 1 || eventLoops < 1 || coreWorkerThreads < 1 || jobWorkerThreads < 1) {
             throw new IllegalArgumentException("job limits and thread counts must be at least 1");
         }
+        if (tier != null) {
+            tier.checkUnits(units);
+        } else if (units != 1) {
+            throw new IllegalArgumentException("units need a tier (--tier F1|S1|S2|S3)");
+        }
     }
 
     public static Builder builder() {
@@ -110,6 +120,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.consolePort = consolePort;
         b.c2d = c2d;
         b.sessionResumeGrace = sessionResumeGrace;
+        b.tier = tier;
+        b.units = units;
         return b;
     }
 
@@ -124,7 +136,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private boolean alwaysProxy;
         private HubLimits limits = HubLimits.DEFAULTS;
         private Duration twinResponseDelay = DEFAULT_TWIN_RESPONSE_DELAY;
-        private dev.iotjobs.localhub.c2d.C2dSettings c2d = dev.iotjobs.localhub.c2d.C2dSettings.DEFAULTS;
+        private C2dSettings c2d = C2dSettings.DEFAULTS;
         private Duration sessionResumeGrace = DEFAULT_SESSION_RESUME_GRACE;
         private TlsEngine tlsEngine = TlsEngine.AUTO;
         private int maxActiveJobs = DEFAULT_MAX_ACTIVE_JOBS;
@@ -134,6 +146,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int coreWorkerThreads = 16;
         private int jobWorkerThreads = Math.max(2, CORES);
         private int consolePort = CONSOLE_OFF;
+        private Tier tier;
+        private int units = 1;
 
         public Builder dataDirectory(Path value) {
             dataDirectory = value;
@@ -216,7 +230,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
-        public Builder c2d(dev.iotjobs.localhub.c2d.C2dSettings value) {
+        public Builder c2d(C2dSettings value) {
             c2d = value;
             return this;
         }
@@ -226,11 +240,22 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
+        /** Applies an IoT Hub tier's quotas and throttles (null: none, the default). */
+        public Builder tier(Tier value) {
+            tier = value;
+            return this;
+        }
+
+        public Builder units(int value) {
+            units = value;
+            return this;
+        }
+
         public HubConfig build() {
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
                     bindHost, mqttPort, restPort, proxyPort, alwaysProxy, limits == null ? HubLimits.DEFAULTS : limits,
                     twinResponseDelay, tlsEngine, maxActiveJobs, methodsInFlight, eventLoops, coreWorkerThreads, jobWorkerThreads,
-                    consolePort, c2d, sessionResumeGrace);
+                    consolePort, c2d, sessionResumeGrace, tier, units);
         }
     }
 }

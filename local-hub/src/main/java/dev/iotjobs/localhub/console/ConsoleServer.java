@@ -1,5 +1,7 @@
 package dev.iotjobs.localhub.console;
 
+import dev.iotjobs.localhub.throttle.HubThrottles;
+import dev.iotjobs.localhub.throttle.Operation;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -47,12 +49,19 @@ public final class ConsoleServer {
 
     /** Starts the console on {@value #HOST}:{@code port} (0: any free port); the future fails if it cannot bind. */
     public static Future<ConsoleServer> start(Vertx vertx, Target target, int port) {
+        return start(vertx, target, port, HubThrottles.none());
+    }
+
+    /** As {@link #start(Vertx, Target, int)}, showing the hub's tier and its jobs pace ({@code GET /api/local/tier}). */
+    public static Future<ConsoleServer> start(Vertx vertx, Target target, int port, HubThrottles throttles) {
         HubApiBridge bridge = new HubApiBridge(vertx, target);
         StaticFiles files = StaticFiles.load("console");
         Router router = Router.router(vertx);
         router.route().handler(ConsoleGuard::admitLoopbackHost);
         router.route("/api/*").handler(ConsoleGuard::admitApiCall);
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+        router.get("/api/local/tier").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "application/json; charset=utf-8").end(tierJson(throttles)));
         bridge.register(router);
         router.get("/*").handler(files::serve);
         router.route().last().handler(ctx -> ConsoleGuard.refuse(ctx, 404, "Not found: " + ctx.request().path()));
@@ -61,6 +70,16 @@ public final class ConsoleServer {
         return server.requestHandler(router).listen()
                 .map(s -> new ConsoleServer(s, bridge))
                 .onFailure(e -> bridge.close());
+    }
+
+    /** The tier the pages show: {"tier":null} without one. */
+    static String tierJson(HubThrottles t) {
+        if (!t.enabled()) {
+            return "{\"tier\":null}";
+        }
+        return String.format(java.util.Locale.ROOT, "{\"tier\":\"%s\",\"units\":%d,\"describe\":\"%s\","
+                        + "\"jobDeviceOperationsPerSecond\":%.3f,\"maxActiveJobs\":%d}", t.tier(), t.units(), t.describe(),
+                t.perSecond(Operation.JOB_DEVICE_OPERATIONS), t.maxActiveJobs(0));
     }
 
     public int port() {

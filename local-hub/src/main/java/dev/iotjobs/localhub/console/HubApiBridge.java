@@ -1,6 +1,7 @@
 package dev.iotjobs.localhub.console;
 
 import dev.iotjobs.localhub.auth.SasToken;
+import dev.iotjobs.localhub.throttle.HubThrottles;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -94,7 +95,9 @@ final class HubApiBridge {
     private Future<Answer> call(HttpMethod method, String uri, MultiMap pageHeaders, Buffer body) {
         RequestOptions options = new RequestOptions().setMethod(method).setHost(target.restHost())
                 .setPort(target.restPort()).setURI(uri).setIdleTimeout(CALL_TIMEOUT_MILLIS)
-                .putHeader("Authorization", token()).putHeader("Accept", "application/json");
+                .putHeader("Authorization", token()).putHeader("Accept", "application/json")
+                // Tier emulation: the console's own polling is not the application's traffic; not counted.
+                .putHeader(HubThrottles.CONSOLE_CALL_HEADER, "1");
         for (String name : REQUEST_HEADERS) {
             if (pageHeaders.contains(name)) {
                 options.putHeader(name, pageHeaders.get(name));

@@ -24,7 +24,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -235,7 +234,7 @@ public final class DeviceRegistry {
      */
     public CompletableFuture<List<Device>> updateManyAsync(Collection<String> ids, UnaryOperator<Device> change,
                                                            List<String> missing,
-                                                           Function<List<Device>, List<HubStore.Write>> extraWrites) {
+                                                           BatchWrites extraWrites) {
         Staged s = lockedMany(ids, () -> {
             List<Device> changed = new ArrayList<>(ids.size());
             for (String id : ids) {
@@ -246,7 +245,7 @@ public final class DeviceRegistry {
                     changed.add(change.apply(current));
                 }
             }
-            return stage(changed, extraWrites.apply(changed));
+            return stage(changed, extraWrites.forChanged(changed));
         });
         return s.committed().handle((ok, failure) -> {
             if (failure != null) {

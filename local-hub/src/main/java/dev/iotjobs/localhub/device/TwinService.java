@@ -3,7 +3,6 @@ package dev.iotjobs.localhub.device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.model.ErrorCode;
-import dev.iotjobs.localhub.store.HubStore;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -11,7 +10,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Function;
 
 /**
  * Device twins: the service side (get, patch, replace tags and desired properties) and the device side
@@ -57,13 +55,13 @@ public final class TwinService {
 
     /**
      * Applies one change to many devices with a single commit (used by twin jobs), together with
-     * {@code extraWrites} computed from the updated devices. The future completes after the commit, with
+     * {@code extraWrites} computed from the updated devices (a twin job's batch record). The future completes after the commit, with
      * the ids of devices that no longer exist.
      *
      * @return ids of devices that no longer exist
      */
     public CompletableFuture<List<String>> patchMany(Collection<String> deviceIds, TwinChange change,
-                                  Function<List<Device>, List<HubStore.Write>> extraWrites) {
+                                  BatchWrites extraWrites) {
         Instant now = registry.clock().instant();
         List<String> missing = new ArrayList<>();
         TwinChange.Memo memo = new TwinChange.Memo(); // the batch is changed on one thread, under its locks

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.json.Json;
 
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,9 +30,8 @@ final class Job {
     private volatile boolean stopped;
     private ScheduledFuture<?> startTimer;
     private ScheduledFuture<?> expiryTimer;
-    /** Method jobs: next target position to look at, and invocations in flight (guarded by this). */
-    private int nextIndex;
-    private int inFlight;
+    /** Method jobs: where the fan-out stands (written by {@link DeviceJobLedger} only, under its monitor). */
+    final Fanout fanout = new Fanout();
     /** A pump of this (method) job is scheduled and has not started yet: completions need not schedule another. */
     final AtomicBoolean pumpScheduled = new AtomicBoolean();
 
@@ -195,29 +193,10 @@ final class Job {
         }
     }
 
-    // ------------------------------------------------------------------ method-job fan-out
-
-    /**
-     * Claims the next queued devices of a method job, up to {@code maxInFlight} invocations in flight,
-     * marking them running at {@code nowMillis}; returns their target positions.
-     */
-    synchronized int[] claimForInvocation(int maxInFlight, long nowMillis) {
-        JobProgress p = progress;
-        int[] claimed = new int[Math.max(0, Math.min(maxInFlight - inFlight, p.size() - nextIndex))];
-        int n = 0;
-        while (!stopped && inFlight < maxInFlight && nextIndex < p.size()) {
-            int i = nextIndex++;
-            if (p.transition(i, DeviceJobStatus.RUNNING, nowMillis, null)) {
-                inFlight++;
-                claimed[n++] = i;
-            }
-        }
-        return n == claimed.length ? claimed : Arrays.copyOf(claimed, n);
-    }
-
-    /** One invocation of {@link #claimForInvocation} ended (answered, failed or timed out). */
-    synchronized void invocationEnded() {
-        inFlight--;
+    /** A method job's fan-out: the next target position to look at, and invocations in flight. */
+    static final class Fanout {
+        int next;
+        int inFlight;
     }
 
     // ------------------------------------------------------------------ wire form

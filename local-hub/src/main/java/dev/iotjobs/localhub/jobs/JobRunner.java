@@ -2,85 +2,60 @@ package dev.iotjobs.localhub.jobs;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.concurrent.Futures;
-import dev.iotjobs.localhub.device.Device;
 import dev.iotjobs.localhub.device.TwinService;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.model.HubException;
+import dev.iotjobs.localhub.throttle.Throttle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Queue;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs started jobs over their target devices with bounded parallelism and no thread per device:
  * twin jobs in batches (each batch one store commit holding the twins and their job records), method jobs
- * as at most {@link JobLimits#methodsInFlight()} asynchronous invocations whose results are committed in groups.
- * A device counts as done only once its record is committed, so a restart never re-runs it.
+ * as at most {@link JobLimits#methodsInFlight()} asynchronous invocations. Every device's state change goes
+ * through the {@link DeviceJobLedger}; this class only decides what runs when.
+ * <p>
+ * With a tier ({@link JobLimits#deviceOperations()}), device operations are paced at the tier's jobs
+ * device operations rate, shared by every job of the hub: a batch or a pump takes only the operations the
+ * pace allows now and comes back when the next one is due.
  */
 final class JobRunner {
     private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
     static final int TWIN_BATCH = 1000;
     private static final int TWIN_BATCHES_IN_FLIGHT = 4;
-    private static final int MAX_RECORDS_PER_COMMIT = 5000;
-    /**
-     * How long finished devices wait to be recorded together: one store commit for every answer of these
-     * milliseconds rather than one per few answers (a commit has a fixed cost; answers arrive by thousands).
-     */
-    private static final long RECORD_LINGER_MILLIS = 20;
 
-    private final JobStore store;
+    private final DeviceJobLedger ledger;
     private final int methodsInFlight;
+    private final Throttle pace;
     private final TwinService twins;
     private final MethodService methods;
     private final ExecutorService workers;
     private final ScheduledExecutorService timers;
-    private final Clock clock;
-    private final JobCompletion completion;
-    private final Queue<Finished> finished = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean flushScheduled = new AtomicBoolean();
-    private final Object flushLock = new Object();
 
-    /** Called when a job has no queued or running device left. */
-    interface JobCompletion {
-        void allDevicesDone(Job job);
-    }
-
-    private record Finished(Job job, int index, DeviceJobStatus status, long start, long end, ObjectNode result) {
-    }
-
-    JobRunner(JobStore store, TwinService twins, MethodService methods, JobExecutors executors, int methodsInFlight,
-              Clock clock, JobCompletion completion) {
-        this.store = store;
-        this.methodsInFlight = methodsInFlight;
-        this.timers = executors.timers;
+    JobRunner(DeviceJobLedger ledger, TwinService twins, MethodService methods, JobExecutors executors,
+              JobLimits limits) {
+        this.ledger = ledger;
+        this.methodsInFlight = limits.methodsInFlight();
+        this.pace = limits.deviceOperations();
         this.twins = twins;
         this.methods = methods;
         this.workers = executors.workers;
-        this.clock = clock;
-        this.completion = completion;
+        this.timers = executors.timers;
     }
 
     /** Starts (or resumes) processing every queued device of a running job. */
     void run(Job job) {
         if (job.progress().finished()) {
-            completion.allDevicesDone(job);
+            ledger.completeIfFinished(job);
         } else if (job.definition.type() == JobType.TWIN) {
             runTwinJob(job);
         } else {
@@ -94,75 +69,48 @@ final class JobRunner {
      */
     private void runTwinJob(Job job) {
         JobProgress p = job.progress();
-        Deque<List<Integer>> batches = new ArrayDeque<>();
-        List<Integer> batch = new ArrayList<>(TWIN_BATCH);
+        Deque<Integer> queued = new ArrayDeque<>();
         for (int i = 0; i < p.size(); i++) {
             if (p.status(i) == DeviceJobStatus.QUEUED) {
-                batch.add(i);
-                if (batch.size() == TWIN_BATCH) {
-                    batches.add(batch);
-                    batch = new ArrayList<>(TWIN_BATCH);
-                }
+                queued.add(i);
             }
-        }
-        if (!batch.isEmpty()) {
-            batches.add(batch);
         }
         for (int k = 0; k < TWIN_BATCHES_IN_FLIGHT; k++) {
-            execute(() -> nextTwinBatch(job, batches));
+            execute(() -> nextTwinBatch(job, queued));
         }
     }
 
-    private void nextTwinBatch(Job job, Deque<List<Integer>> batches) {
-        List<Integer> batch;
-        synchronized (batches) {
-            batch = batches.poll();
-        }
-        if (batch == null || job.stopped()) {
+    private void nextTwinBatch(Job job, Deque<Integer> queued) {
+        if (job.stopped()) {
             return;
         }
-        twinBatch(job, batch).whenComplete((v, e) -> {
-            if (e != null) {
-                LOG.error("Twin job {} batch failed", job.id(), e);
-            }
-            execute(() -> nextTwinBatch(job, batches));
-        });
-    }
-
-    private CompletableFuture<Void> twinBatch(Job job, List<Integer> batch) {
-        JobProgress p = job.progress();
-        long start = clock.millis();
-        List<String> ids = new ArrayList<>(batch.size());
-        Map<String, Integer> index = new HashMap<>(batch.size() * 2);
-        for (int i : batch) {
-            if (p.transition(i, DeviceJobStatus.RUNNING, start, null)) {
-                ids.add(p.deviceIds[i]);
-                index.put(p.deviceIds[i], i);
-            }
-        }
-        long[] end = new long[1];
-        return twins.patchMany(ids, job.definition.twinChange(), updated -> {
-            end[0] = clock.millis();
-            int[] done = new int[updated.size()];
-            for (int k = 0; k < done.length; k++) {
-                done[k] = index.get(updated.get(k).id());
-            }
-            return List.of(JobStore.twinBatch(job.id(), done, start, end[0]));
-        }).thenAcceptAsync(missing -> {
-            Set<String> gone = new HashSet<>(missing);
-            for (String id : ids) {
-                if (!gone.contains(id)) {
-                    p.transition(index.get(id), DeviceJobStatus.COMPLETED, end[0], null);
+        List<Integer> batch;
+        synchronized (queued) {
+            int size = Math.min(TWIN_BATCH, queued.size());
+            if (size > 0 && pace != null) {
+                size = pace.acquireNow(size);
+                if (size == 0) {
+                    later(pace.nanosUntilNext(), () -> nextTwinBatch(job, queued));
+                    return;
                 }
             }
-            for (String id : missing) {
-                finish(job, index.get(id), DeviceJobStatus.FAILED, start,
-                        DeviceJobRecords.errorResult("DeviceNotFound", "Device " + id + " no longer exists."));
+            batch = new ArrayList<>(size);
+            for (int k = 0; k < size; k++) {
+                batch.add(queued.poll());
             }
-            if (p.finished()) {
-                completion.allDevicesDone(job);
-            }
-        }, workers);
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
+        DeviceJobLedger.TwinBatchRecord record = ledger.startTwinBatch(job, batch);
+        twins.patchMany(record.deviceIds(), job.definition.twinChange(), record)
+                .thenAcceptAsync(missing -> ledger.twinBatchCommitted(record, missing), workers)
+                .whenComplete((v, e) -> {
+                    if (e != null) {
+                        LOG.error("Twin job {} batch failed", job.id(), e);
+                    }
+                    execute(() -> nextTwinBatch(job, queued));
+                });
     }
 
     /**
@@ -175,19 +123,22 @@ final class JobRunner {
         }
     }
 
-    /** Starts method invocations until the in-flight limit is reached or no queued device is left. */
+    /** Starts method invocations until the in-flight limit (or the pace) is reached or no queued device is left. */
     private void pump(Job job) {
         job.pumpScheduled.set(false);
+        int allowed = pace == null ? Integer.MAX_VALUE : pace.acquireNow(methodsInFlight);
         JobProgress p = job.progress();
-        for (int i : job.claimForInvocation(methodsInFlight, clock.millis())) {
-            long start = clock.millis();
+        for (int i : ledger.claimForInvocation(job, allowed, methodsInFlight)) {
+            long start = p.startMillis(i);
             methods.invoke(p.deviceIds[i], job.definition.method()).whenComplete((response, failure) -> {
-                job.invocationEnded();
-                finish(job, i, failure == null ? DeviceJobStatus.COMPLETED : DeviceJobStatus.FAILED, start,
-                        failure == null ? DeviceJobRecords.methodResult(response) : errorOf(failure));
+                ledger.invocationEnded(job, i, failure == null ? DeviceJobStatus.COMPLETED : DeviceJobStatus.FAILED,
+                        start, failure == null ? DeviceJobRecords.methodResult(response) : errorOf(failure));
                 // Continue on a worker, never recursively: a thousand offline devices fail synchronously.
                 schedulePump(job);
             });
+        }
+        if (pace != null && ledger.hasUnclaimed(job) && job.pumpScheduled.compareAndSet(false, true)) {
+            later(pace.nanosUntilNext(), () -> pump(job));
         }
     }
 
@@ -199,60 +150,11 @@ final class JobRunner {
         return DeviceJobRecords.errorResult("ServerError", String.valueOf(cause.getMessage()));
     }
 
-    /** Records a device's final state: committed in a group with others, then applied in memory. */
-    void finish(Job job, int index, DeviceJobStatus status, long start, ObjectNode result) {
-        finished.add(new Finished(job, index, status, start, clock.millis(), result));
-        if (flushScheduled.compareAndSet(false, true)) {
-            try {
-                timers.schedule(() -> execute(this::flush), RECORD_LINGER_MILLIS, TimeUnit.MILLISECONDS);
-            } catch (RejectedExecutionException e) {
-                LOG.debug("Hub is stopping: job records not flushed");
-            }
-        }
-    }
-
-    /** Records every finished device now (on close: the linger timer no longer runs). */
-    void flushNow() {
-        while (!finished.isEmpty()) {
-            flush();
-        }
-    }
-
-    private void flush() {
-        flushScheduled.set(false);
-        // One flush at a time: a device's first outcome wins, and each device is recorded once per job.
-        synchronized (flushLock) {
-            List<Finished> batch = new ArrayList<>();
-            Finished f;
-            while (batch.size() < MAX_RECORDS_PER_COMMIT && (f = finished.poll()) != null) {
-                batch.add(f);
-            }
-            if (batch.isEmpty()) {
-                return;
-            }
-            Map<Job, List<JobStore.Outcome>> byJob = new LinkedHashMap<>();
-            Set<String> seen = new HashSet<>();
-            List<Finished> recorded = new ArrayList<>(batch.size());
-            for (Finished x : batch) {
-                // The first outcome of a device wins (a cancel may race with its method's answer).
-                if (!x.job.progress().status(x.index).terminal() && seen.add(x.job.id() + "/" + x.index)) {
-                    recorded.add(x);
-                    byJob.computeIfAbsent(x.job, j -> new ArrayList<>())
-                            .add(new JobStore.Outcome(x.index, x.status, x.start, x.end, x.result));
-                }
-            }
-            store.saveOutcomes(byJob);
-            for (Finished x : recorded) {
-                x.job.progress().transition(x.index, x.status, x.end, x.result);
-            }
-            for (Job job : byJob.keySet()) {
-                if (job.progress().finished()) {
-                    completion.allDevicesDone(job);
-                }
-            }
-        }
-        if (!finished.isEmpty() && flushScheduled.compareAndSet(false, true)) {
-            execute(this::flush);
+    private void later(long nanos, Runnable task) {
+        try {
+            timers.schedule(() -> execute(task), Math.max(1, nanos), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            LOG.debug("Hub is stopping: paced job work not scheduled");
         }
     }
 
@@ -269,20 +171,4 @@ final class JobRunner {
             LOG.debug("Hub is stopping: job work not started");
         }
     }
-
-    /** Settles every device that has not finished yet (cancel, expiry). */
-    void settleUnfinished(Job job, DeviceJobStatus status, boolean includeRunning, ObjectNode result) {
-        JobProgress p = job.progress();
-        if (p == null) {
-            return;
-        }
-        long now = clock.millis();
-        for (int i = 0; i < p.size(); i++) {
-            DeviceJobStatus s = p.status(i);
-            if (s == DeviceJobStatus.QUEUED || includeRunning && s == DeviceJobStatus.RUNNING) {
-                finish(job, i, status, p.startMillis(i) == 0 ? now : p.startMillis(i), result);
-            }
-        }
-    }
-
 }

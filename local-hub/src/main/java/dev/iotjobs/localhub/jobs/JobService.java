@@ -40,6 +40,7 @@ public final class JobService implements AutoCloseable {
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timers;
     private final ExecutorService workers;
+    private final DeviceJobLedger ledger;
     private final JobRunner runner;
 
     /** Reloads the stored jobs and resumes them on {@code executors} (which the caller closes, after this). */
@@ -51,8 +52,8 @@ public final class JobService implements AutoCloseable {
         this.maxActiveJobs = limits.maxActiveJobs();
         this.timers = executors.timers;
         this.workers = executors.workers;
-        this.runner = new JobRunner(store, twins, methods, executors, limits.methodsInFlight(), clock,
-                this::allDevicesDone);
+        this.ledger = new DeviceJobLedger(store, clock, executors, this::allDevicesDone);
+        this.runner = new JobRunner(ledger, twins, methods, executors, limits);
         load();
     }
 
@@ -68,7 +69,7 @@ public final class JobService implements AutoCloseable {
             long active = jobs.values().stream().filter(Job::active).count();
             if (active >= maxActiveJobs) {
                 throw ErrorCode.MAX_ACTIVE_JOBS.exception("This hub runs at most " + maxActiveJobs
-                        + " active jobs at once; wait for one to finish or cancel one.");
+                        + " active (scheduled, queued or running) job(s) at once; wait for one to end or cancel one.");
             }
             store.save(job);
             jobs.put(jobId, job);
@@ -90,7 +91,7 @@ public final class JobService implements AutoCloseable {
         if (!job.cancel(clock.instant(), () -> store.save(job))) {
             return job.toJson(clock.instant());
         }
-        runner.settleUnfinished(job, DeviceJobStatus.CANCELLED, false,
+        ledger.settleUnfinished(job, DeviceJobStatus.CANCELLED, false,
                 DeviceJobRecords.errorResult("JobCancelled", "The job was cancelled before this device was processed."));
         return job.toJson(clock.instant());
     }
@@ -208,7 +209,7 @@ public final class JobService implements AutoCloseable {
                 + job.definition.maxExecutionTimeSeconds() + " s) before every device was processed.")) {
             return;
         }
-        runner.settleUnfinished(job, DeviceJobStatus.FAILED, true, DeviceJobRecords.errorResult(
+        ledger.settleUnfinished(job, DeviceJobStatus.FAILED, true, DeviceJobRecords.errorResult(
                 "JobRunTimeout", "The job's maximum execution time elapsed before this device finished."));
     }
 
@@ -241,6 +242,6 @@ public final class JobService implements AutoCloseable {
     @Override
     public void close() {
         jobs.values().forEach(Job::stop);
-        runner.flushNow();
+        ledger.flushNow();
     }
 }

@@ -2,6 +2,7 @@ package dev.iotjobs.localhub.junit;
 
 import dev.iotjobs.localhub.LocalHub;
 import dev.iotjobs.localhub.config.HubConfig;
+import dev.iotjobs.localhub.throttle.Tier;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -20,6 +21,10 @@ import java.nio.file.Path;
  * The hub keeps a real (durable) store in a temporary directory, so tests can restart it. Before the
  * first test runs, the JVM is set to trust the hub's CA (and to use its CONNECT proxy where port 443 could
  * not be bound), so the unmodified SDKs connect with full certificate checks.
+ * <p>
+ * A class annotated {@link HubTier} gets a hub with that tier's throttles instead: as the ports are shared,
+ * the JVM's hub is restarted (same CA; a tiered hub keeps its store in memory) whenever a class needs another tier than the running
+ * one's, so tiered classes cost a hub start each, and untiered ones see an untiered hub as before.
  * <p>
  * The hub's web console is off here unless asked for: {@code -Dlocalhub.console.port=8080} (0: any free port)
  * starts it and prints its URL, to watch the tests' devices and jobs in a browser; a test may also call
@@ -44,32 +49,58 @@ public final class LocalHubExtension implements BeforeAllCallback, ParameterReso
     }
 
     private static LocalHub hub(ExtensionContext context) {
+        HubTier tier = context.getTestClass().map(c -> c.getAnnotation(HubTier.class)).orElse(null);
+        String key = tier == null ? "" : tier.value() + "x" + tier.units();
         return context.getRoot().getStore(NAMESPACE)
-                .getOrComputeIfAbsent(SharedHub.class, k -> new SharedHub(), SharedHub.class).hub;
+                .getOrComputeIfAbsent(SharedHub.class, k -> new SharedHub(), SharedHub.class).hub(key, tier);
     }
 
     /** Closed by JUnit when the root context closes, i.e. after the last test of the JVM. */
     private static final class SharedHub implements ExtensionContext.Store.CloseableResource, AutoCloseable {
-        final LocalHub hub;
+        private LocalHub hub;
+        private String key;
+        /** One directory for every hub of the JVM: the JVM trusts the first hub's CA for good (TLS caches it). */
+        private Path dir;
 
-        SharedHub() {
+        synchronized LocalHub hub(String wanted, HubTier tier) {
+            if (hub != null && !wanted.equals(key)) {
+                hub.stop();
+                hub = null;
+            }
+            if (hub == null) {
+                hub = start(tier);
+                key = wanted;
+            }
+            return hub;
+        }
+
+        private LocalHub start(HubTier tier) {
             try {
-                Path dir = Files.createTempDirectory("local-iothub-test");
+                if (dir == null) {
+                    dir = Files.createTempDirectory("local-iothub-test");
+                }
                 String console = System.getProperty("localhub.console.port");
-                hub = LocalHub.start(HubConfig.builder().dataDirectory(dir).consolePort(console == null
-                        ? HubConfig.CONSOLE_OFF : Integer.parseInt(console.trim())).build());
+                HubConfig.Builder config = HubConfig.builder().dataDirectory(dir).consolePort(console == null
+                        ? HubConfig.CONSOLE_OFF : Integer.parseInt(console.trim()));
+                if (tier != null) { // in memory: the untiered hub's store stays as it was for the classes after
+                    config.tier(Tier.parse(tier.value())).units(tier.units()).inMemory(true);
+                }
+                LocalHub hub = LocalHub.start(config.build());
                 hub.configureThisJvm();
                 if (hub.consoleUrl() != null) {
                     System.out.println("local-hub console for these tests: " + hub.consoleUrl());
                 }
+                return hub;
             } catch (IOException e) {
                 throw new IllegalStateException("Cannot create a data directory for the test hub", e);
             }
         }
 
         @Override
-        public void close() {
-            hub.stop();
+        public synchronized void close() {
+            if (hub != null) {
+                hub.stop();
+            }
         }
     }
 }

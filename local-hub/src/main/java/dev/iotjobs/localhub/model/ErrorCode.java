@@ -39,7 +39,9 @@ public enum ErrorCode {
     /** A device's cloud-to-device queue holds its 50 messages (IoT Hub's per-device limit). */
     DEVICE_MAXIMUM_QUEUE_DEPTH_EXCEEDED(403, 403004, "DeviceMaximumQueueDepthExceeded"),
     /** A cloud-to-device message was completed, abandoned or rejected after its lock had been lost. */
-    DEVICE_MESSAGE_LOCK_LOST(412, 412002, "DeviceMessageLockLost");
+    DEVICE_MESSAGE_LOCK_LOST(412, 412002, "DeviceMessageLockLost"),
+    /** The hub's daily message quota is used up (only with a tier, see HubConfig#tier). */
+    IOTHUB_QUOTA_EXCEEDED(403, 403002, "IotHubQuotaExceeded");
 
     private final int httpStatus;
     private final int code;

@@ -8,6 +8,7 @@ import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.method.ModuleMethodService;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.query.QueryService;
+import dev.iotjobs.localhub.throttle.HubThrottles;
 import dev.iotjobs.localhub.model.HubException;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
@@ -19,7 +20,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 
 /**
  * The service-facing REST API, assembled in one place. Each resource group has its own routes class;
- * the stages every request passes are: body (size-limited) -> route -> api-version + SAS check -> core
+ * the stages every request passes are: body (size-limited) -> tier throttles (off by default) -> route -> api-version + SAS check -> core
  * call on the worker pool -> JSON or IoT Hub error body.
  */
 public final class RestApi {
@@ -32,10 +33,11 @@ public final class RestApi {
     private RestApi() {
     }
 
-    public static Router router(Vertx vertx, RestSupport rest, RouteGroup... groups) {
+    public static Router router(Vertx vertx, RestSupport rest, HubThrottles throttles, RouteGroup... groups) {
         Router router = Router.router(vertx);
         router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
         router.route().handler(RestApi::checkQueryString);
+        router.route().handler(new RestThrottles(vertx, throttles)::handle);
         for (RouteGroup group : groups) {
             group.register(router);
         }

@@ -35,7 +35,7 @@ class ArchitectureTest {
     private static final String[] CORE = {"..localhub.device..", "..localhub.jobs..", "..localhub.method..",
             "..localhub.query..", "..localhub.auth..", "..localhub.session..", "..localhub.model..",
             "..localhub.json..", "..localhub.concurrent..", "..localhub.x509..", "..localhub.edge..",
-            "..localhub.c2d..", "..localhub.telemetry.."};
+            "..localhub.c2d..", "..localhub.telemetry..", "..localhub.throttle.."};
     /** What the store may use of the core: the shared concurrency helpers, nothing else. */
     private static final String[] CORE_ABOVE_STORE = java.util.Arrays.stream(CORE)
             .filter(p -> !p.contains("concurrent")).toArray(String[]::new);
@@ -88,6 +88,37 @@ class ArchitectureTest {
             .that().resideInAnyPackage(CORE).or().resideInAnyPackage(ADAPTERS)
             .should().dependOnClassesThat().belongToAnyOf(MvHubStore.class, MemoryHubStore.class)
             .because("the backend (memory or MVStore) is picked in one place, LocalHub");
+
+    private static final String JOBS = "dev.iotjobs.localhub.jobs.";
+
+    /**
+     * A device's state within a job, and the records that make it durable, have one writer: DeviceJobLedger
+     * (and its twin-batch record). JobCodec only rebuilds a progress from stored records at start-up.
+     */
+    private static final ArchRule ONE_WRITER_OF_DEVICE_JOB_STATE = noClasses()
+            .that().haveNameNotMatching(java.util.regex.Pattern.quote(JOBS + "DeviceJobLedger") + ".*")
+            .and().doNotHaveFullyQualifiedName(JOBS + "JobCodec")
+            .should().accessTargetWhere(named(JOBS + "JobProgress", "transition"))
+            .orShould().accessTargetWhere(named(JOBS + "JobStore", "saveOutcomes", "twinBatch"))
+            .orShould().accessTargetWhere(named(JOBS + "Job$Fanout", "next", "inFlight"))
+            .because("a device's job state moved from several places raced (a cancel against an answer, a "
+                    + "batch against its commit); one writer orders every change and its record");
+
+    @Test
+    void oneWriterOfDeviceJobState() {
+        ONE_WRITER_OF_DEVICE_JOB_STATE.check(MAIN);
+    }
+
+    /** Accesses of the named members of the named class. */
+    private static DescribedPredicate<JavaAccess<?>> named(String owner, String... members) {
+        java.util.Set<String> names = java.util.Set.of(members);
+        return new DescribedPredicate<>(owner + " " + names) {
+            @Override
+            public boolean test(JavaAccess<?> access) {
+                return access.getTargetOwner().getName().equals(owner) && names.contains(access.getName());
+            }
+        };
+    }
 
     @Test
     void noPackageCycles() {

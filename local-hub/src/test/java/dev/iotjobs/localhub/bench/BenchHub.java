@@ -39,8 +39,13 @@ final class BenchHub implements AutoCloseable {
     BenchHub() throws Exception {
         dataDir = dataDirectory();
         Files.deleteIfExists(dev.iotjobs.localhub.config.DataDirectory.storeFile(dataDir));
-        hub = LocalHub.start(HubConfig.builder().dataDirectory(dataDir).mqttPort(0).restPort(0).proxyPort(0)
-                .alwaysProxy(true).build());
+        HubConfig.Builder config = HubConfig.builder().dataDirectory(dataDir).mqttPort(0).restPort(0).proxyPort(0)
+                .alwaysProxy(true);
+        String tier = System.getProperty("bench.tier"); // e.g. -Dbench.tier=S1 -Dbench.units=1: a tier's pacing
+        if (tier != null) {
+            config.tier(dev.iotjobs.localhub.throttle.Tier.parse(tier)).units(Integer.getInteger("bench.units", 1));
+        }
+        hub = LocalHub.start(config.build());
         hub.configureThisJvm();
         http = HttpClient.newBuilder().proxy(ProxySelector.getDefault()).build();
     }

@@ -2,8 +2,10 @@ package dev.iotjobs.localhub.jobs;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.json.Json;
+import dev.iotjobs.localhub.store.MemoryHubStore;
 import org.junit.jupiter.api.Test;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -73,7 +75,11 @@ class JobLifecycleTest {
         job.start(NOW, new JobProgress(new String[]{"a"}), () -> CompletableFuture.completedFuture(null));
         assertTrue(job.expire("too late"));
         assertTrue(job.stopped());
-        assertEquals(0, job.claimForInvocation(10, 1).length, "no device starts after the expiry");
+        try (JobExecutors executors = JobExecutors.start(1)) {
+            DeviceJobLedger ledger = new DeviceJobLedger(new JobStore(new MemoryHubStore()), Clock.systemUTC(),
+                    executors, j -> { });
+            assertEquals(0, ledger.claimForInvocation(job, 10, 10).length, "no device starts after the expiry");
+        }
         assertTrue(job.complete(NOW, () -> { }));
         assertEquals("too late", job.statusMessage());
     }

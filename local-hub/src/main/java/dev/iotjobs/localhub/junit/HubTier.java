@@ -1,0 +1,19 @@
+package dev.iotjobs.localhub.junit;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Gives a test class using {@link LocalHubExtension} a hub with an IoT Hub tier's quotas and throttles,
+ * e.g. {@code @HubTier("S1")} (see docs/local-hub.md, "Tiers"). Classes without it get the untiered hub.
+ */
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.TYPE)
+public @interface HubTier {
+    /** F1, S1, S2 or S3. */
+    String value();
+
+    int units() default 1;
+}
