@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The web console on the command line: on by default on 8080, --console-port, --no-console, its banner line. */
-class MainConsoleTest {
+class MainConsoleIT {
 
     @Test
     void parse_consoleOnPort8080ByDefault_otherPortOrOff() {
