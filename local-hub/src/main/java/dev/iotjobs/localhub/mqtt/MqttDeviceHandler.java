@@ -3,6 +3,7 @@ package dev.iotjobs.localhub.mqtt;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.iotjobs.localhub.auth.DeviceAuthenticator;
 import dev.iotjobs.localhub.config.HubLimits;
+import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.device.Device;
 import dev.iotjobs.localhub.device.DeviceRegistry;
 import dev.iotjobs.localhub.device.ModuleIds;
@@ -12,6 +13,7 @@ import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.MethodResponse;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
+import dev.iotjobs.localhub.tls.DeviceCertificates;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.vertx.core.AsyncResult;
@@ -85,7 +87,7 @@ public final class MqttDeviceHandler {
             return null;
         }
         try {
-            return dev.iotjobs.localhub.tls.DeviceCertificates.x509(endpoint.sslSession().getPeerCertificates());
+            return DeviceCertificates.x509(endpoint.sslSession().getPeerCertificates());
         } catch (SSLPeerUnverifiedException e) {
             return null;
         }
@@ -154,7 +156,7 @@ public final class MqttDeviceHandler {
     static boolean usernameNamesDevice(String username, String deviceId) {
         int query = username.indexOf("/?");
         String head = query < 0 ? username : username.substring(0, query);
-        String host = dev.iotjobs.localhub.config.WellKnownKeys.HOST_NAME;
+        String host = WellKnownKeys.HOST_NAME;
         return head.length() == host.length() + 1 + deviceId.length()
                 && head.regionMatches(true, 0, host, 0, host.length())
                 && head.charAt(host.length()) == '/'

@@ -20,6 +20,7 @@ import org.openqa.selenium.By;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.Date;
 import java.util.Map;
 import java.util.UUID;
@@ -191,7 +192,7 @@ class ConsoleBrowserIT {
         var job = jobs.get(jobId);
         assertEquals(ScheduledJobStatus.scheduled, job.getJobStatus());
         assertTrue(String.valueOf(job.getCloudToDeviceMethod()).contains("lockDoor"), String.valueOf(job.getCloudToDeviceMethod()));
-        assertEquals(2099, job.getStartTime().toInstant().atZone(java.time.ZoneId.systemDefault()).getYear());
+        assertEquals(2099, job.getStartTime().toInstant().atZone(ZoneId.systemDefault()).getYear());
 
         String row = "tr[data-job='" + jobId + "']";
         browser.waitUntil(SEEN, () -> browser.textOf(row).contains("scheduled"), () -> browser.textOf(row));

@@ -1,5 +1,6 @@
 package dev.iotjobs.localhub.fault;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.iotjobs.localhub.LocalHub;
 import dev.iotjobs.localhub.config.HubLimits;
 import dev.iotjobs.localhub.config.WellKnownKeys;
@@ -489,7 +490,7 @@ class FaultSuiteIT {
     private static long reportedVersion(String id) throws Exception {
         RawHttp.Response r = http.send("GET", "/twins/" + id + "?" + RawHttp.API, null);
         assertEquals(200, r.status());
-        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body())
+        return new ObjectMapper().readTree(r.body())
                 .path("properties").path("reported").path("$version").asLong();
     }
 

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.iotjobs.localhub.store.HubStoreContract.doc;
@@ -194,7 +195,7 @@ class MvHubStoreTest implements HubStoreContract {
                 first.add(new HubStore.Write(Bucket.DEVICES, KillableRewriter.key(k), KillableRewriter.document(k, 0)));
             }
             store.putAll(first);
-            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            AtomicBoolean stop = new AtomicBoolean();
             Thread writer = new Thread(() -> {
                 try {
                     for (int round = 1; !stop.get(); round++) {

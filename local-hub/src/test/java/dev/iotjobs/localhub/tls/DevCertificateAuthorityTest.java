@@ -6,6 +6,7 @@ import org.bouncycastle.asn1.pkcs.Pfx;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.util.Set;
 import javax.net.ssl.X509KeyManager;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -40,7 +41,7 @@ class DevCertificateAuthorityTest {
         assertTrue(Files.readString(ca.caPemPath()).startsWith("-----BEGIN CERTIFICATE-----\n"));
         if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
             for (Path key : List.of(DataDirectory.caKeyStore(dir), DataDirectory.serverKeyStore(dir))) {
-                assertEquals(java.util.Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
+                assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
                         Files.getPosixFilePermissions(key), key + " is owner-only");
             }
         }
