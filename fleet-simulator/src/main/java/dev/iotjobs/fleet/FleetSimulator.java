@@ -51,7 +51,7 @@ import java.util.concurrent.atomic.LongAdder;
  * JSON body naming it, and it takes (and counts) every desired-property patch.
  * <p>
  * It depends on nothing of the local hub: it speaks the public device protocol, so it also loads a real IoT
- * Hub. Protocol (see {@code device-mqtt.md}): client id = device id, username
+ * Hub. Protocol (Microsoft's "Communicate with an IoT hub using the MQTT protocol"): client id = device id, username
  * {@code {host}/{deviceId}/?api-version=2020-09-30}, password = device SAS token, clean session 0, keep-alive
  * 230 s; subscriptions {@code $iothub/methods/POST/#}, {@code $iothub/twin/res/#} and
  * {@code $iothub/twin/PATCH/properties/desired/#}; method answers are QoS 1 PUBLISHes to

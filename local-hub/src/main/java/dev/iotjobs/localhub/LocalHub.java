@@ -147,7 +147,7 @@ public final class LocalHub implements AutoCloseable {
             methods = new MethodService(registry, sessions);
             twins.onDesiredChanged(sessions);
             registry.onRemovedOrDisabled(sessions::drop);
-            // Modules (issue 15): their own registry and twins, the same sessions (keyed deviceId/moduleId).
+            // Modules: their own registry and twins, the same sessions (keyed deviceId/moduleId).
             moduleRegistry = new DeviceRegistry(DeviceStore.modules(store), clock);
             moduleTwins = new TwinService(moduleRegistry);
             modules = new ModuleService(registry, moduleRegistry, moduleTwins);

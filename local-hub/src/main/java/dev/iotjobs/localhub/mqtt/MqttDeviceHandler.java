@@ -101,7 +101,7 @@ public final class MqttDeviceHandler {
         String deviceId = endpoint.clientIdentifier();
         String username = endpoint.auth() == null ? null : endpoint.auth().getUsername();
         String password = endpoint.auth() == null ? null : endpoint.auth().getPassword();
-        // A module client's id is deviceId/moduleId (issue 15); anything else with a '/' is refused.
+        // A module client's id is deviceId/moduleId; anything else with a '/' is refused.
         if (deviceId == null || deviceId.isEmpty() || deviceId.contains("/") && !ModuleIds.isModuleKey(deviceId)) {
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED);
             return;
@@ -252,7 +252,7 @@ public final class MqttDeviceHandler {
      * Not preventable here: the SDK's occasional getTwin/updateReportedProperties timeout, where the answer has
      * arrived but IotHubTransport.onMessageReceived queues it for the receive thread (IotHubTransport.java:332)
      * before looking up the request's callback (line 346), which the receive thread may already have removed
-     * (line 1276) — Azure/azure-iot-sdk-java#1803. It happens after the answer has been read, whatever the hub's
+     * (line 1276), a known defect of the device SDK. It happens after the answer has been read, whatever the hub's
      * timing (about 1% of requests under load, with or without this delay); see docs/local-hub.md.
      */
     private void answerTwin(MqttEndpoint endpoint, MqttPublishMessage request, DeviceSession session, String rid,

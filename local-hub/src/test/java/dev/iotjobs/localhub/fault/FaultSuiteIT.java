@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The hub's own fault suite (issue 11): generated bad input on every REST route and body and on the MQTT
+ * The hub's own fault suite: generated bad input on every REST route and body and on the MQTT
  * endpoint, against a hub of its own (small limits, free ports). For every input: never a 5xx, every refusal
  * in IoT Hub's error shape, no bad credential ever admitted; after every property the hub still serves a
  * normal device and the service.

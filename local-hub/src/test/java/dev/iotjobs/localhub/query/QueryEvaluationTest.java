@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Table-driven checks of WHERE semantics, projections, aggregates and errors against hub-semantics.md §6. */
+/** Table-driven checks of WHERE semantics, projections, aggregates and errors, as Microsoft's "IoT Hub query language for device and module twins, jobs, and message routing" documents them. */
 class QueryEvaluationTest {
     private static final List<JsonNode> TWINS = Fixtures.twins();
 
