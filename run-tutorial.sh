@@ -65,9 +65,10 @@ wait_for() { # name, text, seconds
 
 stamp=target/run-tutorial.built
 if [ ! -f "$stamp" ] || [ -n "$(find pom.xml ./*/pom.xml ./*/src -newer "$stamp" -print -quit 2>/dev/null)" ]; then
-  say "Building (mvn -B -q package -DskipTests), because the sources changed since the last build"
+  say "Building (mvn -B -q -pl sim-device,schedule-job-service -am package -DskipTests), because the sources changed since the last build"
   # The classpath files let the apps start with plain java, without Maven (Maven 3.8 leaves colour codes).
-  mvn -B -q -Dstyle.color=never package -DskipTests dependency:build-classpath \
+  # Only the two apps and what they need (the hub's jar among it): not the benchmarks or the distribution's runtime.
+  mvn -B -q -Dstyle.color=never -pl sim-device,schedule-job-service -am package -DskipTests dependency:build-classpath \
       -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
   touch "$stamp"
 fi
