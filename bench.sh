@@ -24,15 +24,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Built in the reactor (-am), nothing installed: local-hub's tests find fleet-simulator's classes in its target/.
-# The startup scenario (run unless other scenarios are chosen) starts the executable jar: then it is packaged too.
-build=package
-for arg in "$@"; do
-  case $arg in small|full) ;; startup) build=package; break ;; *) build=test-compile ;; esac
-done
-mvn -B -q -Dstyle.color=never -pl local-hub -am "$build" -DskipTests dependency:build-classpath \
-    -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
-cp="local-hub/target/test-classes:local-hub/target/classes:$(cat local-hub/target/bench.classpath)"
+# The harness is the benchmarks module, built in the reactor (-am) with what it runs, nothing installed. The startup
+# scenario (run unless other scenarios are chosen) starts the hub's executable jar, which package builds.
+mvn -B -q -Dstyle.color=never -pl benchmarks -am package -DskipTests dependency:build-classpath \
+    -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=runtime
+cp="benchmarks/target/classes:$(cat benchmarks/target/bench.classpath)"
 
 # The method-job and limit-rpc scenarios hold one end of each of 10,000 device connections in this JVM (the
 # fleet's JVM, started from this one, holds the other ends and inherits the limit).

@@ -69,14 +69,16 @@ wait_for() { # name, text, seconds
 
 stamp=target/run-tutorial.built
 if [ ! -f "$stamp" ] || [ -n "$(find pom.xml ./*/pom.xml ./*/src -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+  # Only the two apps and what they need (the hub's jar among it): not the benchmarks or the distribution's runtime.
+  build="mvn -B -pl sim-device,schedule-job-service -am package -DskipTests"
   if [ ! -f "$stamp" ]; then
-    say "First build of the project (mvn -B package -DskipTests): about a minute on a 2-core machine, more while Maven downloads dependencies"
+    say "First build of the project ($build): about a minute on a 2-core machine, more while Maven downloads dependencies"
   else
-    say "Building (mvn -B package -DskipTests), because the sources changed since the last build"
+    say "Building ($build), because the sources changed since the last build"
   fi
   # The classpath files let the apps start with plain java, without Maven (Maven 3.8 leaves colour codes).
   # Progress: one line per module; Maven's whole output is in $work/build.log, and shown when the build fails.
-  if ! mvn -B -Dstyle.color=never package -DskipTests dependency:build-classpath \
+  if ! $build -Dstyle.color=never dependency:build-classpath \
       -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime 2>&1 | sed 's/\x1b\[[0-9;]*m//g' \
       | tee "$work/build.log" | sed -u -n 's/^\[INFO\] Building \(.*[^ ]\) *\[\([0-9]*\)\/\([0-9]*\)\]$/  building module \2 of \3: \1/p'; then
     echo "run-tutorial: the build failed; Maven's last lines (all of them are in $work/build.log):" >&2

@@ -14,9 +14,13 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.TrustOptions;
 import io.vertx.mqtt.MqttClient;
 import io.vertx.mqtt.MqttClientOptions;
+import io.vertx.mqtt.MqttConnectionException;
 import io.vertx.mqtt.messages.MqttPublishMessage;
 import io.vertx.mqtt.messages.MqttSubAckMessage;
 
+import java.security.cert.CertificateException;
+import java.util.Collections;
+import java.util.concurrent.ExecutionException;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +51,7 @@ import java.util.concurrent.atomic.LongAdder;
  * JSON body naming it, and it takes (and counts) every desired-property patch.
  * <p>
  * It depends on nothing of the local hub: it speaks the public device protocol, so it also loads a real IoT
- * Hub. Protocol (see {@code device-mqtt.md}): client id = device id, username
+ * Hub. Protocol (Microsoft's "Communicate with an IoT hub using the MQTT protocol"): client id = device id, username
  * {@code {host}/{deviceId}/?api-version=2020-09-30}, password = device SAS token, clean session 0, keep-alive
  * 230 s; subscriptions {@code $iothub/methods/POST/#}, {@code $iothub/twin/res/#} and
  * {@code $iothub/twin/PATCH/properties/desired/#}; method answers are QoS 1 PUBLISHes to
@@ -233,7 +237,7 @@ public final class FleetSimulator implements AutoCloseable {
         } catch (TimeoutException e) {
             f.thenAccept(FleetSimulator::closeAsync);
             throw new TimeoutException("devices not all connected within " + timeout);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception ex ? ex : e;
         }
     }
@@ -402,7 +406,7 @@ public final class FleetSimulator implements AutoCloseable {
     /** Certificate problems and refused CONNECTs (CONNACK != 0) will not go away by retrying. */
     static boolean retryable(Throwable error) {
         for (Throwable t = error; t != null; t = t.getCause()) {
-            if (t instanceof java.security.cert.CertificateException || t instanceof io.vertx.mqtt.MqttConnectionException) {
+            if (t instanceof CertificateException || t instanceof MqttConnectionException) {
                 return false;
             }
         }
@@ -581,7 +585,7 @@ public final class FleetSimulator implements AutoCloseable {
      * a multiple of any smaller one) cover every loop evenly, through the public API only.
      */
     private static List<Context> eventLoopContexts(Vertx vertx) throws Exception {
-        List<Context> result = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Context> result = Collections.synchronizedList(new ArrayList<>());
         int instances = 2 * Runtime.getRuntime().availableProcessors();
         vertx.deployVerticle(() -> new VerticleBase() {
             @Override

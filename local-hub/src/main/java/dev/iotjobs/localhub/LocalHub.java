@@ -39,6 +39,7 @@ import dev.iotjobs.localhub.store.MemoryHubStore;
 import dev.iotjobs.localhub.store.MvHubStore;
 import dev.iotjobs.localhub.store.StoreFormat;
 import dev.iotjobs.localhub.tls.DevCertificateAuthority;
+import dev.iotjobs.localhub.tls.DeviceCertificates;
 import dev.iotjobs.localhub.tls.VertxTlsOptions;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -65,6 +66,8 @@ import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
@@ -407,8 +410,8 @@ public final class LocalHub implements AutoCloseable {
      * CA and, when port 443 could not be bound, send the service SDK's HTTPS through the hub's CONNECT proxy.
      * The hub also writes them to {@code <data dir>/client-jvm-flags.txt}; the banner prints them.
      */
-    public java.util.List<String> clientJvmFlags() {
-        java.util.List<String> flags = new java.util.ArrayList<>(java.util.List.of(
+    public List<String> clientJvmFlags() {
+        List<String> flags = new ArrayList<>(List.of(
                 "-Djavax.net.ssl.trustStore=" + trustStore(),
                 "-Djavax.net.ssl.trustStorePassword=" + WellKnownKeys.TRUST_STORE_PASSWORD,
                 "-Djavax.net.ssl.trustStoreType=PKCS12"));

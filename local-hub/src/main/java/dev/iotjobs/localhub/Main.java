@@ -7,6 +7,7 @@ import dev.iotjobs.localhub.config.WellKnownKeys;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 
@@ -38,7 +39,7 @@ public final class Main {
 
     public static void main(String[] args) throws InterruptedException {
         if (args.length > 0 && DeviceCertCommand.NAME.equals(args[0])) {
-            System.exit(DeviceCertCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+            System.exit(DeviceCertCommand.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
             return;
         }
         HubConfig config;

@@ -4,7 +4,6 @@ import dev.iotjobs.localhub.config.HubConfig;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
-import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,22 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The command line of the hub: options, defaults, clear errors for bad input, and the start-up banner. */
+/** The command line of the hub: options, defaults and clear errors for bad input (the banner: MainIT). */
 class MainTest {
-
-    @Test
-    void banner_namesTheEndpointsTheTlsEngineAndTheConnectionStrings(@org.junit.jupiter.api.io.TempDir Path dir) {
-        try (LocalHub hub = LocalHub.start(HubConfig.builder().dataDirectory(dir).inMemory(true)
-                .mqttPort(0).restPort(0).proxyPort(0).build())) {
-            String banner = Main.banner(hub, Duration.ofMillis(834));
-            assertTrue(banner.contains("devices  (MQTT/TLS): 127.0.0.1:" + hub.mqttPort()), banner);
-            assertTrue(banner.contains("service  (HTTPS):    127.0.0.1:" + hub.restPort()), banner);
-            assertTrue(banner.contains("TLS engine:          " + hub.tlsEngineName()), banner);
-            assertTrue(banner.contains(hub.hubConnectionString()), banner);
-            assertTrue(banner.endsWith("\nReady in 0.83 s. Ctrl-C stops the hub."), banner);
-            assertTrue(Main.banner(hub, null).endsWith("\nReady. Ctrl-C stops the hub."), "start-up time unknown");
-        }
-    }
 
     @Test
     void parse_defaultsAreTheSdksPorts() {
@@ -83,33 +68,5 @@ class MainTest {
                 assertThrows(IllegalArgumentException.class, () -> Main.parse(new String[]{"--data"})).getMessage());
         assertEquals("Unknown option: --verbose",
                 assertThrows(IllegalArgumentException.class, () -> Main.parse(new String[]{"--verbose"})).getMessage());
-    }
-
-    @Test
-    void portInUse_theErrorNamesThePortAndTheWayOut(@org.junit.jupiter.api.io.TempDir Path dir) {
-        try (LocalHub first = LocalHub.start(HubConfig.builder().dataDirectory(dir.resolve("a")).inMemory(true)
-                .mqttPort(0).restPort(0).proxyPort(0).build())) {
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> LocalHub.start(HubConfig.builder()
-                    .dataDirectory(dir.resolve("b")).inMemory(true).mqttPort(first.mqttPort()).restPort(0).proxyPort(0).build()));
-            assertTrue(e.getMessage().startsWith("port " + first.mqttPort() + " on 127.0.0.1 (MQTT (devices)) cannot be bound"), e.getMessage());
-            assertTrue(e.getMessage().contains("Another local hub (or another server) is probably running there"), e.getMessage());
-            // The device SDK always dials 8883: a second hub on another MQTT port would not reach the samples.
-            assertTrue(e.getMessage().contains("stop it first (Ctrl-C in its terminal)"), e.getMessage());
-            assertFalse(e.getMessage().contains("--mqtt-port"), e.getMessage());
-        }
-    }
-
-    @Test
-    void clientJvmFlags_trustTheHubsCa_andAreWrittenToTheDataDirectory(@org.junit.jupiter.api.io.TempDir Path dir)
-            throws Exception {
-        try (LocalHub hub = LocalHub.start(HubConfig.builder().dataDirectory(dir).inMemory(true)
-                .mqttPort(0).restPort(0).proxyPort(0).build())) {
-            assertTrue(hub.clientJvmFlags().contains("-Djavax.net.ssl.trustStore=" + hub.trustStore()), hub.clientJvmFlags().toString());
-            assertEquals(hub.clientJvmFlags(), java.nio.file.Files.readAllLines(
-                    dev.iotjobs.localhub.config.DataDirectory.clientJvmFlagsFile(dir)));
-            String banner = Main.banner(hub, Duration.ofMillis(834));
-            assertTrue(banner.contains(String.join(" ", hub.clientJvmFlags())), banner);
-            assertTrue(!banner.contains("setcap"), "setcap breaks java (libjli.so): never suggest it\n" + banner);
-        }
     }
 }

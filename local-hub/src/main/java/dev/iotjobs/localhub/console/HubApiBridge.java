@@ -16,6 +16,8 @@ import io.vertx.core.net.PemTrustOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 
@@ -85,8 +87,8 @@ final class HubApiBridge {
         for (String name : QUERY_PARAMETERS) {
             String value = ctx.request().getParam(name);
             if (value != null) {
-                uri.append('&').append(name).append('=').append(java.net.URLEncoder.encode(value,
-                        java.nio.charset.StandardCharsets.UTF_8));
+                uri.append('&').append(name).append('=').append(URLEncoder.encode(value,
+                        StandardCharsets.UTF_8));
             }
         }
         return uri.toString();

@@ -11,7 +11,7 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * Module identities and module twins (issue 15): {@code /devices/{id}/modules/...} and
+ * Module identities and module twins: {@code /devices/{id}/modules/...} and
  * {@code /twins/{id}/modules/...}. A module lives in its own {@link DeviceRegistry} (see {@link ModuleIds});
  * its twin follows the device-twin rules through a {@link TwinService} over that registry. An unknown device
  * is 404001, an unknown module of an existing device 404010, a duplicate module 409301 (IoT Hub's codes).

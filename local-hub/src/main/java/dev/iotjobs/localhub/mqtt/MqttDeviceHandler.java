@@ -7,11 +7,13 @@ import dev.iotjobs.localhub.edge.EdgeRefusedException;
 import dev.iotjobs.localhub.edge.EdgeSession;
 import dev.iotjobs.localhub.edge.Feature;
 import dev.iotjobs.localhub.config.HubLimits;
+import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.json.ErrorJson;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
 import dev.iotjobs.localhub.model.IdentityKey;
+import dev.iotjobs.localhub.tls.DeviceCertificates;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.vertx.core.AsyncResult;
@@ -76,7 +78,7 @@ public final class MqttDeviceHandler {
             return null;
         }
         try {
-            return dev.iotjobs.localhub.tls.DeviceCertificates.x509(endpoint.sslSession().getPeerCertificates());
+            return DeviceCertificates.x509(endpoint.sslSession().getPeerCertificates());
         } catch (SSLPeerUnverifiedException e) {
             return null;
         }
@@ -141,7 +143,7 @@ public final class MqttDeviceHandler {
     static boolean usernameNamesDevice(String username, String deviceId) {
         int query = username.indexOf("/?");
         String head = query < 0 ? username : username.substring(0, query);
-        String host = dev.iotjobs.localhub.config.WellKnownKeys.HOST_NAME;
+        String host = WellKnownKeys.HOST_NAME;
         return head.length() == host.length() + 1 + deviceId.length()
                 && head.regionMatches(true, 0, host, 0, host.length())
                 && head.charAt(host.length()) == '/'
@@ -301,7 +303,7 @@ public final class MqttDeviceHandler {
      * Not preventable here: the SDK's occasional getTwin/updateReportedProperties timeout, where the answer has
      * arrived but IotHubTransport.onMessageReceived queues it for the receive thread (IotHubTransport.java:332)
      * before looking up the request's callback (line 346), which the receive thread may already have removed
-     * (line 1276) — Azure/azure-iot-sdk-java#1803. It happens after the answer has been read, whatever the hub's
+     * (line 1276), a known defect of the device SDK. It happens after the answer has been read, whatever the hub's
      * timing (about 1% of requests under load, with or without this delay); see docs/local-hub.md.
      */
     private void answerTwin(MqttEndpoint endpoint, MqttLink link, EdgeSession session, MqttPublishMessage request,

@@ -2,10 +2,8 @@ package dev.iotjobs.localhub.query;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.iotjobs.localhub.model.ErrorCode;
+import dev.iotjobs.localhub.model.ContinuationToken;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -35,13 +33,11 @@ public final class QueryService {
 
     public Page query(String text, Integer requestedPageSize, String continuation) {
         Query query = Query.parse(text);
-        int offset = decode(continuation);
+        ContinuationToken.offset(continuation); // a bad token is refused before the query runs
         int pageSize = requestedPageSize == null ? MAX_PAGE_SIZE : Math.max(1, Math.min(MAX_PAGE_SIZE, requestedPageSize));
         List<ObjectNode> rows = query.execute(sources.get(query.source()).get());
-        int end = (int) Math.min(rows.size(), (long) offset + pageSize);
-        List<ObjectNode> page = offset >= rows.size() ? List.of() : rows.subList(offset, end);
-        String next = end < rows.size() ? encode(end) : null;
-        return new Page(page, next, itemType(query));
+        ContinuationToken.Page<ObjectNode> page = ContinuationToken.page(rows, continuation, pageSize);
+        return new Page(page.items(), page.continuation(), itemType(query));
     }
 
     private static String itemType(Query query) {
@@ -49,27 +45,5 @@ public final class QueryService {
             return "raw";
         }
         return query.source() == Source.DEVICES_JOBS ? "deviceJob" : "twin";
-    }
-
-    static String encode(int offset) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(("o:" + offset).getBytes(StandardCharsets.UTF_8));
-    }
-
-    static int decode(String token) {
-        if (token == null || token.isEmpty()) {
-            return 0;
-        }
-        try {
-            String text = new String(Base64.getUrlDecoder().decode(token.trim()), StandardCharsets.UTF_8);
-            if (text.startsWith("o:")) {
-                int offset = Integer.parseInt(text.substring(2));
-                if (offset >= 0) {
-                    return offset;
-                }
-            }
-        } catch (IllegalArgumentException ignored) {
-            // reported below
-        }
-        throw ErrorCode.ARGUMENT_INVALID.exception("The continuation token '" + token + "' is invalid.");
     }
 }

@@ -3,11 +3,10 @@ package dev.iotjobs.localhub.rest;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.json.Json;
+import dev.iotjobs.localhub.model.ContinuationToken;
 import dev.iotjobs.localhub.model.ErrorCode;
 import io.vertx.ext.web.RoutingContext;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.List;
 
 /**
@@ -55,31 +54,7 @@ final class Paging {
     static void sendSlice(RoutingContext ctx, List<ObjectNode> all, int maxPage, String itemType) {
         Integer size = pageSize(ctx.request().getHeader("x-ms-max-item-count"));
         int pageSize = size == null ? maxPage : Math.min(maxPage, size);
-        int offset = offset(ctx.request().getHeader("x-ms-continuation"));
-        int end = (int) Math.min(all.size(), (long) offset + pageSize); // no overflow past the last page
-        List<ObjectNode> page = offset >= all.size() ? List.of() : all.subList(offset, end);
-        send(ctx, page, end < all.size() ? token(end) : null, itemType);
-    }
-
-    private static String token(int offset) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(("j:" + offset).getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static int offset(String token) {
-        if (token == null) {
-            return 0;
-        }
-        try {
-            String text = new String(Base64.getUrlDecoder().decode(token.trim()), StandardCharsets.UTF_8);
-            if (text.startsWith("j:")) {
-                int offset = Integer.parseInt(text.substring(2));
-                if (offset >= 0) {
-                    return offset;
-                }
-            }
-        } catch (IllegalArgumentException ignored) {
-            // reported below
-        }
-        throw ErrorCode.ARGUMENT_INVALID.exception("The continuation token '" + token + "' is invalid.");
+        ContinuationToken.Page<ObjectNode> page = ContinuationToken.page(all, ctx.request().getHeader("x-ms-continuation"), pageSize);
+        send(ctx, page.items(), page.continuation(), itemType);
     }
 }

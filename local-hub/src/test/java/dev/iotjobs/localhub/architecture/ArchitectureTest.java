@@ -12,6 +12,8 @@ import dev.iotjobs.localhub.store.MemoryHubStore;
 import dev.iotjobs.localhub.store.MvHubStore;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
+
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -37,7 +39,7 @@ class ArchitectureTest {
             "..localhub.json..", "..localhub.concurrent..", "..localhub.x509..", "..localhub.edge..",
             "..localhub.c2d..", "..localhub.telemetry..", "..localhub.throttle.."};
     /** What the store may use of the core: the shared concurrency helpers, nothing else. */
-    private static final String[] CORE_ABOVE_STORE = java.util.Arrays.stream(CORE)
+    private static final String[] CORE_ABOVE_STORE = Arrays.stream(CORE)
             .filter(p -> !p.contains("concurrent")).toArray(String[]::new);
     private static final String[] ADAPTERS = {"..localhub.rest..", "..localhub.mqtt..", "..localhub.tls..",
             "..localhub.console.."};

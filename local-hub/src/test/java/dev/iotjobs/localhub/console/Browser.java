@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -145,7 +147,7 @@ final class Browser implements AutoCloseable {
         Map<String, Object> shot = driver.executeCdpCommand("Page.captureScreenshot", Map.of("format", "png",
                 "captureBeyondViewport", true, "clip", Map.of("x", 0, "y", 0, "width", width.intValue(),
                         "height", Math.min(2000, height.intValue()), "scale", 1)));
-        byte[] png = java.util.Base64.getDecoder().decode((String) shot.get("data"));
+        byte[] png = Base64.getDecoder().decode((String) shot.get("data"));
         Path dir = Path.of("target", "console-screenshots");
         Files.createDirectories(dir);
         Files.write(dir.resolve(name + ".png"), png);
@@ -163,7 +165,7 @@ final class Browser implements AutoCloseable {
             driver.quit();
         } finally {
             try (var files = Files.walk(profile)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
     }

@@ -23,6 +23,7 @@ import org.opentest4j.TestAbortedException;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.Date;
 import java.util.Map;
 import java.util.UUID;
@@ -210,7 +211,7 @@ class ConsoleBrowserIT {
         var job = jobs.get(jobId);
         assertEquals(ScheduledJobStatus.scheduled, job.getJobStatus());
         assertTrue(String.valueOf(job.getCloudToDeviceMethod()).contains("lockDoor"), String.valueOf(job.getCloudToDeviceMethod()));
-        assertEquals(2099, job.getStartTime().toInstant().atZone(java.time.ZoneId.systemDefault()).getYear());
+        assertEquals(2099, job.getStartTime().toInstant().atZone(ZoneId.systemDefault()).getYear());
 
         String row = "tr[data-job='" + jobId + "']";
         browser.waitUntil(SEEN, () -> browser.textOf(row).contains("scheduled"), () -> browser.textOf(row));

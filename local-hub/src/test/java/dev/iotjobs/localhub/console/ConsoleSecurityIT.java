@@ -17,6 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -120,7 +121,7 @@ class ConsoleSecurityIT {
     void consoleCalls_areAuthorizedByTheHub_aWrongPolicyKeyGets401(LocalHub hub) throws Exception {
         Vertx vertx = Vertx.vertx();
         try {
-            String wrongKey = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+            String wrongKey = Base64.getEncoder().encodeToString(new byte[32]);
             ConsoleServer other = ConsoleServer.start(vertx, new ConsoleServer.Target(WellKnownKeys.HOST_NAME,
                             hub.restPort(), hub.caCertificatePem(), WellKnownKeys.HOST_NAME, "iothubowner", wrongKey), 0)
                     .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

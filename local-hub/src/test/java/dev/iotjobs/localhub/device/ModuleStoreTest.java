@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -94,7 +95,7 @@ class ModuleStoreTest {
     }
 
     private static List<String> moduleIds(ModuleService modules, String deviceId) {
-        List<String> ids = new java.util.ArrayList<>();
+        List<String> ids = new ArrayList<>();
         modules.list(deviceId).forEach(m -> ids.add(m.get("moduleId").asText()));
         return ids;
     }

@@ -1,5 +1,6 @@
 package dev.iotjobs.localhub.fault;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.iotjobs.localhub.LocalHub;
 import dev.iotjobs.localhub.config.HubLimits;
 import dev.iotjobs.localhub.config.WellKnownKeys;
@@ -35,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The hub's own fault suite (issue 11): generated bad input on every REST route and body and on the MQTT
+ * The hub's own fault suite: generated bad input on every REST route and body and on the MQTT
  * endpoint, against a hub of its own (small limits, free ports). For every input: never a 5xx, every refusal
  * in IoT Hub's error shape, no bad credential ever admitted; after every property the hub still serves a
  * normal device and the service.
@@ -489,7 +490,7 @@ class FaultSuiteIT {
     private static long reportedVersion(String id) throws Exception {
         RawHttp.Response r = http.send("GET", "/twins/" + id + "?" + RawHttp.API, null);
         assertEquals(200, r.status());
-        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body())
+        return new ObjectMapper().readTree(r.body())
                 .path("properties").path("reported").path("$version").asLong();
     }
 

@@ -7,6 +7,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,15 +48,15 @@ class HttpDeadlinesIT {
     private static byte[] readUntilClosed(SSLSocket socket) throws IOException {
         socket.setSoTimeout(15_000);
         InputStream in = socket.getInputStream();
-        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
         byte[] buf = new byte[4096];
         try {
             for (int n; (n = in.read(buf)) > 0; ) {
                 all.write(buf, 0, n);
             }
-        } catch (java.net.SocketTimeoutException e) {
+        } catch (SocketTimeoutException e) {
             throw new AssertionError("the hub still holds the connection after 15 s", e);
-        } catch (javax.net.ssl.SSLException | java.net.SocketException e) {
+        } catch (SSLException | SocketException e) {
             // closed without close_notify: closed all the same
         }
         return all.toByteArray();
@@ -84,7 +89,7 @@ class HttpDeadlinesIT {
                     + RawHttp.ownerToken() + "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"deviceId\"")
                     .getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            RawHttp.Response r = RawHttp.read(new java.io.ByteArrayInputStream(readUntilClosed(socket)));
+            RawHttp.Response r = RawHttp.read(new ByteArrayInputStream(readUntilClosed(socket)));
             assertEquals(408, r.status(), r.toString());
             assertEquals(408000, r.errorCode(), r.toString());
             assertEquals(404, http.send("GET", "/devices/" + id + "?" + RawHttp.API, null).status(), "nothing created");

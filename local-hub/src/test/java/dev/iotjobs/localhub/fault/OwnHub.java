@@ -7,6 +7,7 @@ import dev.iotjobs.localhub.config.HubLimits;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * A hub of a test's own, in memory on free ports, for limits too small for the shared hub (the SDKs need 443
@@ -17,7 +18,7 @@ final class OwnHub {
     }
 
     /** One data directory for all of them: the development CA is generated once (RSA keys take seconds). */
-    private static java.nio.file.Path directory;
+    private static Path directory;
 
     static synchronized LocalHub start(HubLimits limits) {
         try {

@@ -7,7 +7,10 @@ import dev.iotjobs.localhub.auth.SasToken;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.tls.TrustStores;
 
+import java.net.SocketException;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -147,7 +150,7 @@ final class RawHttp {
     SSLSocket open() throws IOException {
         SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket(WellKnownKeys.HOST_NAME, port);
         socket.setSoTimeout(30_000);
-        javax.net.ssl.SSLParameters p = socket.getSSLParameters();
+        SSLParameters p = socket.getSSLParameters();
         p.setEndpointIdentificationAlgorithm("HTTPS");
         socket.setSSLParameters(p);
         socket.startHandshake();
@@ -163,7 +166,7 @@ final class RawHttp {
             while ((n = in.read(buf)) > 0) {
                 all.write(buf, 0, n);
             }
-        } catch (javax.net.ssl.SSLException | java.net.SocketException e) {
+        } catch (SSLException | SocketException e) {
             readError = e.toString(); // what was read counts; endedCleanly() tells whether the close was orderly
         }
         String text = all.toString(StandardCharsets.ISO_8859_1);

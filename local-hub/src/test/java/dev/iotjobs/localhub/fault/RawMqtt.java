@@ -4,7 +4,13 @@ import dev.iotjobs.localhub.LocalHub;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.tls.TrustStores;
 
+import java.io.EOFException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import java.io.ByteArrayOutputStream;
@@ -32,11 +38,11 @@ final class RawMqtt implements AutoCloseable {
     /** Opens TLS to the hub's MQTT port; {@code receiveBuffer} > 0 shrinks the socket's receive buffer. */
     static RawMqtt open(LocalHub hub, int receiveBuffer) throws Exception {
         SSLContext tls = TrustStores.trusting(hub.trustStore());
-        java.net.Socket plain = new java.net.Socket();
+        Socket plain = new Socket();
         if (receiveBuffer > 0) {
             plain.setReceiveBufferSize(receiveBuffer);
         }
-        plain.connect(new java.net.InetSocketAddress(WellKnownKeys.HOST_NAME, hub.mqttPort()), 5000);
+        plain.connect(new InetSocketAddress(WellKnownKeys.HOST_NAME, hub.mqttPort()), 5000);
         SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket(plain, WellKnownKeys.HOST_NAME, hub.mqttPort(), true);
         SSLParameters p = socket.getSSLParameters();
         p.setEndpointIdentificationAlgorithm("HTTPS");
@@ -63,7 +69,7 @@ final class RawMqtt implements AutoCloseable {
         int first;
         try {
             first = in.read();
-        } catch (javax.net.ssl.SSLException | java.net.SocketException e) {
+        } catch (SSLException | SocketException e) {
             return null;
         }
         if (first < 0) {
@@ -99,9 +105,9 @@ final class RawMqtt implements AutoCloseable {
                 // drain
             }
             return true;
-        } catch (java.net.SocketTimeoutException e) {
+        } catch (SocketTimeoutException e) {
             return false;
-        } catch (java.io.EOFException | javax.net.ssl.SSLException | java.net.SocketException e) {
+        } catch (EOFException | SSLException | SocketException e) {
             return true;
         }
     }

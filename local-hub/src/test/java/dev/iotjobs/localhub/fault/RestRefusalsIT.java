@@ -60,7 +60,7 @@ class RestRefusalsIT {
     void badJobListContinuationTokensAre400() throws Exception {
         for (String offset : new String[]{"-5", "-2147483648", "2147483647", "99999999999"}) {
             String token = Base64.getUrlEncoder().withoutPadding()
-                    .encodeToString(("j:" + offset).getBytes(StandardCharsets.UTF_8));
+                    .encodeToString(("o:" + offset).getBytes(StandardCharsets.UTF_8));
             Map<String, String> headers = new LinkedHashMap<>();
             headers.put("Authorization", RawHttp.ownerToken());
             headers.put("x-ms-continuation", token);

@@ -7,6 +7,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -148,12 +153,12 @@ class ErrorsIT {
 
     @Test
     void badSignatureIs401002WithoutWwwAuthenticate(LocalHub hub) throws Exception {
-        var client = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
-                .proxy(java.net.ProxySelector.getDefault()).build();
+        var client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .proxy(ProxySelector.getDefault()).build();
         String token = RawHttps.ownerToken().replaceFirst("sig=[^&]+", "sig=AAAA");
-        var response = client.send(java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create("https://127.0.0.1" + devicePath("myDeviceId")))
-                .header("Authorization", token).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        var response = client.send(HttpRequest.newBuilder(
+                        URI.create("https://127.0.0.1" + devicePath("myDeviceId")))
+                .header("Authorization", token).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(401, response.statusCode());
         assertTrue(response.headers().firstValue("WWW-Authenticate").isEmpty());
         assertEquals(401002, new RawHttps.Response(response.statusCode(), response.body()).errorCode());

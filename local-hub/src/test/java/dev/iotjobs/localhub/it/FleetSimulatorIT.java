@@ -19,14 +19,21 @@ import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.junit.LocalHubExtension;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.net.InetAddress;
+import java.security.cert.CertificateException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import javax.net.ssl.SSLException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -103,7 +110,7 @@ class FleetSimulatorIT {
         String run = "fleet-mod-" + UUID.randomUUID().toString().substring(0, 8);
         List<FleetSimulator.DeviceCredentials> devices = FleetDevices.localHub(WellKnownKeys.IOTHUBOWNER_KEY).bulkCreate(run, 3, null);
         RegistryClient registry = new RegistryClient(hub.hubConnectionString());
-        List<FleetSimulator.DeviceCredentials> modules = new java.util.ArrayList<>();
+        List<FleetSimulator.DeviceCredentials> modules = new ArrayList<>();
         for (FleetSimulator.DeviceCredentials d : devices) {
             Module m = registry.addModule(new Module(d.deviceId(), "sim"));
             modules.add(FleetSimulator.DeviceCredentials.module(d.deviceId(), "sim", m.getPrimaryKey()));
@@ -139,9 +146,9 @@ class FleetSimulatorIT {
      */
     @Test
     void hostNameVerification_nameNotInCertificate_handshakeFails(LocalHub hub) throws Exception {
-        String name = java.net.InetAddress.getLocalHost().getHostName();
-        org.junit.jupiter.api.Assumptions.assumeTrue(
-                java.net.InetAddress.getByName(name).getHostAddress().equals("127.0.0.1")
+        String name = InetAddress.getLocalHost().getHostName();
+        Assumptions.assumeTrue(
+                InetAddress.getByName(name).getHostAddress().equals("127.0.0.1")
                         && !name.equals("localhost") && !name.matches("[0-9.]+"),
                 "needs a host name other than localhost that resolves to 127.0.0.1");
         String run = "fleet-tls-" + UUID.randomUUID().toString().substring(0, 8);
@@ -150,12 +157,12 @@ class FleetSimulatorIT {
         try {
             FleetSimulator.Options options = new FleetSimulator.Options(name, hub.mqttPort(),
                     hub.trustStore(), WellKnownKeys.TRUST_STORE_PASSWORD, 1);
-            Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+            Exception e = Assertions.assertThrows(Exception.class,
                     () -> FleetSimulator.connect(vertx, options, devices, Duration.ofSeconds(20)).close());
             boolean tlsFailure = false;
             for (Throwable t = e; t != null; t = t.getCause()) {
-                tlsFailure |= t instanceof javax.net.ssl.SSLException
-                        || t instanceof java.security.cert.CertificateException;
+                tlsFailure |= t instanceof SSLException
+                        || t instanceof CertificateException;
             }
             assertTrue(tlsFailure, "expected a TLS failure, got " + e);
         } finally {
@@ -173,10 +180,10 @@ class FleetSimulatorIT {
     }
 
     private static ScheduledJob awaitTerminal(ScheduledJobsClient jobs, String jobId, long millis) throws Exception {
-        return dev.iotjobs.localhub.it.Jobs.awaitTerminal(jobs, jobId, millis, 200);
+        return Jobs.awaitTerminal(jobs, jobId, millis, 200);
     }
 
-    private static void waitUntil(java.util.function.BooleanSupplier condition, long millis) throws InterruptedException {
+    private static void waitUntil(BooleanSupplier condition, long millis) throws InterruptedException {
         long deadline = System.currentTimeMillis() + millis;
         while (!condition.getAsBoolean() && System.currentTimeMillis() < deadline) {
             Thread.sleep(50);

@@ -1,5 +1,6 @@
 package dev.iotjobs.localhub.it;
 
+import com.microsoft.azure.sdk.iot.service.auth.SymmetricKey;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubBadFormatException;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubConflictException;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubException;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
@@ -126,8 +128,8 @@ class ModuleApiIT {
         String deviceId = newDevice("mod-upd");
         Module added = registry.addModule(new Module(deviceId, "m"));
         Module change = registry.getModule(deviceId, "m");
-        String newKey = java.util.Base64.getEncoder().encodeToString(new byte[32]);
-        change.setSymmetricKey(new com.microsoft.azure.sdk.iot.service.auth.SymmetricKey());
+        String newKey = Base64.getEncoder().encodeToString(new byte[32]);
+        change.setSymmetricKey(new SymmetricKey());
         change.getSymmetricKey().setPrimaryKey(newKey);
         change.getSymmetricKey().setSecondaryKey(newKey);
         Module updated = registry.updateModule(change);

@@ -1,18 +1,37 @@
 package dev.iotjobs.localhub.it;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.microsoft.azure.sdk.iot.device.ClientOptions;
 import com.microsoft.azure.sdk.iot.device.DeviceClient;
 import com.microsoft.azure.sdk.iot.device.IotHubClientProtocol;
+import com.microsoft.azure.sdk.iot.device.InternalClient;
+import com.microsoft.azure.sdk.iot.device.IotHubStatusCode;
+import com.microsoft.azure.sdk.iot.device.Message;
 import com.microsoft.azure.sdk.iot.device.ProxySettings;
+import com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException;
+import com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage;
+import com.microsoft.azure.sdk.iot.device.twin.GetTwinCorrelatingMessageCallback;
+import com.microsoft.azure.sdk.iot.device.twin.ReportedPropertiesUpdateCorrelatingMessageCallback;
+import com.microsoft.azure.sdk.iot.device.twin.ReportedPropertiesUpdateResponse;
+import com.microsoft.azure.sdk.iot.device.twin.Twin;
+import com.microsoft.azure.sdk.iot.device.twin.TwinCollection;
 import com.microsoft.azure.sdk.iot.service.registry.Device;
 import com.microsoft.azure.sdk.iot.service.registry.RegistryClient;
+import dev.iotjobs.fleet.FleetDevices;
+import dev.iotjobs.fleet.FleetSimulator;
 import dev.iotjobs.localhub.LocalHub;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
+import org.junit.jupiter.api.Assertions;
 
 import java.net.InetSocketAddress;
 import java.net.Proxy;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /** Helpers shared by the SDK-driven tests: unique device ids, registration, connected clients. */
 final class TestDevices {
@@ -53,10 +72,10 @@ final class TestDevices {
     }
 
     /** Registers devices {@code prefix-0..count-1} with the given tags through the bulk registry API. */
-    static java.util.List<String> bulkRegister(String prefix, int count, com.fasterxml.jackson.databind.node.ObjectNode tags)
+    static List<String> bulkRegister(String prefix, int count, ObjectNode tags)
             throws Exception {
-        return dev.iotjobs.fleet.FleetDevices.localHub(dev.iotjobs.localhub.config.WellKnownKeys.IOTHUBOWNER_KEY).bulkCreate(prefix, count, tags).stream()
-                .map(dev.iotjobs.fleet.FleetSimulator.DeviceCredentials::deviceId).toList();
+        return FleetDevices.localHub(WellKnownKeys.IOTHUBOWNER_KEY).bulkCreate(prefix, count, tags).stream()
+                .map(FleetSimulator.DeviceCredentials::deviceId).toList();
     }
 
     /*
@@ -65,125 +84,125 @@ final class TestDevices {
      * .onMessageReceived (IotHubTransport.java:332) hands the answer to the receive thread before it looks up the
      * request's correlation callback (line 346), and the receive thread, after acknowledging the answer, removes
      * that callback on a new thread (line 1276). When the MQTT callback thread is descheduled in between, the
-     * lookup finds nothing (Azure/azure-iot-sdk-java#1803, fix proposed in #1847). It happens after the answer has
+     * lookup finds nothing. It happens after the answer has
      * arrived, so no hub timing can prevent it; it hits about one request in a hundred on a busy 2-core machine,
      * against IoT Hub too. onResponseAcknowledged (line 1271) is called before the removal and carries the same
      * answer, so the helpers below complete on whichever of the two comes first: exact, no retries.
      */
     private static final int TWIN_REQUEST_TIMEOUT_SECONDS = 30;
 
-    static com.microsoft.azure.sdk.iot.device.twin.Twin getTwin(com.microsoft.azure.sdk.iot.device.InternalClient client) throws Exception {
-        java.util.concurrent.CompletableFuture<com.microsoft.azure.sdk.iot.device.Message> answer = new java.util.concurrent.CompletableFuture<>();
-        client.getTwinAsync(new com.microsoft.azure.sdk.iot.device.twin.GetTwinCorrelatingMessageCallback() {
+    static Twin getTwin(InternalClient client) throws Exception {
+        CompletableFuture<Message> answer = new CompletableFuture<>();
+        client.getTwinAsync(new GetTwinCorrelatingMessageCallback() {
             @Override
-            public void onRequestQueued(com.microsoft.azure.sdk.iot.device.Message m, Object c) {
+            public void onRequestQueued(Message m, Object c) {
             }
 
             @Override
-            public void onRequestSent(com.microsoft.azure.sdk.iot.device.Message m, Object c) {
+            public void onRequestSent(Message m, Object c) {
             }
 
             @Override
-            public void onRequestAcknowledged(com.microsoft.azure.sdk.iot.device.Message m, Object c,
-                                              com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException e) {
+            public void onRequestAcknowledged(Message m, Object c,
+                                              IotHubClientException e) {
                 if (e != null) {
                     answer.completeExceptionally(e);
                 }
             }
 
             @Override
-            public void onResponseReceived(com.microsoft.azure.sdk.iot.device.twin.Twin twin,
-                                           com.microsoft.azure.sdk.iot.device.Message m, Object c,
-                                           com.microsoft.azure.sdk.iot.device.IotHubStatusCode status,
-                                           com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException e) {
+            public void onResponseReceived(Twin twin,
+                                           Message m, Object c,
+                                           IotHubStatusCode status,
+                                           IotHubClientException e) {
                 answer.complete(m);
             }
 
             @Override
-            public void onResponseAcknowledged(com.microsoft.azure.sdk.iot.device.Message m, Object c) {
+            public void onResponseAcknowledged(Message m, Object c) {
                 answer.complete(m);
             }
         }, null);
-        com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage m = await(answer);
-        com.microsoft.azure.sdk.iot.device.IotHubStatusCode status = statusOf(m);
-        if (status != com.microsoft.azure.sdk.iot.device.IotHubStatusCode.OK) {
-            throw new com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException(status, "getTwin answered " + m.getStatus());
+        IotHubTransportMessage m = await(answer);
+        IotHubStatusCode status = statusOf(m);
+        if (status != IotHubStatusCode.OK) {
+            throw new IotHubClientException(status, "getTwin answered " + m.getStatus());
         }
-        return com.microsoft.azure.sdk.iot.device.twin.Twin.createFromPropertiesJson(
-                new String(m.getBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        return Twin.createFromPropertiesJson(
+                new String(m.getBytes(), StandardCharsets.UTF_8));
     }
 
     /** Sends a reported patch and returns the new reported version; a refusal is thrown. */
-    static long updateReported(com.microsoft.azure.sdk.iot.device.InternalClient client, com.microsoft.azure.sdk.iot.device.twin.TwinCollection reported,
+    static long updateReported(InternalClient client, TwinCollection reported,
                                LocalHub hub, String deviceId) throws Exception {
-        com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage m = sendReported(client, reported);
-        com.microsoft.azure.sdk.iot.device.IotHubStatusCode status = statusOf(m);
-        if (status != com.microsoft.azure.sdk.iot.device.IotHubStatusCode.OK) {
-            throw new com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException(status, "reported patch answered " + m.getStatus());
+        IotHubTransportMessage m = sendReported(client, reported);
+        IotHubStatusCode status = statusOf(m);
+        if (status != IotHubStatusCode.OK) {
+            throw new IotHubClientException(status, "reported patch answered " + m.getStatus());
         }
         return m.getVersion();
     }
 
     /** Sends a reported patch the hub must refuse, and returns the refusal. */
-    static com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException updateReportedRefused(
-            DeviceClient client, com.microsoft.azure.sdk.iot.device.twin.TwinCollection reported) throws Exception {
-        com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage m = sendReported(client, reported);
-        com.microsoft.azure.sdk.iot.device.IotHubStatusCode status = statusOf(m);
-        if (status == com.microsoft.azure.sdk.iot.device.IotHubStatusCode.OK) {
+    static IotHubClientException updateReportedRefused(
+            DeviceClient client, TwinCollection reported) throws Exception {
+        IotHubTransportMessage m = sendReported(client, reported);
+        IotHubStatusCode status = statusOf(m);
+        if (status == IotHubStatusCode.OK) {
             throw new AssertionError("the hub accepted the reported patch");
         }
-        return new com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException(status, "reported patch answered " + m.getStatus());
+        return new IotHubClientException(status, "reported patch answered " + m.getStatus());
     }
 
-    private static com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage sendReported(
-            com.microsoft.azure.sdk.iot.device.InternalClient client, com.microsoft.azure.sdk.iot.device.twin.TwinCollection reported) throws Exception {
-        java.util.concurrent.CompletableFuture<com.microsoft.azure.sdk.iot.device.Message> answer = new java.util.concurrent.CompletableFuture<>();
-        client.updateReportedPropertiesAsync(reported, new com.microsoft.azure.sdk.iot.device.twin.ReportedPropertiesUpdateCorrelatingMessageCallback() {
+    private static IotHubTransportMessage sendReported(
+            InternalClient client, TwinCollection reported) throws Exception {
+        CompletableFuture<Message> answer = new CompletableFuture<>();
+        client.updateReportedPropertiesAsync(reported, new ReportedPropertiesUpdateCorrelatingMessageCallback() {
             @Override
-            public void onRequestQueued(com.microsoft.azure.sdk.iot.device.Message m, Object c) {
+            public void onRequestQueued(Message m, Object c) {
             }
 
             @Override
-            public void onRequestSent(com.microsoft.azure.sdk.iot.device.Message m, Object c) {
+            public void onRequestSent(Message m, Object c) {
             }
 
             @Override
-            public void onRequestAcknowledged(com.microsoft.azure.sdk.iot.device.Message m, Object c,
-                                              com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException e) {
+            public void onRequestAcknowledged(Message m, Object c,
+                                              IotHubClientException e) {
                 if (e != null) {
                     answer.completeExceptionally(e);
                 }
             }
 
             @Override
-            public void onResponseReceived(com.microsoft.azure.sdk.iot.device.Message m, Object c,
-                                           com.microsoft.azure.sdk.iot.device.IotHubStatusCode status,
-                                           com.microsoft.azure.sdk.iot.device.twin.ReportedPropertiesUpdateResponse r,
-                                           com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException e) {
+            public void onResponseReceived(Message m, Object c,
+                                           IotHubStatusCode status,
+                                           ReportedPropertiesUpdateResponse r,
+                                           IotHubClientException e) {
                 answer.complete(m);
             }
 
             @Override
-            public void onResponseAcknowledged(com.microsoft.azure.sdk.iot.device.Message m, Object c) {
+            public void onResponseAcknowledged(Message m, Object c) {
                 answer.complete(m);
             }
         }, null);
         return await(answer);
     }
 
-    private static com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage await(
-            java.util.concurrent.CompletableFuture<com.microsoft.azure.sdk.iot.device.Message> answer) throws Exception {
+    private static IotHubTransportMessage await(
+            CompletableFuture<Message> answer) throws Exception {
         try {
-            return (com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage)
-                    answer.get(TWIN_REQUEST_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
+            return (IotHubTransportMessage)
+                    answer.get(TWIN_REQUEST_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception x ? x : e;
         }
     }
 
-    private static com.microsoft.azure.sdk.iot.device.IotHubStatusCode statusOf(
-            com.microsoft.azure.sdk.iot.device.transport.IotHubTransportMessage m) {
-        return com.microsoft.azure.sdk.iot.device.IotHubStatusCode.getIotHubStatusCode(Integer.parseInt(m.getStatus()));
+    private static IotHubStatusCode statusOf(
+            IotHubTransportMessage m) {
+        return IotHubStatusCode.getIotHubStatusCode(Integer.parseInt(m.getStatus()));
     }
 
     /** An open MQTT DeviceClient for a newly registered device. */
@@ -197,9 +216,9 @@ final class TestDevices {
     static void assertConnectRefused(String deviceConnectionString) throws Exception {
         DeviceClient client = new DeviceClient(deviceConnectionString, IotHubClientProtocol.MQTT);
         try {
-            com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException e = org.junit.jupiter.api.Assertions.assertThrows(
-                    com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException.class, () -> client.open(false));
-            org.junit.jupiter.api.Assertions.assertEquals(com.microsoft.azure.sdk.iot.device.IotHubStatusCode.UNAUTHORIZED,
+            IotHubClientException e = Assertions.assertThrows(
+                    IotHubClientException.class, () -> client.open(false));
+            Assertions.assertEquals(IotHubStatusCode.UNAUTHORIZED,
                     e.getStatusCode());
         } finally {
             client.close();

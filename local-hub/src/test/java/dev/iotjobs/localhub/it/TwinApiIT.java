@@ -3,6 +3,7 @@ package dev.iotjobs.localhub.it;
 import com.microsoft.azure.sdk.iot.device.DeviceClient;
 import com.microsoft.azure.sdk.iot.device.IotHubStatusCode;
 import com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException;
+import com.microsoft.azure.sdk.iot.device.twin.TwinCollection;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubBadFormatException;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubException;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubNotFoundException;
@@ -243,12 +244,12 @@ class TwinApiIT {
             assertEquals(1, seen.getReportedProperties().getVersion());
             assertTrue(seen.getReportedProperties().isEmpty());
 
-            var reported = new com.microsoft.azure.sdk.iot.device.twin.TwinCollection();
+            var reported = new TwinCollection();
             reported.put("firmware", "1.2");
             reported.put("gone", "soon");
             assertEquals(2, TestDevices.updateReported(client, reported, hub, device.getDeviceId()));
 
-            var removal = new com.microsoft.azure.sdk.iot.device.twin.TwinCollection();
+            var removal = new TwinCollection();
             removal.put("gone", null);
             assertEquals(3, TestDevices.updateReported(client, removal, hub, device.getDeviceId()));
 
@@ -268,12 +269,12 @@ class TwinApiIT {
         DeviceClient client = TestDevices.connect(device);
         try {
             client.subscribeToDesiredProperties((twin, ctx) -> { }, null);
-            var first = new com.microsoft.azure.sdk.iot.device.twin.TwinCollection();
+            var first = new TwinCollection();
             first.put("a", 1);
             first.setVersion(1);
             assertEquals(2, TestDevices.updateReported(client, first, hub, device.getDeviceId()));
 
-            var stale = new com.microsoft.azure.sdk.iot.device.twin.TwinCollection();
+            var stale = new TwinCollection();
             stale.put("a", 2);
             stale.setVersion(1);
             IotHubClientException e = TestDevices.updateReportedRefused(client, stale);

@@ -26,6 +26,7 @@ import dev.iotjobs.localhub.tls.DeviceCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.security.KeyStore;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -57,11 +58,11 @@ class X509DeviceIT {
 
     /** The Java code a device uses: its key and certificate, and the hub's CA as trust anchor. */
     static SSLContext sslContext(LocalHub hub, DeviceCertificates.Issued cert) throws Exception {
-        java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+        KeyStore keys = KeyStore.getInstance("PKCS12");
         keys.load(new ByteArrayInputStream(cert.pkcs12(PASSWORD)), PASSWORD);
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(keys, PASSWORD);
-        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        KeyStore trust = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(hub.trustStore())) {
             trust.load(in, PASSWORD);
         }

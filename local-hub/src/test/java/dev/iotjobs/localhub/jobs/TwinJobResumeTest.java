@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.DeviceConnections;
+import dev.iotjobs.localhub.method.MethodResponse;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.device.DeviceRegistry;
 import dev.iotjobs.localhub.device.DeviceStore;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -123,7 +125,7 @@ class TwinJobResumeTest {
         ObjectNode job = Json.object();
         job.set("request", request);
         job.put("createdTime", "2026-01-01T00:00:00Z").put("status", "running")
-                .put("runStarted", java.time.Instant.now().toString()); // its hour-long time limit still runs
+                .put("runStarted", Instant.now().toString()); // its hour-long time limit still runs
         store.put(HubStore.Bucket.JOBS, jobId, Json.bytes(job));
         ArrayNode targetChunk = Json.NODES.arrayNode();
         targets.forEach(targetChunk::add);
@@ -153,7 +155,7 @@ class TwinJobResumeTest {
         }
 
         @Override
-        public CompletableFuture<dev.iotjobs.localhub.method.MethodResponse> sendMethodRequest(String deviceId,
+        public CompletableFuture<MethodResponse> sendMethodRequest(String deviceId,
                                                                                                String methodName, String payloadJson) {
             return new CompletableFuture<>();
         }

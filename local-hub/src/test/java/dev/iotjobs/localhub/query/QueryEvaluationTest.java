@@ -8,13 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.model.HubException;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Table-driven checks of WHERE semantics, projections, aggregates and errors against hub-semantics.md §6. */
+/** Table-driven checks of WHERE semantics, projections, aggregates and errors, as Microsoft's "IoT Hub query language for device and module twins, jobs, and message routing" documents them. */
 class QueryEvaluationTest {
     private static final List<JsonNode> TWINS = Fixtures.twins();
 
@@ -284,8 +286,8 @@ class QueryEvaluationTest {
         assertEquals(3, TWINS.get(0).get("tags").get("loc").get("floor").asInt(), "source twin unchanged");
     }
 
-    private static List<String> iterable(java.util.Iterator<String> it) {
-        List<String> out = new java.util.ArrayList<>();
+    private static List<String> iterable(Iterator<String> it) {
+        List<String> out = new ArrayList<>();
         it.forEachRemaining(out::add);
         return out;
     }

@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Child process of {@link MvHubStoreTest#rewritesAndHousekeepingSurviveKill9}: rewrites the same
+ * Child process of {@link MvHubStoreCrashIT#rewritesAndHousekeepingSurviveKill9}: rewrites the same
  * {@link #KEYS} documents round after round (as twin jobs do), in batches, printing {@code ROUND <n>} once a
  * whole round is acknowledged; after every other round (which rewrote half of them) it pauses ({@code IDLE})
  * so that the store's housekeeping compacts the file, until it is killed.

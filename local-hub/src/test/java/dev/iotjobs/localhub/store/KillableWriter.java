@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Child process of {@link MvHubStoreTest#acknowledgedWritesSurviveKill9}: writes from several threads
+ * Child process of {@link MvHubStoreCrashIT#acknowledgedWritesSurviveKill9}: writes from several threads
  * and prints {@code ACK <key>} only after the write returned, until it is killed.
  * Batches print {@code BATCH <prefix> <size>} once acknowledged, their keys being {@code <prefix>-<n>}.
  */

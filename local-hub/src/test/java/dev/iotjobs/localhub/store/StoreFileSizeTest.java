@@ -6,10 +6,12 @@ import dev.iotjobs.localhub.store.HubStore.Write;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,7 +36,7 @@ class StoreFileSizeTest {
         Path file = DataDirectory.storeFile(dir);
         long liveBytes = 0;
         try (MvHubStore store = MvHubStore.open(file)) {
-            java.util.Random random = new java.util.Random(42);
+            Random random = new Random(42);
             long records = 0;
             for (int round = 0; round <= ROUNDS; round++) {
                 liveBytes = records;
@@ -50,7 +52,7 @@ class StoreFileSizeTest {
                         batch.add(new Write(Bucket.DEVICES, key, doc));
                     }
                     String recordKey = "r/" + round + "/" + i;
-                    byte[] record = ("{\"done\":[" + i + "," + (i + size) + "]}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    byte[] record = ("{\"done\":[" + i + "," + (i + size) + "]}").getBytes(StandardCharsets.UTF_8);
                     batch.add(new Write(Bucket.DEVICE_JOBS, recordKey, record));
                     records += recordKey.length() + record.length;
                     liveBytes += recordKey.length() + record.length;
@@ -94,7 +96,7 @@ class StoreFileSizeTest {
                         batch.add(new Write(Bucket.DEVICES, key, doc));
                     }
                     String recordKey = "r/" + round + "/" + i;
-                    byte[] record = ("{\"done\":[" + i + "]}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    byte[] record = ("{\"done\":[" + i + "]}").getBytes(StandardCharsets.UTF_8);
                     batch.add(new Write(Bucket.DEVICE_JOBS, recordKey, record));
                     records += recordKey.length() + record.length;
                     liveBytes += recordKey.length() + record.length;
@@ -128,6 +130,6 @@ class StoreFileSizeTest {
         while (s.length() < 590) {
             s.append((char) ('a' + (s.length() * 31 + round) % 26));
         }
-        return s.append("\"}").toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return s.append("\"}").toString().getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -4,10 +4,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.LocalHub;
 import dev.iotjobs.localhub.auth.SasToken;
+import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.json.Json;
+import dev.iotjobs.localhub.throttle.Tier;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.ProxySelector;
 import java.net.URI;
@@ -18,7 +21,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 
@@ -38,12 +43,12 @@ final class BenchHub implements AutoCloseable {
 
     BenchHub() throws Exception {
         dataDir = dataDirectory();
-        Files.deleteIfExists(dev.iotjobs.localhub.config.DataDirectory.storeFile(dataDir));
+        Files.deleteIfExists(DataDirectory.storeFile(dataDir));
         HubConfig.Builder config = HubConfig.builder().dataDirectory(dataDir).mqttPort(0).restPort(0).proxyPort(0)
                 .alwaysProxy(true);
         String tier = System.getProperty("bench.tier"); // e.g. -Dbench.tier=S1 -Dbench.units=1: a tier's pacing
         if (tier != null) {
-            config.tier(dev.iotjobs.localhub.throttle.Tier.parse(tier)).units(Integer.getInteger("bench.units", 1));
+            config.tier(Tier.parse(tier)).units(Integer.getInteger("bench.units", 1));
         }
         hub = LocalHub.start(config.build());
         hub.configureThisJvm();
@@ -54,7 +59,7 @@ final class BenchHub implements AutoCloseable {
      * The benchmark run's data directory (created on first use, deleted at exit): its development CA is also the
      * one the limit-rpc scenario's minimal MQTT server presents, so the fleet trusts both with one trust store.
      */
-    static synchronized Path dataDirectory() throws java.io.IOException {
+    static synchronized Path dataDirectory() throws IOException {
         if (sharedDataDir == null) {
             sharedDataDir = Files.createTempDirectory("local-iothub-bench");
             Runtime.getRuntime().addShutdownHook(new Thread(BenchHub::deleteSharedDataDir));
@@ -96,8 +101,8 @@ final class BenchHub implements AutoCloseable {
     }
 
     /** Size of the hub's store file in MB (how much the store wrote: it only appends between compactions). */
-    long storeFileMb() throws java.io.IOException {
-        return Files.size(dev.iotjobs.localhub.config.DataDirectory.storeFile(dataDir)) >> 20;
+    long storeFileMb() throws IOException {
+        return Files.size(DataDirectory.storeFile(dataDir)) >> 20;
     }
 
     /** Heap in use after a full GC, in MB. */
@@ -110,7 +115,7 @@ final class BenchHub implements AutoCloseable {
         long last = -1;
         long stableSince = start;
         while (System.nanoTime() - start < 120_000_000_000L) {
-            long size = Files.size(dev.iotjobs.localhub.config.DataDirectory.storeFile(dataDir));
+            long size = Files.size(DataDirectory.storeFile(dataDir));
             if (size != last) {
                 last = size;
                 stableSince = System.nanoTime();
@@ -119,7 +124,7 @@ final class BenchHub implements AutoCloseable {
             }
             Thread.sleep(100);
         }
-        return String.format(java.util.Locale.ROOT, "after %.1f s idle %d MB", (stableSince - start) / 1e9, last >> 20);
+        return String.format(Locale.ROOT, "after %.1f s idle %d MB", (stableSince - start) / 1e9, last >> 20);
     }
 
     static long heapAfterGcMb() {
@@ -132,13 +137,13 @@ final class BenchHub implements AutoCloseable {
     @Override
     public void close() throws Exception {
         hub.stop();
-        Files.deleteIfExists(dev.iotjobs.localhub.config.DataDirectory.storeFile(dataDir));
+        Files.deleteIfExists(DataDirectory.storeFile(dataDir));
     }
 
     private static void deleteSharedDataDir() {
         try (var files = Files.walk(sharedDataDir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (java.io.IOException ignored) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
             // best effort: it is a temporary directory
         }
     }

@@ -4,8 +4,12 @@ import dev.iotjobs.localhub.config.HubConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.HttpURLConnection;
+import java.net.InetAddress;
+import java.net.Proxy;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -15,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The web console on the command line: on by default on 8080, --console-port, --no-console, its banner line. */
-class MainConsoleTest {
+class MainConsoleIT {
 
     @Test
     void parse_consoleOnPort8080ByDefault_otherPortOrOff() {
@@ -36,23 +40,23 @@ class MainConsoleTest {
             assertTrue(banner.contains("console  (HTTP):     " + url + "  (loopback only; acts with the iothubowner policy)"), banner);
             // HttpURLConnection for plain HTTP: java.net.http.HttpClient would fix the JVM's default SSL context
             // before the shared test hub sets the trust store.
-            java.net.HttpURLConnection page = (java.net.HttpURLConnection) URI.create(url).toURL().openConnection(java.net.Proxy.NO_PROXY);
+            HttpURLConnection page = (HttpURLConnection) URI.create(url).toURL().openConnection(Proxy.NO_PROXY);
             assertEquals(200, page.getResponseCode());
-            String body = new String(page.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            String body = new String(page.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(body.contains("local-hub console"), body);
             // The console reaches the REST API on whatever port it got (here not 443, as behind the CONNECT proxy).
-            java.net.HttpURLConnection api = (java.net.HttpURLConnection) URI.create(url + "api/statistics/devices").toURL()
-                    .openConnection(java.net.Proxy.NO_PROXY);
+            HttpURLConnection api = (HttpURLConnection) URI.create(url + "api/statistics/devices").toURL()
+                    .openConnection(Proxy.NO_PROXY);
             api.setRequestProperty("X-Console-Request", "1");
             assertEquals(200, api.getResponseCode());
-            String stats = new String(api.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            String stats = new String(api.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(stats.contains("\"totalDeviceCount\":1"), stats);
         }
     }
 
     @Test
     void consolePortTaken_theHubStillStarts_andTheBannerSaysWhy(@TempDir Path dir) throws Exception {
-        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"));
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
              LocalHub hub = LocalHub.start(HubConfig.builder().dataDirectory(dir).inMemory(true)
                      .mqttPort(0).restPort(0).proxyPort(0).consolePort(taken.getLocalPort()).build())) {
             assertNull(hub.consoleUrl());

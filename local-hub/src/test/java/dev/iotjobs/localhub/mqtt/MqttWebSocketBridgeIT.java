@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The bridge's internal plain-TCP MQTT listener serves only connections the bridge itself opened. */
-class MqttWebSocketBridgeTest {
+class MqttWebSocketBridgeIT {
     private final Vertx vertx = Vertx.vertx();
 
     @AfterEach

@@ -9,10 +9,10 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 
 /**
- * Not part of the build's tests (the name matches no include): measures the hub's live heap under issue 11's D1
+ * Not part of the build's tests (the name matches no include): measures the hub's live heap under a twin-request
  * flood, a device with a 28 KB twin that sends 100,000 twin GETs and never reads, with the default limits; with
- * {@code -Dflood.unlimited=true} also 30,000 GETs with the limits lifted (the behaviour before the fix; needs a
- * large heap). Run: {@code mvn -pl local-hub -am test -Dtest=HeapFloodMeasurement -Dsurefire.failIfNoSpecifiedTests=false}
+ * {@code -Dflood.unlimited=true} also 30,000 GETs with the limits lifted (the behaviour without the per-connection
+ * limits; needs a large heap). Run: {@code mvn -pl benchmarks -am test -Dtest=HeapFloodMeasurement -Dsurefire.failIfNoSpecifiedTests=false}
  */
 class HeapFloodMeasurement {
     static long liveHeapMb() {

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Throughput of {@link MvHubStore}; opt-in, run with
- * {@code -Dtest=MvHubStoreBenchmark -Dlocalhub.bench=true} (documents: {@code -Dlocalhub.bench.docs=1000000}).
+ * {@code mvn -pl benchmarks -am test -Dtest=MvHubStoreBenchmark -Dsurefire.failIfNoSpecifiedTests=false -Dlocalhub.bench=true} (documents: {@code -Dlocalhub.bench.docs=1000000}).
  */
 @EnabledIfSystemProperty(named = "localhub.bench", matches = "true")
 class MvHubStoreBenchmark {

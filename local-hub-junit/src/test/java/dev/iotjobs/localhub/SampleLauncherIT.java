@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * What `mvn exec:java` of a sample says before the app starts, when the local hub cannot be used. (Starting the
  * apps through the launcher against a running hub is tested in the sample modules.)
  */
-class SampleLauncherTest {
+class SampleLauncherIT {
 
     @Test
     void noHubEverRan_saysHowToStartOne(@TempDir Path dir) throws Exception {

@@ -12,11 +12,10 @@ import java.util.Arrays;
 
 /**
  * What the console's refreshes cost on a big hub: the time of each call a page makes, through the console, with
- * {@code -Dbench.twins} twins (default 1,000,000), before and while a twin job runs over all of them. After
- * {@code mvn -B -q -pl local-hub test-compile}, from {@code local-hub/}:
+ * {@code -Dbench.twins} twins (default 1,000,000), before and while a twin job runs over all of them. From the
+ * repository's root, after {@code ./bench.sh} built the benchmarks module and wrote its classpath:
  * <pre>
- * mvn -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/cp.txt
- * java -Xmx6g -cp target/test-classes:target/classes:$(cat target/cp.txt) dev.iotjobs.localhub.bench.ConsoleScaleProbe
+ * java -Xmx6g -cp benchmarks/target/classes:$(cat benchmarks/target/bench.classpath) dev.iotjobs.localhub.bench.ConsoleScaleProbe
  * </pre>
  * It uses free ports, not 443/8883. Results are in docs/console.md.
  */

@@ -5,8 +5,10 @@ import dev.iotjobs.fleet.FleetDevices;
 import dev.iotjobs.fleet.FleetSimulator;
 import dev.iotjobs.localhub.json.Json;
 
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 
@@ -100,13 +102,13 @@ public final class JobBenchmark {
                         w, warm.hubSeconds(), n / warm.hubSeconds(), warm.seconds(), bench.storeFileMb());
             }
             long cpu0 = processCpuNanos();
-            long jit0 = java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+            long jit0 = ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
             ServiceProcess.JobResult done = check(service.twinJob("bench-" + UUID.randomUUID(), condition), n);
             double seconds = done.hubSeconds();
             info("job: %.3f s by the hub's clock (%.3f s as the service saw it), hub process CPU %.1f s (JIT compiling %.1f s), store file %d MB",
                     seconds, done.seconds(),
                     (processCpuNanos() - cpu0) / 1e9,
-                    (java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit0) / 1e3,
+                    (ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit0) / 1e3,
                     bench.storeFileMb());
             long heap = BenchHub.heapAfterGcMb();
             info("store file %s", bench.awaitCompactedStore());
@@ -154,7 +156,7 @@ public final class JobBenchmark {
                         jobIds.add(id);
                     }
                 }
-                results.sort(java.util.Comparator.comparingDouble(r -> r[0]));
+                results.sort(Comparator.comparingDouble(r -> r[0]));
                 double[] median = results.isEmpty() ? new double[] {n / coldRate, -1} : results.get(results.size() / 2);
                 long[] latencies = median[1] < 0 ? null : service.latencies(jobIds.get((int) median[1]));
                 long heap = BenchHub.heapAfterGcMb();
@@ -166,7 +168,7 @@ public final class JobBenchmark {
 
     /** CPU time of this process (hub and benchmark) so far, all threads. */
     private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
