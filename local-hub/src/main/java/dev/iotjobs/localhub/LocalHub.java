@@ -1,5 +1,9 @@
 package dev.iotjobs.localhub;
 
+import dev.iotjobs.localhub.amqp.iothub.AmqpDeviceChannels;
+import dev.iotjobs.localhub.amqp.iothub.AmqpWebSocketBridge;
+import dev.iotjobs.localhub.amqp.iothub.EitherConnections;
+import dev.iotjobs.localhub.amqp.iothub.IotHubAmqpEndpoint;
 import dev.iotjobs.localhub.auth.DeviceAuthenticator;
 import dev.iotjobs.localhub.auth.ModuleAuthenticator;
 import dev.iotjobs.localhub.auth.ServiceAuthenticator;
@@ -35,6 +39,7 @@ import dev.iotjobs.localhub.store.HubStore;
 import dev.iotjobs.localhub.store.MemoryHubStore;
 import dev.iotjobs.localhub.store.MvHubStore;
 import dev.iotjobs.localhub.store.StoreFormat;
+import dev.iotjobs.localhub.telemetry.TelemetrySink;
 import dev.iotjobs.localhub.tls.DevCertificateAuthority;
 import dev.iotjobs.localhub.tls.VertxTlsOptions;
 import io.vertx.core.DeploymentOptions;
@@ -92,6 +97,7 @@ public final class LocalHub implements AutoCloseable {
     private ConnectProxy proxy;
     private HttpDeadlines deadlines;
     private int mqttPort;
+    private int amqpPort;
     private int restPort;
     private int proxyPort = -1;
     private String restBindProblem;
@@ -128,6 +134,7 @@ public final class LocalHub implements AutoCloseable {
             return created;
         });
         DeviceRegistry moduleRegistry;
+        AmqpDeviceChannels amqpDevices;
         TwinService twins;
         TwinService moduleTwins;
         MethodService methods;
@@ -141,18 +148,25 @@ public final class LocalHub implements AutoCloseable {
                     WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY, WellKnownKeys.DEFAULT_DEVICE_SECONDARY_KEY);
             twins = new TwinService(registry);
             sessions = new SessionRegistry(new SessionStore(store));
-            methods = new MethodService(registry, sessions);
+            moduleRegistry = new DeviceRegistry(DeviceStore.modules(store), clock);
+            // Direct methods and desired notifications reach devices on MQTT and on AMQP alike.
+            amqpDevices = new AmqpDeviceChannels(registry, moduleRegistry);
+            methods = new MethodService(registry, new EitherConnections(sessions, amqpDevices));
             twins.onDesiredChanged(sessions);
+            twins.onDesiredChanged(amqpDevices);
+            registry.onRemovedOrDisabled(amqpDevices::drop);
             registry.onRemovedOrDisabled(sessions::drop);
             // Modules (issue 15): their own registry and twins, the same sessions (keyed deviceId/moduleId).
-            moduleRegistry = new DeviceRegistry(DeviceStore.modules(store), clock);
             moduleTwins = new TwinService(moduleRegistry);
             modules = new ModuleService(registry, moduleRegistry, moduleTwins);
             moduleTwins.onDesiredChanged(sessions);
+            moduleTwins.onDesiredChanged(amqpDevices);
             moduleRegistry.onRemovedOrDisabled(sessions::drop);
+            moduleRegistry.onRemovedOrDisabled(amqpDevices::drop);
             registry.onRemovedOrDisabled(modules::deviceRemovedOrDisabled);
             modules.deleteOrphans(); // after the listeners: an orphan's stored MQTT session goes with it
-            moduleMethods = new ModuleMethodService(registry, new MethodService(moduleRegistry, sessions));
+            moduleMethods = new ModuleMethodService(registry, new MethodService(moduleRegistry,
+                    new EitherConnections(sessions, amqpDevices)));
             trace.mark("core");
             certificates = tls.await();
             vertx = vertxStep.await();
@@ -170,8 +184,13 @@ public final class LocalHub implements AutoCloseable {
                 new DeviceAuthenticator(registry, clock, certificates.caCertificate()), registry, twins, sessions,
                 config.limits(), config.twinResponseDelay(),
                 new ModuleClients(new ModuleAuthenticator(registry, moduleRegistry, clock), moduleRegistry, moduleTwins));
-        RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
-                SharedAccessPolicy.defaults(), clock), workers);
+        ServiceAuthenticator serviceAuthenticator = new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
+                SharedAccessPolicy.defaults(), clock);
+        RestSupport rest = new RestSupport(serviceAuthenticator, workers);
+        IotHubAmqpEndpoint amqp = new IotHubAmqpEndpoint(vertx, workers,
+                new DeviceAuthenticator(registry, clock, certificates.caCertificate()),
+                new ModuleAuthenticator(registry, moduleRegistry, clock), serviceAuthenticator,
+                amqpDevices, registry, moduleRegistry, twins, moduleTwins, TelemetrySink.DROP, config.amqpLimits());
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
         jobs = new JobService(new JobStore(store), registry, twins, methods, jobExecutors,
                 new JobLimits(config.maxActiveJobs(), config.methodsInFlight()));
@@ -192,11 +211,15 @@ public final class LocalHub implements AutoCloseable {
         try {
             // The three listeners bind at once (each TLS one builds its context on a Vert.x worker thread);
             // "any port" requests get distinct free ports first.
-            int anyPorts = 1 + (config.mqttPort() == 0 ? 1 : 0) + (config.restPort() == 0 ? 1 : 0);
+            int anyPorts = 2 + (config.mqttPort() == 0 ? 1 : 0) + (config.restPort() == 0 ? 1 : 0)
+                    + (config.amqpPort() == 0 ? 1 : 0);
             int[] free = freePorts(anyPorts);
             int webSocketMqttPort = free[0];
-            int wantedMqttPort = config.mqttPort() == 0 ? free[1] : config.mqttPort();
-            int wantedRestPort = config.restPort() == 0 ? free[anyPorts - 1] : config.restPort();
+            int webSocketAmqpPort = free[1];
+            int nextFree = 2;
+            int wantedMqttPort = config.mqttPort() == 0 ? free[nextFree++] : config.mqttPort();
+            int wantedRestPort = config.restPort() == 0 ? free[nextFree++] : config.restPort();
+            int wantedAmqpPort = config.amqpPort() == 0 ? free[nextFree++] : config.amqpPort();
             // One listener per event loop: Vert.x spreads connections over them (no thread per device).
             Future<Integer> mqttListening = listenOnEveryEventLoop(() -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
                     .endpointHandler(mqtt::handle)
@@ -207,10 +230,19 @@ public final class LocalHub implements AutoCloseable {
                             .setHost(config.bindHost()).setPort(webSocketMqttPort).setMaxMessageSize(256 * 1024))
                     .endpointHandler(webSockets.guard(mqtt::handle))
                     .listen().map(MqttServer::actualPort));
-            Handler<HttpServerRequest> restHandler = webSockets.in(router);
+            // AMQP (devices and services) on 5671, and AMQP over WebSockets on the REST port like MQTT's.
+            Future<Integer> amqpListening = listenOnEveryEventLoop(() -> amqp.listenTls(config.bindHost(), wantedAmqpPort,
+                    VertxTlsOptions.serverKeyCertOptions(certificates), VertxTlsOptions.engine(config.tlsEngine()),
+                    TrustOptions.wrap(dev.iotjobs.localhub.tls.DeviceCertificates.acceptAnyClientCertificate())));
+            AmqpWebSocketBridge amqpWebSockets = new AmqpWebSocketBridge(vertx, config.bindHost(), webSocketAmqpPort);
+            Future<Integer> amqpBridgeListening = listenOnEveryEventLoop(() ->
+                    amqp.listenBehind(amqpWebSockets, config.bindHost(), webSocketAmqpPort));
+            Handler<HttpServerRequest> restHandler = amqpWebSockets.in(webSockets.in(router));
             Future<Integer> restListening = listenRest(restHandler, wantedRestPort);
             mqttPort = bindOrExplain("MQTT (devices)", "--mqtt-port", wantedMqttPort, () -> await(mqttListening));
             await(bridgeListening);
+            amqpPort = bindOrExplain("AMQP (devices and services)", "--amqp-port", wantedAmqpPort, () -> await(amqpListening));
+            await(amqpBridgeListening);
             restPort = restPortOrRefused(restListening);
             if (restPort < 0) {
                 restPort = restPortOrRefused(listenRest(restHandler, freePorts(1)[0]));
@@ -305,6 +337,7 @@ public final class LocalHub implements AutoCloseable {
         Properties p = new Properties();
         p.setProperty("mqttPort", Integer.toString(mqttPort));
         p.setProperty("restPort", Integer.toString(restPort));
+        p.setProperty("amqpPort", Integer.toString(amqpPort));
         p.setProperty("proxyPort", Integer.toString(proxyPort));
         p.setProperty("hubConnectionString", hubConnectionString());
         p.setProperty("deviceConnectionString", WellKnownKeys.DEVICE_CONNECTION_STRING);
@@ -338,13 +371,13 @@ public final class LocalHub implements AutoCloseable {
     /** Starts binding the REST server (HTTPS, and MQTT over WebSockets) on {@code port}. */
     private Future<Integer> listenRest(Handler<HttpServerRequest> handler, int port) {
         return listenOnEveryEventLoop(() -> vertx.createHttpServer(requestClientCertificates(
-                        MqttWebSocketBridge.configure(new HttpServerOptions()
+                        AmqpWebSocketBridge.configure(MqttWebSocketBridge.configure(new HttpServerOptions()
                         .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
                         .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
                         .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)
                         .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE_BYTES)
                         .setMaxHeaderSize(RestApi.MAX_HEADER_BYTES)
-                        .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS))))
+                        .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)))))
                 .invalidRequestHandler(RestApi::invalidRequest)
                 .connectionHandler(deadlines::onConnection)
                 .requestHandler(handler).listen().map(HttpServer::actualPort));
@@ -475,12 +508,13 @@ public final class LocalHub implements AutoCloseable {
     public synchronized LocalHub restart() {
         int consolePort = console != null ? console.port() : config.consolePort();
         stop();
-        config = config.toBuilder().mqttPort(mqttPort).restPort(restPort).consolePort(consolePort)
+        config = config.toBuilder().mqttPort(mqttPort).restPort(restPort).amqpPort(amqpPort).consolePort(consolePort)
                 .proxyPort(proxyPort > 0 ? proxyPort : config.proxyPort())
                 .alwaysProxy(config.alwaysProxy() || proxyPort > 0).build();
         restBindProblem = null;
         proxyPort = -1;
         mqttPort = 0;
+        amqpPort = 0;
         startUp();
         return this;
     }
@@ -491,6 +525,11 @@ public final class LocalHub implements AutoCloseable {
 
     public int mqttPort() {
         return mqttPort;
+    }
+
+    /** The AMQP over TLS port (devices and services). */
+    public int amqpPort() {
+        return amqpPort;
     }
 
     public int restPort() {

@@ -21,6 +21,7 @@ public final class Main {
               --host ADDRESS     bind address (default 127.0.0.1)
               --mqtt-port N      device endpoint, MQTT over TLS (default 8883; the device SDK dials 8883)
               --rest-port N      service endpoint, HTTPS (default 443; the service SDK dials 443)
+              --amqp-port N      device and service endpoint, AMQP over TLS (default 5671; the SDKs dial 5671)
               --proxy-port N     HTTPS CONNECT proxy used when --rest-port cannot be bound (default 4443)
               --tls-engine E     auto (BoringSSL where it loads, else the JDK's) or jdk (default auto)
               --max-active-jobs N   jobs that may be queued or running at once (default 10, as IoT Hub S3)
@@ -88,6 +89,7 @@ public final class Main {
                 case "--data" -> b.dataDirectory(Path.of(value(args, ++i, a)));
                 case "--host" -> b.bindHost(value(args, ++i, a));
                 case "--mqtt-port" -> b.mqttPort(port(value(args, ++i, a), a));
+                case "--amqp-port" -> b.amqpPort(port(value(args, ++i, a), a));
                 case "--rest-port" -> b.restPort(port(value(args, ++i, a), a));
                 case "--proxy-port" -> b.proxyPort(port(value(args, ++i, a), a));
                 case "--tls-engine" -> b.tlsEngine(HubConfig.TlsEngine.parse(value(args, ++i, a)));
@@ -143,6 +145,8 @@ public final class Main {
         s.append("local-hub ").append(VERSION).append(" - a local Azure IoT Hub for development (never for production)\n");
         s.append("  devices  (MQTT/TLS): ").append(c.bindHost()).append(':').append(hub.mqttPort()).append('\n');
         s.append("  service  (HTTPS):    ").append(c.bindHost()).append(':').append(hub.restPort()).append('\n');
+        s.append("  AMQP     (TLS):      ").append(c.bindHost()).append(':').append(hub.amqpPort())
+                .append("  (devices and services; AMQP over WebSockets on the HTTPS port)\n");
         if (hub.consoleUrl() != null) {
             s.append("  console  (HTTP):     ").append(hub.consoleUrl())
                     .append("  (loopback only; acts with the iothubowner policy)\n");

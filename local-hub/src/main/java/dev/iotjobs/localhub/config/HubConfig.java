@@ -29,16 +29,20 @@ import java.util.Locale;
  * @param jobWorkerThreads  threads running job work (selection, batches, method pumps, record commits)
  * @param consolePort       the web console (plain HTTP on 127.0.0.1 only); 0 picks a free port, {@link #CONSOLE_OFF}
  *                          (the default here; the command line's default is {@link #DEFAULT_CONSOLE_PORT}) starts none
+ * @param amqpPort          device and service endpoint, AMQP over TLS (the SDKs always dial 5671); 0 picks a free port
+ * @param amqpLimits        what one AMQP client may cost the hub (frames, sessions, links, credit, message size)
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
                         int proxyPort, boolean alwaysProxy, HubLimits limits, Duration twinResponseDelay,
                         TlsEngine tlsEngine, int maxActiveJobs, int methodsInFlight, int eventLoops,
-                        int coreWorkerThreads, int jobWorkerThreads, int consolePort) {
+                        int coreWorkerThreads, int jobWorkerThreads, int consolePort, int amqpPort,
+                        AmqpLimits amqpLimits) {
 
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_REST_PORT = 443;
     public static final int DEFAULT_PROXY_PORT = 4443;
     public static final int DEFAULT_CONSOLE_PORT = 8080;
+    public static final int DEFAULT_AMQP_PORT = 5671;
     public static final int CONSOLE_OFF = -1;
     /**
      * A real hub PUBACKs and answers a twin request after milliseconds; a PUBACK written in the same instant as
@@ -98,6 +102,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.coreWorkerThreads = coreWorkerThreads;
         b.jobWorkerThreads = jobWorkerThreads;
         b.consolePort = consolePort;
+        b.amqpPort = amqpPort;
+        b.amqpLimits = amqpLimits;
         return b;
     }
 
@@ -120,6 +126,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int coreWorkerThreads = 16;
         private int jobWorkerThreads = Math.max(2, CORES);
         private int consolePort = CONSOLE_OFF;
+        private int amqpPort = DEFAULT_AMQP_PORT;
+        private AmqpLimits amqpLimits = AmqpLimits.DEFAULTS;
 
         public Builder dataDirectory(Path value) {
             dataDirectory = value;
@@ -202,11 +210,21 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
+        public Builder amqpPort(int value) {
+            amqpPort = value;
+            return this;
+        }
+
+        public Builder amqpLimits(AmqpLimits value) {
+            amqpLimits = value;
+            return this;
+        }
+
         public HubConfig build() {
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
                     bindHost, mqttPort, restPort, proxyPort, alwaysProxy, limits == null ? HubLimits.DEFAULTS : limits,
                     twinResponseDelay, tlsEngine, maxActiveJobs, methodsInFlight, eventLoops, coreWorkerThreads, jobWorkerThreads,
-                    consolePort);
+                    consolePort, amqpPort, amqpLimits == null ? AmqpLimits.DEFAULTS : amqpLimits);
         }
     }
 }

@@ -19,7 +19,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  * The layers of local-hub (docs/local-hub.md, "Architecture"), checked on the main classes:
  * <pre>
  * wiring     LocalHub, Main, junit            may use everything
- * adapters   rest, mqtt, tls, console         protocols (Vert.x, Netty) around the core
+ * adapters   rest, mqtt, amqp, tls, console   protocols (Vert.x, Netty, Proton) around the core
  * core       device, jobs, method, query,     IoT Hub's behaviour, protocol-free
  *            auth, session, x509, model, json, concurrent
  * store      store                            durable maps of bytes, knows nothing above it
@@ -38,7 +38,7 @@ class ArchitectureTest {
     private static final String[] CORE_ABOVE_STORE = java.util.Arrays.stream(CORE)
             .filter(p -> !p.contains("concurrent")).toArray(String[]::new);
     private static final String[] ADAPTERS = {"..localhub.rest..", "..localhub.mqtt..", "..localhub.tls..",
-            "..localhub.console.."};
+            "..localhub.console..", "..localhub.amqp.."};
 
     private static final ArchRule NO_PACKAGE_CYCLES = slices().matching("dev.iotjobs.localhub.(*)..")
             .should().beFreeOfCycles()
