@@ -29,16 +29,22 @@ import java.util.Locale;
  * @param jobWorkerThreads  threads running job work (selection, batches, method pumps, record commits)
  * @param consolePort       the web console (plain HTTP on 127.0.0.1 only); 0 picks a free port, {@link #CONSOLE_OFF}
  *                          (the default here; the command line's default is {@link #DEFAULT_CONSOLE_PORT}) starts none
+ * @param eventHubsPort     the Event Hubs-compatible endpoint (plain AMQP, as Event Hubs clients expect with
+ *                          {@code UseDevelopmentEmulator=true}); 0 picks a free port
+ * @param telemetry         the telemetry log's partitions and retention (the built-in endpoint's)
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
                         int proxyPort, boolean alwaysProxy, HubLimits limits, Duration twinResponseDelay,
                         TlsEngine tlsEngine, int maxActiveJobs, int methodsInFlight, int eventLoops,
-                        int coreWorkerThreads, int jobWorkerThreads, int consolePort) {
+                        int coreWorkerThreads, int jobWorkerThreads, int consolePort, int eventHubsPort,
+                        dev.iotjobs.localhub.telemetry.TelemetryOptions telemetry) {
 
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_REST_PORT = 443;
     public static final int DEFAULT_PROXY_PORT = 4443;
     public static final int DEFAULT_CONSOLE_PORT = 8080;
+    /** AMQP without TLS: the port Event Hubs clients dial with {@code UseDevelopmentEmulator=true}. */
+    public static final int DEFAULT_EVENT_HUBS_PORT = 5672;
     public static final int CONSOLE_OFF = -1;
     /**
      * A real hub PUBACKs and answers a twin request after milliseconds; a PUBACK written in the same instant as
@@ -98,6 +104,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.coreWorkerThreads = coreWorkerThreads;
         b.jobWorkerThreads = jobWorkerThreads;
         b.consolePort = consolePort;
+        b.eventHubsPort = eventHubsPort;
+        b.telemetry = telemetry;
         return b;
     }
 
@@ -120,6 +128,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int coreWorkerThreads = 16;
         private int jobWorkerThreads = Math.max(2, CORES);
         private int consolePort = CONSOLE_OFF;
+        private int eventHubsPort = DEFAULT_EVENT_HUBS_PORT;
+        private dev.iotjobs.localhub.telemetry.TelemetryOptions telemetry = dev.iotjobs.localhub.telemetry.TelemetryOptions.DEFAULTS;
 
         public Builder dataDirectory(Path value) {
             dataDirectory = value;
@@ -202,11 +212,21 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
+        public Builder eventHubsPort(int value) {
+            eventHubsPort = value;
+            return this;
+        }
+
+        public Builder telemetry(dev.iotjobs.localhub.telemetry.TelemetryOptions value) {
+            telemetry = value;
+            return this;
+        }
+
         public HubConfig build() {
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
                     bindHost, mqttPort, restPort, proxyPort, alwaysProxy, limits == null ? HubLimits.DEFAULTS : limits,
                     twinResponseDelay, tlsEngine, maxActiveJobs, methodsInFlight, eventLoops, coreWorkerThreads, jobWorkerThreads,
-                    consolePort);
+                    consolePort, eventHubsPort, telemetry == null ? dev.iotjobs.localhub.telemetry.TelemetryOptions.DEFAULTS : telemetry);
         }
     }
 }
