@@ -14,6 +14,8 @@ import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.console.ConsoleServer;
 import dev.iotjobs.localhub.device.Device;
+import dev.iotjobs.localhub.eventhubs.EventHubsEndpoint;
+import dev.iotjobs.localhub.telemetry.TelemetryLog;
 import dev.iotjobs.localhub.device.DeviceRegistry;
 import dev.iotjobs.localhub.device.DeviceStore;
 import dev.iotjobs.localhub.device.ModuleService;
@@ -39,7 +41,6 @@ import dev.iotjobs.localhub.store.HubStore;
 import dev.iotjobs.localhub.store.MemoryHubStore;
 import dev.iotjobs.localhub.store.MvHubStore;
 import dev.iotjobs.localhub.store.StoreFormat;
-import dev.iotjobs.localhub.telemetry.TelemetrySink;
 import dev.iotjobs.localhub.tls.DevCertificateAuthority;
 import dev.iotjobs.localhub.tls.VertxTlsOptions;
 import io.vertx.core.DeploymentOptions;
@@ -82,6 +83,8 @@ import java.util.function.Supplier;
  */
 public final class LocalHub implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LocalHub.class);
+    /** The built-in endpoint's event hub name: IoT Hub uses the hub's name; this hub's is {@value}. */
+    public static final String EVENT_HUB_NAME = "local-hub";
     private HubConfig config;
     private final Clock clock = Clock.systemUTC();
     private Vertx vertx;
@@ -103,6 +106,10 @@ public final class LocalHub implements AutoCloseable {
     private String restBindProblem;
     private ConsoleServer console;
     private String consoleProblem;
+    /** The telemetry stream (built-in endpoint) and its Event Hubs-compatible endpoint. */
+    private TelemetryLog telemetry;
+    private Path telemetryTempDirectory;
+    private EventHubsEndpoint eventHubs;
 
     private LocalHub(HubConfig config) {
         this.config = config;
@@ -143,6 +150,7 @@ public final class LocalHub implements AutoCloseable {
             store = config.inMemory() ? new MemoryHubStore() : MvHubStore.open(DataDirectory.storeFile(config.dataDirectory()));
             StoreFormat.check(store, config.dataDirectory());
             trace.mark("store");
+            telemetry = openTelemetry();
             registry = new DeviceRegistry(new DeviceStore(store), clock);
             registry.ensureDevice(WellKnownKeys.DEFAULT_DEVICE_ID, "638000000000000000",
                     WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY, WellKnownKeys.DEFAULT_DEVICE_SECONDARY_KEY);
@@ -184,13 +192,14 @@ public final class LocalHub implements AutoCloseable {
                 new DeviceAuthenticator(registry, clock, certificates.caCertificate()), registry, twins, sessions,
                 config.limits(), config.twinResponseDelay(),
                 new ModuleClients(new ModuleAuthenticator(registry, moduleRegistry, clock), moduleRegistry, moduleTwins));
+        mqtt.telemetry(telemetry);
         ServiceAuthenticator serviceAuthenticator = new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock);
         RestSupport rest = new RestSupport(serviceAuthenticator, workers);
         IotHubAmqpEndpoint amqp = new IotHubAmqpEndpoint(vertx, workers,
                 new DeviceAuthenticator(registry, clock, certificates.caCertificate()),
                 new ModuleAuthenticator(registry, moduleRegistry, clock), serviceAuthenticator,
-                amqpDevices, registry, moduleRegistry, twins, moduleTwins, TelemetrySink.DROP, config.amqpLimits());
+                amqpDevices, registry, moduleRegistry, twins, moduleTwins, telemetry, config.amqpLimits());
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
         jobs = new JobService(new JobStore(store), registry, twins, methods, jobExecutors,
                 new JobLimits(config.maxActiveJobs(), config.methodsInFlight()));
@@ -248,6 +257,11 @@ public final class LocalHub implements AutoCloseable {
                 restPort = restPortOrRefused(listenRest(restHandler, freePorts(1)[0]));
             }
             trace.mark("listeners");
+            bindOrExplain("Event Hubs-compatible endpoint, AMQP", "--event-hubs-port", config.eventHubsPort(), () -> {
+                eventHubs = await(EventHubsEndpoint.start(vertx, config.bindHost(), config.eventHubsPort(), telemetry,
+                        EVENT_HUB_NAME, config.telemetry().consumerGroups(), SharedAccessPolicy.defaults(), clock));
+                return eventHubs.port();
+            });
             if (restBindProblem != null || config.alwaysProxy()) {
                 proxy = new ConnectProxy(vertx, config.bindHost(), restPort);
                 proxyPort = bindOrExplain("CONNECT proxy", "--proxy-port", config.proxyPort(),
@@ -341,6 +355,9 @@ public final class LocalHub implements AutoCloseable {
         p.setProperty("proxyPort", Integer.toString(proxyPort));
         p.setProperty("hubConnectionString", hubConnectionString());
         p.setProperty("deviceConnectionString", WellKnownKeys.DEVICE_CONNECTION_STRING);
+        p.setProperty("eventHubsPort", Integer.toString(eventHubsPort()));
+        p.setProperty("eventHubName", EVENT_HUB_NAME);
+        p.setProperty("eventHubsConnectionString", eventHubsConnectionString());
         Path file = DataDirectory.endpointsFile(config.dataDirectory());
         Path flags = DataDirectory.clientJvmFlagsFile(config.dataDirectory());
         try (var out = Files.newOutputStream(file)) {
@@ -490,9 +507,45 @@ public final class LocalHub implements AutoCloseable {
             await(vertx.close());
             vertx = null;
         }
+        eventHubs = null; // closed with Vert.x
+        if (telemetry != null) {
+            telemetry.close(); // after the device listeners: what they acknowledged is stored
+            telemetry = null;
+        }
+        if (telemetryTempDirectory != null) {
+            deleteTree(telemetryTempDirectory);
+            telemetryTempDirectory = null;
+        }
         if (store != null) {
             store.close();
             store = null;
+        }
+    }
+
+    /**
+     * The telemetry log: under the data directory ({@code telemetry/}), or for an in-memory hub in a temporary
+     * directory removed when the hub stops.
+     */
+    private TelemetryLog openTelemetry() {
+        Path directory;
+        if (config.inMemory()) {
+            try {
+                telemetryTempDirectory = Files.createTempDirectory("local-hub-telemetry");
+            } catch (IOException e) {
+                throw new IllegalStateException("Cannot create a temporary directory for telemetry: " + e.getMessage(), e);
+            }
+            directory = telemetryTempDirectory;
+        } else {
+            directory = config.dataDirectory().resolve("telemetry");
+        }
+        return TelemetryLog.open(directory, config.telemetry(), clock);
+    }
+
+    private static void deleteTree(Path root) {
+        try (var paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            LOG.debug("Could not delete {}", root, e);
         }
     }
 
@@ -507,8 +560,10 @@ public final class LocalHub implements AutoCloseable {
      */
     public synchronized LocalHub restart() {
         int consolePort = console != null ? console.port() : config.consolePort();
+        int eventHubsPort = eventHubsPort();
         stop();
         config = config.toBuilder().mqttPort(mqttPort).restPort(restPort).amqpPort(amqpPort).consolePort(consolePort)
+                .eventHubsPort(eventHubsPort)
                 .proxyPort(proxyPort > 0 ? proxyPort : config.proxyPort())
                 .alwaysProxy(config.alwaysProxy() || proxyPort > 0).build();
         restBindProblem = null;
@@ -534,6 +589,34 @@ public final class LocalHub implements AutoCloseable {
 
     public int restPort() {
         return restPort;
+    }
+
+    /** The Event Hubs-compatible endpoint's port (plain AMQP). */
+    public int eventHubsPort() {
+        return eventHubs == null ? config.eventHubsPort() : eventHubs.port();
+    }
+
+    /** The event hub name of the built-in endpoint (the portal's "Event Hub-compatible name"). */
+    public String eventHubName() {
+        return EVENT_HUB_NAME;
+    }
+
+    /**
+     * The built-in endpoint's Event Hubs-compatible connection string with the {@code service} policy, as the
+     * portal's "Built-in endpoints" blade shows it (plus {@code UseDevelopmentEmulator=true}: plain AMQP, no TLS).
+     */
+    public String eventHubsConnectionString() {
+        return eventHubsConnectionString("service", WellKnownKeys.SERVICE_KEY);
+    }
+
+    /** As {@link #eventHubsConnectionString()} with another policy (one lacking Service Connect is refused). */
+    public String eventHubsConnectionString(String policy, String key) {
+        return EventHubsEndpoint.connectionString(WellKnownKeys.HOST_NAME, eventHubsPort(), EVENT_HUB_NAME, policy, key);
+    }
+
+    /** The telemetry stream (the console and tests read it; devices append to it). */
+    public TelemetryLog telemetry() {
+        return telemetry;
     }
 
     /** The CONNECT proxy port, or -1 when the REST endpoint is reachable directly on 443. */

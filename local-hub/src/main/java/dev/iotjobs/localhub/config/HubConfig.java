@@ -29,19 +29,25 @@ import java.util.Locale;
  * @param jobWorkerThreads  threads running job work (selection, batches, method pumps, record commits)
  * @param consolePort       the web console (plain HTTP on 127.0.0.1 only); 0 picks a free port, {@link #CONSOLE_OFF}
  *                          (the default here; the command line's default is {@link #DEFAULT_CONSOLE_PORT}) starts none
+ * @param eventHubsPort     the Event Hubs-compatible endpoint (plain AMQP, as Event Hubs clients expect with
+ *                          {@code UseDevelopmentEmulator=true}); 0 picks a free port
+ * @param telemetry         the telemetry log's partitions and retention (the built-in endpoint's)
  * @param amqpPort          device and service endpoint, AMQP over TLS (the SDKs always dial 5671); 0 picks a free port
  * @param amqpLimits        what one AMQP client may cost the hub (frames, sessions, links, credit, message size)
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
                         int proxyPort, boolean alwaysProxy, HubLimits limits, Duration twinResponseDelay,
                         TlsEngine tlsEngine, int maxActiveJobs, int methodsInFlight, int eventLoops,
-                        int coreWorkerThreads, int jobWorkerThreads, int consolePort, int amqpPort,
+                        int coreWorkerThreads, int jobWorkerThreads, int consolePort, int eventHubsPort,
+                        dev.iotjobs.localhub.telemetry.TelemetryOptions telemetry, int amqpPort,
                         AmqpLimits amqpLimits) {
 
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_REST_PORT = 443;
     public static final int DEFAULT_PROXY_PORT = 4443;
     public static final int DEFAULT_CONSOLE_PORT = 8080;
+    /** AMQP without TLS: the port Event Hubs clients dial with {@code UseDevelopmentEmulator=true}. */
+    public static final int DEFAULT_EVENT_HUBS_PORT = 5672;
     public static final int DEFAULT_AMQP_PORT = 5671;
     public static final int CONSOLE_OFF = -1;
     /**
@@ -102,6 +108,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.coreWorkerThreads = coreWorkerThreads;
         b.jobWorkerThreads = jobWorkerThreads;
         b.consolePort = consolePort;
+        b.eventHubsPort = eventHubsPort;
+        b.telemetry = telemetry;
         b.amqpPort = amqpPort;
         b.amqpLimits = amqpLimits;
         return b;
@@ -126,6 +134,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int coreWorkerThreads = 16;
         private int jobWorkerThreads = Math.max(2, CORES);
         private int consolePort = CONSOLE_OFF;
+        private int eventHubsPort = DEFAULT_EVENT_HUBS_PORT;
+        private dev.iotjobs.localhub.telemetry.TelemetryOptions telemetry = dev.iotjobs.localhub.telemetry.TelemetryOptions.DEFAULTS;
         private int amqpPort = DEFAULT_AMQP_PORT;
         private AmqpLimits amqpLimits = AmqpLimits.DEFAULTS;
 
@@ -210,6 +220,16 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
+        public Builder eventHubsPort(int value) {
+            eventHubsPort = value;
+            return this;
+        }
+
+        public Builder telemetry(dev.iotjobs.localhub.telemetry.TelemetryOptions value) {
+            telemetry = value;
+            return this;
+        }
+
         public Builder amqpPort(int value) {
             amqpPort = value;
             return this;
@@ -224,7 +244,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
                     bindHost, mqttPort, restPort, proxyPort, alwaysProxy, limits == null ? HubLimits.DEFAULTS : limits,
                     twinResponseDelay, tlsEngine, maxActiveJobs, methodsInFlight, eventLoops, coreWorkerThreads, jobWorkerThreads,
-                    consolePort, amqpPort, amqpLimits == null ? AmqpLimits.DEFAULTS : amqpLimits);
+                    consolePort, eventHubsPort, telemetry == null ? dev.iotjobs.localhub.telemetry.TelemetryOptions.DEFAULTS : telemetry,
+                    amqpPort, amqpLimits == null ? AmqpLimits.DEFAULTS : amqpLimits);
         }
     }
 }

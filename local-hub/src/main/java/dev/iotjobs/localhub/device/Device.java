@@ -95,6 +95,11 @@ public final class Device {
         return secondaryKey;
     }
 
+    /** The identity's generation id (IoT Hub stamps it on telemetry: iothub-connection-auth-generation-id). */
+    public String generationId() {
+        return generationId;
+    }
+
     public String authType() {
         return authType;
     }

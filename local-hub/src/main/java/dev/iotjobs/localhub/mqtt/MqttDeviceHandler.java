@@ -200,11 +200,23 @@ public final class MqttDeviceHandler {
             return;
         }
         if (DeviceTopics.isTelemetry(deviceId, topic)) {
-            ack(endpoint, msg);
             Device d = registryOf(deviceId).find(deviceId);
             if (d != null) {
                 d.runtime().telemetryReceived(clock.instant());
             }
+            // PUBACK once the message is durable in the telemetry stream; a refused one closes the connection
+            // (no PUBACK: the SDK sends it again after reconnecting).
+            io.vertx.core.Context context = vertx.getOrCreateContext();
+            telemetry.append(dev.iotjobs.localhub.telemetry.DevicePropertyBag.message(deviceId, topic, msg.payload().getBytes(),
+                    d == null ? null : d.authType(), d == null ? null : d.generationId())).whenComplete((ok, failure) ->
+                    context.runOnContext(v -> {
+                        if (failure == null) {
+                            ack(endpoint, msg);
+                        } else {
+                            LOG.info("Telemetry of {} refused: {}", deviceId, failure.getMessage());
+                            endpoint.close();
+                        }
+                    }));
         } else if (topic.startsWith(DeviceTopics.TWIN_GET_PREFIX)) {
             LOG.debug("Device {} twin GET {}", deviceId, topic);
             String rid = DeviceTopics.param(topic, "$rid");
@@ -225,6 +237,14 @@ public final class MqttDeviceHandler {
             LOG.info("Device {} published to a topic it may not use ({}): disconnecting it", deviceId, topic);
             endpoint.close();
         }
+    }
+
+    private dev.iotjobs.localhub.telemetry.TelemetrySink telemetry = dev.iotjobs.localhub.telemetry.TelemetrySink.DROP;
+
+    /** Where accepted telemetry goes (the hub's telemetry stream); set before the first connection. */
+    public MqttDeviceHandler telemetry(dev.iotjobs.localhub.telemetry.TelemetrySink sink) {
+        telemetry = sink;
+        return this;
     }
 
     private static void ack(MqttEndpoint endpoint, MqttPublishMessage msg) {
