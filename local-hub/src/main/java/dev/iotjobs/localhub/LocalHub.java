@@ -1,8 +1,6 @@
 package dev.iotjobs.localhub;
 
-import dev.iotjobs.localhub.amqp.iothub.AmqpDeviceChannels;
 import dev.iotjobs.localhub.amqp.iothub.AmqpWebSocketBridge;
-import dev.iotjobs.localhub.amqp.iothub.EitherConnections;
 import dev.iotjobs.localhub.amqp.iothub.IotHubAmqpEndpoint;
 import dev.iotjobs.localhub.auth.DeviceAuthenticator;
 import dev.iotjobs.localhub.auth.ModuleAuthenticator;
@@ -27,10 +25,11 @@ import dev.iotjobs.localhub.jobs.JobService;
 import dev.iotjobs.localhub.jobs.JobStore;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.method.ModuleMethodService;
-import dev.iotjobs.localhub.mqtt.ModuleClients;
 import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
 import dev.iotjobs.localhub.mqtt.MqttWebSocketBridge;
-import dev.iotjobs.localhub.mqtt.SessionRegistry;
+import dev.iotjobs.localhub.c2d.C2dQueues;
+import dev.iotjobs.localhub.c2d.C2dSettings;
+import dev.iotjobs.localhub.edge.DeviceEdge;
 import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.rest.ConnectProxy;
 import dev.iotjobs.localhub.rest.HttpDeadlines;
@@ -91,7 +90,8 @@ public final class LocalHub implements AutoCloseable {
     private HubStore store;
     private DevCertificateAuthority certificates;
     private DeviceRegistry registry;
-    private SessionRegistry sessions;
+    private DeviceEdge edge;
+    private C2dQueues c2d;
     private ModuleService modules;
     private JobService jobs;
     private JobExecutors jobExecutors;
@@ -141,7 +141,6 @@ public final class LocalHub implements AutoCloseable {
             return created;
         });
         DeviceRegistry moduleRegistry;
-        AmqpDeviceChannels amqpDevices;
         TwinService twins;
         TwinService moduleTwins;
         MethodService methods;
@@ -155,28 +154,23 @@ public final class LocalHub implements AutoCloseable {
             registry.ensureDevice(WellKnownKeys.DEFAULT_DEVICE_ID, "638000000000000000",
                     WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY, WellKnownKeys.DEFAULT_DEVICE_SECONDARY_KEY);
             twins = new TwinService(registry);
-            sessions = new SessionRegistry(new SessionStore(store));
+            // Modules: their own registry and twins; the device edge serves devices and modules alike.
             moduleRegistry = new DeviceRegistry(DeviceStore.modules(store), clock);
-            // Direct methods and desired notifications reach devices on MQTT and on AMQP alike.
-            amqpDevices = new AmqpDeviceChannels(registry, moduleRegistry);
-            methods = new MethodService(registry, new EitherConnections(sessions, amqpDevices));
-            twins.onDesiredChanged(sessions);
-            twins.onDesiredChanged(amqpDevices);
-            registry.onRemovedOrDisabled(amqpDevices::drop);
-            registry.onRemovedOrDisabled(sessions::drop);
-            // Modules (issue 15): their own registry and twins, the same sessions (keyed deviceId/moduleId).
             moduleTwins = new TwinService(moduleRegistry);
             modules = new ModuleService(registry, moduleRegistry, moduleTwins);
-            moduleTwins.onDesiredChanged(sessions);
-            moduleTwins.onDesiredChanged(amqpDevices);
-            moduleRegistry.onRemovedOrDisabled(sessions::drop);
-            moduleRegistry.onRemovedOrDisabled(amqpDevices::drop);
-            registry.onRemovedOrDisabled(modules::deviceRemovedOrDisabled);
-            modules.deleteOrphans(); // after the listeners: an orphan's stored MQTT session goes with it
-            moduleMethods = new ModuleMethodService(registry, new MethodService(moduleRegistry,
-                    new EitherConnections(sessions, amqpDevices)));
-            trace.mark("core");
             certificates = tls.await();
+            c2d = new C2dQueues(store, registry, clock, config.c2d());
+            edge = new DeviceEdge(new DeviceAuthenticator(registry, clock, certificates.caCertificate()),
+                    new ModuleAuthenticator(registry, moduleRegistry, clock), registry, moduleRegistry, twins,
+                    moduleTwins, c2d, telemetry, new SessionStore(store), clock,
+                    new DeviceEdge.Settings(config.sessionResumeGrace(), config.limits().mqttTwinRequestsInFlight()));
+            methods = new MethodService(registry, edge);
+            twins.onDesiredChanged(edge);
+            moduleTwins.onDesiredChanged(edge);
+            registry.onRemovedOrDisabled(modules::deviceRemovedOrDisabled);
+            modules.deleteOrphans(); // after the edge's listeners: an orphan's stored session goes with it
+            moduleMethods = new ModuleMethodService(registry, new MethodService(moduleRegistry, edge));
+            trace.mark("core");
             vertx = vertxStep.await();
             trace.mark("waiting for the other steps");
         } catch (RuntimeException | Error e) {
@@ -188,18 +182,13 @@ public final class LocalHub implements AutoCloseable {
         }
         vertx.exceptionHandler(LocalHub::unhandled);
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", config.coreWorkerThreads());
-        MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers,
-                new DeviceAuthenticator(registry, clock, certificates.caCertificate()), registry, twins, sessions,
-                config.limits(), config.twinResponseDelay(),
-                new ModuleClients(new ModuleAuthenticator(registry, moduleRegistry, clock), moduleRegistry, moduleTwins));
-        mqtt.telemetry(telemetry);
+        MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers, edge, config.limits(), config.twinResponseDelay());
         ServiceAuthenticator serviceAuthenticator = new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
                 SharedAccessPolicy.defaults(), clock);
         RestSupport rest = new RestSupport(serviceAuthenticator, workers);
-        IotHubAmqpEndpoint amqp = new IotHubAmqpEndpoint(vertx, workers,
+        IotHubAmqpEndpoint amqp = new IotHubAmqpEndpoint(vertx, workers, edge, c2d,
                 new DeviceAuthenticator(registry, clock, certificates.caCertificate()),
-                new ModuleAuthenticator(registry, moduleRegistry, clock), serviceAuthenticator,
-                amqpDevices, registry, moduleRegistry, twins, moduleTwins, telemetry, config.amqpLimits());
+                new ModuleAuthenticator(registry, moduleRegistry, clock), serviceAuthenticator, config.amqpLimits(), clock);
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
         jobs = new JobService(new JobStore(store), registry, twins, methods, jobExecutors,
                 new JobLimits(config.maxActiveJobs(), config.methodsInFlight()));
@@ -211,6 +200,7 @@ public final class LocalHub implements AutoCloseable {
         var router = RestApi.router(vertx, rest,
                 RestApi.queries(rest, queries),
                 RestApi.devices(rest, new RegistryService(registry)),
+                RestApi.cloudToDevice(rest, c2d),
                 RestApi.twins(rest, twins, methods),
                 RestApi.modules(rest, modules, moduleMethods),
                 RestApi.jobs(rest, jobs));
@@ -507,6 +497,14 @@ public final class LocalHub implements AutoCloseable {
             await(vertx.close());
             vertx = null;
         }
+        if (edge != null) {
+            edge.close();
+            edge = null;
+        }
+        if (c2d != null) {
+            c2d.close(); // before the store: its sweeper commits
+            c2d = null;
+        }
         eventHubs = null; // closed with Vert.x
         if (telemetry != null) {
             telemetry.close(); // after the device listeners: what they acknowledged is stored
@@ -639,7 +637,12 @@ public final class LocalHub implements AutoCloseable {
 
     /** Devices connected over MQTT right now (diagnostics and load measurements). */
     public int connectedDevices() {
-        return sessions.connectedCount();
+        return edge.connectedCount();
+    }
+
+    /** The hub's cloud-to-device queues and feedback queue (the core API the service transports use). */
+    public C2dQueues cloudToDevice() {
+        return c2d;
     }
 
     /** "BoringSSL" or "JDK": the TLS engine the listeners use. */

@@ -4,10 +4,13 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetSocket;
 import io.vertx.proton.ProtonConnection;
 import io.vertx.proton.ProtonServer;
 import io.vertx.proton.ProtonServerOptions;
 import io.vertx.proton.ProtonSession;
+
+import java.util.function.BiPredicate;
 
 /**
  * Starts an AMQP 1.0 listener of the hub (vertx-proton), the shared set-up of every AMQP endpoint: the lenient SASL
@@ -39,10 +42,21 @@ public final class AmqpServer {
      */
     public static Future<ProtonServer> listen(Vertx vertx, ProtonServerOptions options, String containerId,
                                               Handler<ProtonConnection> onConnection) {
+        return listen(vertx, options, containerId, (socket, connection) -> true, onConnection);
+    }
+
+    /**
+     * As {@link #listen(Vertx, ProtonServerOptions, String, Handler)}, with {@code admit} deciding on each
+     * connection's first bytes whether its socket may speak AMQP (false: closed at once). It sees the socket (its
+     * TLS client certificates, its peer) and may record what it needs on the connection's attachments.
+     */
+    public static Future<ProtonServer> listen(Vertx vertx, ProtonServerOptions options, String containerId,
+                                              BiPredicate<NetSocket, ProtonConnection> admit,
+                                              Handler<ProtonConnection> onConnection) {
         Promise<ProtonServer> listening = Promise.promise();
         ProtonServer server = ProtonServer.create(vertx, options);
         server.setAdvertiseAnonymousRelayCapability(false);
-        server.saslAuthenticatorFactory(LenientSaslAuthenticator::new);
+        server.saslAuthenticatorFactory(() -> new LenientSaslAuthenticator(admit));
         server.connectHandler(connection -> {
             connection.setContainer(containerId);
             // Without these, vertx-proton leaves a remote Begin or Attach unanswered until the client times out.

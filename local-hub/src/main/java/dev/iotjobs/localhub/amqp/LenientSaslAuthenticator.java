@@ -8,6 +8,7 @@ import org.apache.qpid.proton.engine.Sasl;
 import org.apache.qpid.proton.engine.Transport;
 
 import java.nio.charset.StandardCharsets;
+import java.util.function.BiPredicate;
 
 /**
  * The SASL layer of the hub's AMQP listeners. Every Azure SDK authenticates through claims-based security
@@ -25,9 +26,24 @@ final class LenientSaslAuthenticator implements ProtonSaslAuthenticator {
     record PlainCredentials(String user, String password) {
     }
 
+    private final BiPredicate<NetSocket, ProtonConnection> admit;
     private Sasl sasl;
+    private NetSocket socket;
     private ProtonConnection connection;
     private boolean succeeded;
+    private boolean admitted;
+
+    LenientSaslAuthenticator() {
+        this((socket, connection) -> true);
+    }
+
+    /**
+     * @param admit decides on the connection's first bytes whether the socket may speak AMQP at all (false: closed
+     *              at once); it may record what it needs of the socket (TLS client certificates) on the connection
+     */
+    LenientSaslAuthenticator(BiPredicate<NetSocket, ProtonConnection> admit) {
+        this.admit = admit;
+    }
 
     static PlainCredentials plainCredentials(ProtonConnection connection) {
         return connection.attachments().get(PlainCredentials.class.getName(), PlainCredentials.class);
@@ -35,6 +51,7 @@ final class LenientSaslAuthenticator implements ProtonSaslAuthenticator {
 
     @Override
     public void init(NetSocket socket, ProtonConnection protonConnection, Transport transport) {
+        this.socket = socket;
         connection = protonConnection;
         sasl = transport.sasl();
         sasl.server();
@@ -44,6 +61,14 @@ final class LenientSaslAuthenticator implements ProtonSaslAuthenticator {
 
     @Override
     public void process(Handler<Boolean> completionHandler) {
+        if (!admitted) {
+            if (!admit.test(socket, connection)) {
+                socket.close();
+                completionHandler.handle(true);
+                return;
+            }
+            admitted = true;
+        }
         String[] remote = sasl.getRemoteMechanisms();
         if (remote.length > 0) {
             String mechanism = remote[0];

@@ -32,6 +32,10 @@ import java.util.Locale;
  * @param eventHubsPort     the Event Hubs-compatible endpoint (plain AMQP, as Event Hubs clients expect with
  *                          {@code UseDevelopmentEmulator=true}); 0 picks a free port
  * @param telemetry         the telemetry log's partitions and retention (the built-in endpoint's)
+ * @param c2d               cloud-to-device queue knobs (IoT Hub's defaults: 50 messages, 1 hour time to live, ...)
+ * @param sessionResumeGrace how long a device that resumes a persistent session has to subscribe again to methods
+ *                          and desired properties before they go out on its remembered subscriptions
+ *                          ({@link #DEFAULT_SESSION_RESUME_GRACE}; see {@code EdgeSession})
  * @param amqpPort          device and service endpoint, AMQP over TLS (the SDKs always dial 5671); 0 picks a free port
  * @param amqpLimits        what one AMQP client may cost the hub (frames, sessions, links, credit, message size)
  */
@@ -39,8 +43,14 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
                         int proxyPort, boolean alwaysProxy, HubLimits limits, Duration twinResponseDelay,
                         TlsEngine tlsEngine, int maxActiveJobs, int methodsInFlight, int eventLoops,
                         int coreWorkerThreads, int jobWorkerThreads, int consolePort, int eventHubsPort,
-                        dev.iotjobs.localhub.telemetry.TelemetryOptions telemetry, int amqpPort,
+                        dev.iotjobs.localhub.telemetry.TelemetryOptions telemetry,
+                        dev.iotjobs.localhub.c2d.C2dSettings c2d, Duration sessionResumeGrace, int amqpPort,
                         AmqpLimits amqpLimits) {
+    /**
+     * Device SDKs subscribe to methods within milliseconds of connecting when the application asks for them; one
+     * that reconnects after a drop does not subscribe again. Two seconds tells the two apart on a loaded machine.
+     */
+    public static final Duration DEFAULT_SESSION_RESUME_GRACE = Duration.ofSeconds(2);
 
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_REST_PORT = 443;
@@ -110,6 +120,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.consolePort = consolePort;
         b.eventHubsPort = eventHubsPort;
         b.telemetry = telemetry;
+        b.c2d = c2d;
+        b.sessionResumeGrace = sessionResumeGrace;
         b.amqpPort = amqpPort;
         b.amqpLimits = amqpLimits;
         return b;
@@ -126,6 +138,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private boolean alwaysProxy;
         private HubLimits limits = HubLimits.DEFAULTS;
         private Duration twinResponseDelay = DEFAULT_TWIN_RESPONSE_DELAY;
+        private dev.iotjobs.localhub.c2d.C2dSettings c2d = dev.iotjobs.localhub.c2d.C2dSettings.DEFAULTS;
+        private Duration sessionResumeGrace = DEFAULT_SESSION_RESUME_GRACE;
         private TlsEngine tlsEngine = TlsEngine.AUTO;
         private int maxActiveJobs = DEFAULT_MAX_ACTIVE_JOBS;
         private int methodsInFlight = DEFAULT_METHODS_IN_FLIGHT;
@@ -220,6 +234,16 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
+        public Builder c2d(dev.iotjobs.localhub.c2d.C2dSettings value) {
+            c2d = value;
+            return this;
+        }
+
+        public Builder sessionResumeGrace(Duration value) {
+            sessionResumeGrace = value;
+            return this;
+        }
+
         public Builder eventHubsPort(int value) {
             eventHubsPort = value;
             return this;
@@ -245,7 +269,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
                     bindHost, mqttPort, restPort, proxyPort, alwaysProxy, limits == null ? HubLimits.DEFAULTS : limits,
                     twinResponseDelay, tlsEngine, maxActiveJobs, methodsInFlight, eventLoops, coreWorkerThreads, jobWorkerThreads,
                     consolePort, eventHubsPort, telemetry == null ? dev.iotjobs.localhub.telemetry.TelemetryOptions.DEFAULTS : telemetry,
-                    amqpPort, amqpLimits == null ? AmqpLimits.DEFAULTS : amqpLimits);
+                    c2d, sessionResumeGrace, amqpPort, amqpLimits == null ? AmqpLimits.DEFAULTS : amqpLimits);
         }
     }
 }

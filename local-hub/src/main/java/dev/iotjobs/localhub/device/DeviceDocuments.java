@@ -24,7 +24,7 @@ final class DeviceDocuments {
         n.put("connectionStateUpdatedTime", Json.time(d.runtime.connectionStateUpdatedTime()));
         n.put("statusUpdatedTime", Json.time(d.statusUpdatedTime));
         n.put("lastActivityTime", Json.time(d.runtime.lastActivityTime()));
-        n.put("cloudToDeviceMessageCount", 0);
+        n.put("cloudToDeviceMessageCount", d.runtime.cloudToDeviceMessageCount());
         ObjectNode auth = n.putObject("authentication");
         ObjectNode sym = auth.putObject("symmetricKey");
         sym.put("primaryKey", d.primaryKey);
@@ -60,7 +60,7 @@ final class DeviceDocuments {
         n.put("statusUpdateTime", Json.time(d.statusUpdatedTime));
         n.put("connectionState", d.runtime.connected() ? "Connected" : "Disconnected");
         n.put("lastActivityTime", Json.time(d.runtime.lastActivityTime()));
-        n.put("cloudToDeviceMessageCount", 0);
+        n.put("cloudToDeviceMessageCount", d.runtime.cloudToDeviceMessageCount());
         n.put("authenticationType", d.authType);
         ObjectNode x509 = n.putObject("x509Thumbprint");
         x509.put("primaryThumbprint", d.primaryThumbprint);

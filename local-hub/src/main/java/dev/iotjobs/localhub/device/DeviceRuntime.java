@@ -12,6 +12,7 @@ public final class DeviceRuntime {
     private volatile Instant connectionStateUpdatedTime;
     private volatile Instant lastActivityTime;
     private final AtomicLong telemetryCount = new AtomicLong();
+    private volatile int cloudToDeviceMessageCount;
 
     public DeviceRuntime(Instant lastActivityTime) {
         this.lastActivityTime = lastActivityTime;
@@ -33,6 +34,17 @@ public final class DeviceRuntime {
         return telemetryCount.get();
     }
 
+    /** Messages in the device's cloud-to-device queue (enqueued or locked), as its identity reports them. */
+    public int cloudToDeviceMessageCount() {
+        return cloudToDeviceMessageCount;
+    }
+
+    /** Set by the cloud-to-device queue, the only owner of that count. */
+    public void cloudToDeviceMessageCount(int count) {
+        cloudToDeviceMessageCount = count;
+    }
+
+    /** Set by the device edge, the only writer of the connection state (connect and disconnect of any protocol). */
     public void connectionChanged(boolean nowConnected, Instant at) {
         connected = nowConnected;
         connectionStateUpdatedTime = at;

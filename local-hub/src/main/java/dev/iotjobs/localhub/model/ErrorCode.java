@@ -31,7 +31,11 @@ public enum ErrorCode {
     THROTTLING(429, 429001, "ThrottlingException"),
     MAX_ACTIVE_JOBS(429, 429004, "ThrottlingMaxActiveJobCountExceeded"),
     SERVER_ERROR(500, 500001, "ServerError"),
-    GATEWAY_TIMEOUT(504, 504101, "GatewayTimeout");
+    GATEWAY_TIMEOUT(504, 504101, "GatewayTimeout"),
+    /** A device's cloud-to-device queue holds its 50 messages (IoT Hub's per-device limit). */
+    DEVICE_MAXIMUM_QUEUE_DEPTH_EXCEEDED(403, 403004, "DeviceMaximumQueueDepthExceeded"),
+    /** A cloud-to-device message was completed, abandoned or rejected after its lock had been lost. */
+    DEVICE_MESSAGE_LOCK_LOST(412, 412002, "DeviceMessageLockLost");
 
     private final int httpStatus;
     private final int code;

@@ -1,5 +1,13 @@
 package dev.iotjobs.localhub.mqtt;
 
+import dev.iotjobs.localhub.c2d.C2dMessage;
+import dev.iotjobs.localhub.edge.Feature;
+
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 
 /** The IoT Hub MQTT topic names a device may use, and the exact formats the device SDK parses. */
@@ -81,5 +89,82 @@ final class DeviceTopics {
         } catch (NumberFormatException e) {
             return null;
         }
+    }
+
+    /** The feature a (permitted) filter subscribes to, or null for per-connection topics (twin responses, inputs). */
+    static Feature featureOf(String filter) {
+        if (filter.equals(METHODS_FILTER)) {
+            return Feature.METHODS;
+        }
+        if (filter.equals(DESIRED_FILTER) || filter.equals("$iothub/twin/PATCH/properties/desired/")) {
+            return Feature.DESIRED;
+        }
+        if (filter.endsWith("/messages/devicebound/#")) {
+            return Feature.C2D;
+        }
+        return null;
+    }
+
+    /**
+     * {@code devices/{id}/messages/devicebound/{property bag}} as IoT Hub writes it ("Receiving cloud-to-device
+     * messages" in "Communicate with an IoT hub using the MQTT protocol"): system properties as {@code %24.mid},
+     * {@code %24.cid}, {@code %24.to}, ... then the application properties, every key and value percent-encoded.
+     * The Java device SDK reads properties only from the first {@code %24} on, so the bag always starts with a
+     * system property; properties with an empty value are left out (the SDK cannot parse {@code key=}).
+     */
+    static String devicebound(String clientId, C2dMessage m) {
+        StringBuilder b = new StringBuilder("devices/").append(ownPath(clientId)).append("/messages/devicebound/");
+        boolean[] first = {true};
+        java.util.function.BiConsumer<String, String> add = (k, v) -> {
+            if (v == null || v.isEmpty()) {
+                return;
+            }
+            if (!first[0]) {
+                b.append('&');
+            }
+            first[0] = false;
+            b.append(encode(k)).append('=').append(encode(v));
+        };
+        add.accept("$.mid", m.messageId());
+        add.accept("$.cid", m.correlationId());
+        add.accept("$.to", m.to());
+        add.accept("$.uid", m.userId());
+        add.accept("$.ct", m.contentType());
+        add.accept("$.ce", m.contentEncoding());
+        add.accept("iothub-ack", m.ack().wireName());
+        m.properties().forEach(add);
+        return b.toString();
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** The property bag of a telemetry topic ({@code devices/{id}/messages/events/{bag}}), decoded, in order. */
+    static Map<String, String> telemetryProperties(String clientId, String topic) {
+        String prefix = "devices/" + ownPath(clientId) + "/messages/events/";
+        Map<String, String> out = new LinkedHashMap<>();
+        if (!topic.startsWith(prefix)) {
+            return out;
+        }
+        String bag = topic.substring(prefix.length());
+        if (bag.endsWith("/")) {
+            bag = bag.substring(0, bag.length() - 1);
+        }
+        for (String pair : bag.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String key = eq < 0 ? pair : pair.substring(0, eq);
+            String value = eq < 0 ? null : pair.substring(eq + 1);
+            try {
+                out.put(URLDecoder.decode(key, StandardCharsets.UTF_8),
+                        value == null ? null : URLDecoder.decode(value, StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                out.put(key, value); // not valid percent-encoding: kept as sent
+            }
+        }
+        return out;
     }
 }

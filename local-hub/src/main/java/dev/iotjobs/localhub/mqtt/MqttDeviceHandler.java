@@ -1,17 +1,18 @@
 package dev.iotjobs.localhub.mqtt;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.iotjobs.localhub.auth.DeviceAuthenticator;
+import dev.iotjobs.localhub.edge.DeviceEdge;
+import dev.iotjobs.localhub.edge.EdgeCredentials;
+import dev.iotjobs.localhub.edge.EdgeRefusedException;
+import dev.iotjobs.localhub.edge.EdgeSession;
+import dev.iotjobs.localhub.edge.Feature;
 import dev.iotjobs.localhub.config.HubLimits;
-import dev.iotjobs.localhub.device.Device;
-import dev.iotjobs.localhub.device.DeviceRegistry;
 import dev.iotjobs.localhub.device.ModuleIds;
-import dev.iotjobs.localhub.device.TwinService;
 import dev.iotjobs.localhub.json.ErrorJson;
 import dev.iotjobs.localhub.json.Json;
-import dev.iotjobs.localhub.method.MethodResponse;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
+import dev.iotjobs.localhub.model.IdentityKey;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.vertx.core.AsyncResult;
@@ -22,14 +23,15 @@ import io.vertx.mqtt.MqttEndpoint;
 import io.vertx.mqtt.MqttTopicSubscription;
 import io.vertx.mqtt.messages.MqttPublishMessage;
 import io.vertx.mqtt.messages.MqttSubscribeMessage;
+import io.vertx.mqtt.messages.MqttUnsubscribeMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,21 +40,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
- * The device side of IoT Hub over MQTT 3.1.1: CONNECT with a device SAS token, the IoT Hub topics for
- * twins, direct methods and telemetry. Runs on Vert.x event loops; anything that commits to the store
- * runs on the worker pool and answers back on the connection's own context.
+ * The MQTT 3.1.1 adapter of the device edge: IoT Hub's CONNECT rules, topics, property bags, QoS and flow
+ * control. Everything a device does goes to its {@link EdgeSession}; what the hub sends comes back through the
+ * connection's {@link MqttLink}. Runs on Vert.x event loops; calls that commit run on the worker pool and answer
+ * back on the connection's own context.
  */
 public final class MqttDeviceHandler {
     private static final Logger LOG = LoggerFactory.getLogger(MqttDeviceHandler.class);
 
     private final Vertx vertx;
     private final WorkerExecutor workers;
-    private final DeviceAuthenticator authenticator;
-    private final DeviceRegistry registry;
-    private final TwinService twins;
-    private final SessionRegistry sessions;
-    private final ModuleClients modules;
-    private final Clock clock;
+    private final DeviceEdge edge;
     private final HubLimits limits;
     /** One outbox per event loop (the listeners' contexts), shared by the devices connected through it. */
     private final Map<Context, EventLoopOutbox> outboxes = new ConcurrentHashMap<>();
@@ -60,19 +58,13 @@ public final class MqttDeviceHandler {
     /** Least time between a twin request and its answer (see {@link #answerTwin}). */
     private final long twinResponseDelayNanos;
 
-    public MqttDeviceHandler(Vertx vertx, WorkerExecutor workers, DeviceAuthenticator authenticator,
-                             DeviceRegistry registry, TwinService twins, SessionRegistry sessions, HubLimits limits,
-                             Duration twinResponseDelay, ModuleClients modules) {
-        this.limits = limits;
-        this.twinResponseDelayNanos = twinResponseDelay.toNanos();
-        this.modules = modules;
+    public MqttDeviceHandler(Vertx vertx, WorkerExecutor workers, DeviceEdge edge, HubLimits limits,
+                             Duration twinResponseDelay) {
         this.vertx = vertx;
         this.workers = workers;
-        this.authenticator = authenticator;
-        this.registry = registry;
-        this.twins = twins;
-        this.sessions = sessions;
-        this.clock = registry.clock();
+        this.edge = edge;
+        this.limits = limits;
+        this.twinResponseDelayNanos = twinResponseDelay.toNanos();
     }
 
     public void handle(MqttEndpoint endpoint) {
@@ -96,58 +88,44 @@ public final class MqttDeviceHandler {
      * own TLS session on 8883, or the WebSocket's for MQTT over WebSockets (see {@link MqttWebSocketBridge}).
      */
     public void handle(MqttEndpoint endpoint, X509Certificate[] clientCertificates) {
-        String deviceId = endpoint.clientIdentifier();
+        String clientId = endpoint.clientIdentifier();
         String username = endpoint.auth() == null ? null : endpoint.auth().getUsername();
         String password = endpoint.auth() == null ? null : endpoint.auth().getPassword();
-        // A module client's id is deviceId/moduleId (issue 15); anything else with a '/' is refused.
-        if (deviceId == null || deviceId.isEmpty() || deviceId.contains("/") && !ModuleIds.isModuleKey(deviceId)) {
+        // A module client's id is deviceId/moduleId; anything else with a '/' is refused.
+        if (clientId == null || clientId.isEmpty() || clientId.contains("/") && !ModuleIds.isModuleKey(clientId)) {
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED);
             return;
         }
         // Vert.x MQTT exposes the username only together with a password; an X.509 device sends none, so its
-        // username cannot be checked (its certificate is, below).
+        // username cannot be checked (its certificate is, by the edge).
         boolean certificateOnly = username == null && clientCertificates != null;
-        if (!certificateOnly && (username == null || !usernameNamesDevice(username, deviceId))) {
+        if (!certificateOnly && (username == null || !usernameNamesDevice(username, clientId))) {
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD);
             return;
         }
-        // Module clients authenticate with SAS only (module X.509 is not emulated): no password is CONNACK 5.
-        DeviceAuthenticator.Result auth = isModule(deviceId)
-                ? modules.authenticator().authenticate(deviceId, password)
-                : authenticator.authenticate(deviceId, password, clientCertificates);
-        if (!auth.accepted()) {
-            LOG.info("Refused MQTT connection of {}: {}", deviceId, auth.reason());
+        int slash = clientId.indexOf('/');
+        IdentityKey identity = slash < 0 ? IdentityKey.device(clientId)
+                : IdentityKey.module(clientId.substring(0, slash), clientId.substring(slash + 1));
+        // The connection's own event-loop context: what the hub sends this device is written from it.
+        EventLoopOutbox outbox = outboxes.computeIfAbsent(vertx.getOrCreateContext(), EventLoopOutbox::new);
+        MqttLink link = new MqttLink(endpoint, outbox, clientId, limits.mqttOutboundBytes());
+        EdgeSession session;
+        try {
+            session = edge.open(new EdgeCredentials(identity, password, clientCertificates), link,
+                    endpoint.isCleanSession());
+        } catch (EdgeRefusedException e) {
+            LOG.info("Refused MQTT connection of {}: {}", clientId, e.getMessage());
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED);
             return;
         }
-        // The connection's own event-loop context: answers to this device are written from it.
-        EventLoopOutbox outbox = outboxes.computeIfAbsent(vertx.getOrCreateContext(), EventLoopOutbox::new);
-        DeviceSession session = sessions.session(deviceId);
-        MqttEndpoint previous = session.attach(endpoint, outbox, limits.mqttOutboundBytes(), limits.mqttTwinRequestsInFlight());
-        if (previous != null) {
-            // IoT Hub keeps one connection per device: the newer one wins (400027 on the old one).
-            LOG.info("Device {} connected again: closing its previous connection", deviceId);
-            previous.close();
-        }
         endpoint.publishAutoAck(false);
         endpoint.subscribeHandler(sub -> onSubscribe(endpoint, session, sub));
-        endpoint.unsubscribeHandler(unsub -> endpoint.unsubscribeAcknowledge(unsub.messageId()));
-        endpoint.publishHandler(msg -> onPublish(endpoint, session, msg));
-        endpoint.closeHandler(v -> onClose(endpoint, session));
-        endpoint.exceptionHandler(e -> LOG.debug("MQTT connection of {} failed: {}", deviceId, e.toString()));
-        endpoint.accept(!session.subscriptions.isEmpty());
-        runtimeChanged(deviceId, true);
-        sessions.methodReadinessChanged(session);
-        // IoT Hub disconnects a device when its SAS token expires; the SDK then reconnects with a new one.
-        long millisLeft = (auth.expiryEpochSeconds() - clock.instant().getEpochSecond() + 1) * 1000;
-        if (auth.expiryEpochSeconds() > 0 && millisLeft < Long.MAX_VALUE / 2) { // 0: X.509, nothing expires
-            vertx.setTimer(Math.max(1, millisLeft), t -> {
-                if (endpoint.isConnected()) {
-                    LOG.info("SAS token of device {} expired: disconnecting it", deviceId);
-                    endpoint.close();
-                }
-            });
-        }
+        endpoint.unsubscribeHandler(unsub -> onUnsubscribe(endpoint, session, unsub));
+        endpoint.publishHandler(msg -> onPublish(endpoint, link, session, msg));
+        endpoint.publishAcknowledgeHandler(packetId -> onC2dAcknowledged(link, session, packetId));
+        endpoint.closeHandler(v -> session.closed());
+        endpoint.exceptionHandler(e -> LOG.debug("MQTT connection of {} failed: {}", clientId, e.toString()));
+        endpoint.accept(session.sessionPresent());
     }
 
     /** The username is {@code {hub host}/{deviceId}/?api-version=...}, as IoT Hub requires: this hub and this device. */
@@ -161,94 +139,138 @@ public final class MqttDeviceHandler {
                 && head.endsWith(deviceId);
     }
 
-    private void onSubscribe(MqttEndpoint endpoint, DeviceSession session, MqttSubscribeMessage sub) {
+    private void onSubscribe(MqttEndpoint endpoint, EdgeSession session, MqttSubscribeMessage sub) {
         List<MqttQoS> granted = new ArrayList<>();
-        boolean changed = false;
+        List<Feature> features = new ArrayList<>();
+        String clientId = endpoint.clientIdentifier();
         for (MqttTopicSubscription t : sub.topicSubscriptions()) {
-            if (DeviceTopics.maySubscribe(session.deviceId, t.topicName())) {
-                changed |= session.subscriptions.add(t.topicName());
+            if (DeviceTopics.maySubscribe(clientId, t.topicName())) {
+                Feature f = DeviceTopics.featureOf(t.topicName());
+                if (f != null) {
+                    features.add(f);
+                }
                 granted.add(t.qualityOfService() == MqttQoS.AT_MOST_ONCE ? MqttQoS.AT_MOST_ONCE : MqttQoS.AT_LEAST_ONCE);
             } else {
-                LOG.info("Device {} may not subscribe to {}", session.deviceId, t.topicName());
+                LOG.info("Device {} may not subscribe to {}", clientId, t.topicName());
                 granted.add(MqttQoS.FAILURE);
             }
         }
-        if (!changed) {
+        if (features.isEmpty()) {
             endpoint.subscribeAcknowledge(sub.messageId(), granted);
             return;
         }
-        // The session is committed before the SUBACK, so it survives a hub restart once acknowledged.
+        // The session is committed before the SUBACK, so it survives a hub restart once acknowledged; what the
+        // subscription lets through (held method calls, queued messages) follows the SUBACK.
         workers.executeBlocking(() -> {
-            sessions.persist(session);
+            features.forEach(session::subscribe);
             return null;
         }, false).onComplete(ar -> {
             if (ar.failed()) {
-                LOG.warn("Could not store the session of {}", session.deviceId, ar.cause());
+                LOG.warn("Could not store the session of {}", clientId, ar.cause());
             }
             if (endpoint.isConnected()) {
                 endpoint.subscribeAcknowledge(sub.messageId(), granted);
             }
-            sessions.methodReadinessChanged(session);
         });
     }
 
-    private void onPublish(MqttEndpoint endpoint, DeviceSession session, MqttPublishMessage msg) {
+    private void onUnsubscribe(MqttEndpoint endpoint, EdgeSession session, MqttUnsubscribeMessage unsub) {
+        List<Feature> features = unsub.topics().stream().map(DeviceTopics::featureOf)
+                .filter(java.util.Objects::nonNull).toList();
+        if (features.isEmpty()) {
+            endpoint.unsubscribeAcknowledge(unsub.messageId());
+            return;
+        }
+        workers.executeBlocking(() -> {
+            features.forEach(session::unsubscribe);
+            return null;
+        }, false).onComplete(ar -> {
+            if (endpoint.isConnected()) {
+                endpoint.unsubscribeAcknowledge(unsub.messageId());
+            }
+        });
+    }
+
+    /** PUBACK of a cloud-to-device message: the only settlement MQTT has, so it completes the message. */
+    private void onC2dAcknowledged(MqttLink link, EdgeSession session, int packetId) {
+        String lockToken = link.c2dPackets.remove(packetId);
+        if (lockToken == null) {
+            return;
+        }
+        workers.executeBlocking(() -> {
+            session.completeC2d(lockToken);
+            return null;
+        }, false).onComplete(ar -> {
+            if (ar.failed()) {
+                LOG.info("Completion of a cloud-to-device message of {} refused: {}", session.identity(),
+                        ar.cause().getMessage());
+            }
+        });
+    }
+
+    private void onPublish(MqttEndpoint endpoint, MqttLink link, EdgeSession session, MqttPublishMessage msg) {
         String topic = msg.topicName();
-        String deviceId = session.deviceId;
+        String clientId = endpoint.clientIdentifier();
         if (msg.qosLevel() == MqttQoS.EXACTLY_ONCE) {
             endpoint.close(); // IoT Hub does not support QoS 2 and closes the connection
             return;
         }
-        if (DeviceTopics.isTelemetry(deviceId, topic)) {
-            Device d = registryOf(deviceId).find(deviceId);
-            if (d != null) {
-                d.runtime().telemetryReceived(clock.instant());
-            }
-            // PUBACK once the message is durable in the telemetry stream; a refused one closes the connection
-            // (no PUBACK: the SDK sends it again after reconnecting).
-            io.vertx.core.Context context = vertx.getOrCreateContext();
-            telemetry.append(dev.iotjobs.localhub.telemetry.DevicePropertyBag.message(deviceId, topic, msg.payload().getBytes(),
-                    d == null ? null : d.authType(), d == null ? null : d.generationId())).whenComplete((ok, failure) ->
-                    context.runOnContext(v -> {
-                        if (failure == null) {
-                            ack(endpoint, msg);
-                        } else {
-                            LOG.info("Telemetry of {} refused: {}", deviceId, failure.getMessage());
-                            endpoint.close();
-                        }
-                    }));
+        if (DeviceTopics.isTelemetry(clientId, topic)) {
+            onTelemetry(endpoint, session, msg);
         } else if (topic.startsWith(DeviceTopics.TWIN_GET_PREFIX)) {
-            LOG.debug("Device {} twin GET {}", deviceId, topic);
             String rid = DeviceTopics.param(topic, "$rid");
-            answerTwin(endpoint, msg, session, rid, () -> Json.bytes(twinsOf(deviceId).deviceGet(deviceId)), 200, false);
+            answerTwin(endpoint, link, session, msg, rid, () -> Json.bytes(session.twin()), 200, false);
         } else if (topic.startsWith(DeviceTopics.REPORTED_PREFIX)) {
             String rid = DeviceTopics.param(topic, "$rid");
             String version = DeviceTopics.param(topic, "$version");
             byte[] body = msg.payload().getBytes();
-            answerTwin(endpoint, msg, session, rid, () -> {
+            answerTwin(endpoint, link, session, msg, rid, () -> {
                 Long expected = version == null ? null : parseVersion(version);
-                return Long.toString(twinsOf(deviceId).patchReported(deviceId, parseReported(body), expected)).getBytes();
+                return Long.toString(session.patchReported(parseReported(body), expected)).getBytes();
             }, 204, true);
         } else if (topic.startsWith(DeviceTopics.METHOD_RESPONSE_PREFIX)) {
             ack(endpoint, msg);
             onMethodResponse(session, topic, msg.payload().getBytes());
         } else {
             // Another device's topic, or one IoT Hub does not know: IoT Hub drops the connection.
-            LOG.info("Device {} published to a topic it may not use ({}): disconnecting it", deviceId, topic);
+            LOG.info("Device {} published to a topic it may not use ({}): disconnecting it", clientId, topic);
             endpoint.close();
         }
     }
 
-    private dev.iotjobs.localhub.telemetry.TelemetrySink telemetry = dev.iotjobs.localhub.telemetry.TelemetrySink.DROP;
-
-    /** Where accepted telemetry goes (the hub's telemetry stream); set before the first connection. */
-    public MqttDeviceHandler telemetry(dev.iotjobs.localhub.telemetry.TelemetrySink sink) {
-        telemetry = sink;
-        return this;
+    /** Telemetry is acknowledged once the telemetry sink has taken it; a refused message closes the connection. */
+    private void onTelemetry(MqttEndpoint endpoint, EdgeSession session, MqttPublishMessage msg) {
+        Map<String, String> bag = DeviceTopics.telemetryProperties(endpoint.clientIdentifier(), msg.topicName());
+        Map<String, String> application = new java.util.LinkedHashMap<>();
+        bag.forEach((k, v) -> {
+            if (!k.startsWith("$.") && v != null) {
+                application.put(k, v);
+            }
+        });
+        Instant created = null;
+        try {
+            String ctime = bag.get("$.ctime");
+            created = ctime == null ? null : Instant.parse(ctime);
+        } catch (RuntimeException ignored) {
+            // not an ISO-8601 time: left out, as the hub cannot stamp it
+        }
+        Context context = vertx.getOrCreateContext();
+        session.telemetry(msg.payload().getBytes(), application, bag.get("$.mid"), bag.get("$.cid"), bag.get("$.ct"),
+                bag.get("$.ce"), created, bag.get("$.sub")).whenComplete((v, e) -> context.runOnContext(x -> {
+                    if (e == null) {
+                        ack(endpoint, msg);
+                    } else {
+                        // MQTT has no negative acknowledgement: IoT Hub closes the connection.
+                        LOG.info("Telemetry of {} refused: {}", session.identity(), e.getMessage());
+                        if (endpoint.isConnected()) {
+                            endpoint.close();
+                        }
+                    }
+                }));
     }
 
     private static void ack(MqttEndpoint endpoint, MqttPublishMessage msg) {
-        if (msg.qosLevel() == MqttQoS.AT_LEAST_ONCE) {
+        if (msg.qosLevel() == MqttQoS.AT_LEAST_ONCE && endpoint.isConnected()) {
             endpoint.publishAcknowledge(msg.messageId());
         }
     }
@@ -273,69 +295,58 @@ public final class MqttDeviceHandler {
      * (line 1276) — Azure/azure-iot-sdk-java#1803. It happens after the answer has been read, whatever the hub's
      * timing (about 1% of requests under load, with or without this delay); see docs/local-hub.md.
      */
-    private void answerTwin(MqttEndpoint endpoint, MqttPublishMessage request, DeviceSession session, String rid,
-                            Callable<byte[]> operation, int okStatus, boolean resultIsVersion) {
+    private void answerTwin(MqttEndpoint endpoint, MqttLink link, EdgeSession session, MqttPublishMessage request,
+                            String rid, Callable<byte[]> operation, int okStatus, boolean resultIsVersion) {
         if (rid == null || rid.isEmpty() || rid.contains("/")) {
             ack(endpoint, request);
-            session.close(); // the SDK could not correlate an answer anyway
+            endpoint.close(); // the SDK could not correlate an answer anyway
             return;
         }
-        DeviceSession.Link link = session.link();
-        if (link == null) {
-            return; // the connection is gone
-        }
-        if (!link.beginTwinRequest()) {
+        try {
+            session.beginTwinRequest();
+        } catch (HubException e) {
             // IoT Hub throttles twin operations: 429 in the response topic, and the request is not run.
             ack(endpoint, request);
-            publishTwinError(session, rid, ErrorCode.THROTTLING.exception("More than "
-                    + limits.mqttTwinRequestsInFlight() + " twin requests of this connection are in progress; retry later."));
+            publishTwinError(link, rid, e);
             return;
         }
         long requestedAt = System.nanoTime();
         workers.executeBlocking(operation, false).onComplete(ar -> {
-            link.endTwinRequest();
+            session.twinRequestDone();
             long waitNanos = twinResponseDelayNanos - (System.nanoTime() - requestedAt);
             if (waitNanos <= 0) {
-                ackThenAnswer(endpoint, request, session, rid, ar, okStatus, resultIsVersion);
+                ackThenAnswer(endpoint, link, request, rid, ar, okStatus, resultIsVersion);
             } else {
                 // A timer on this connection's context: the PUBACK and the answer are written from it, in this order.
                 vertx.setTimer(Math.max(1, (waitNanos + 999_999) / 1_000_000),
-                        t -> ackThenAnswer(endpoint, request, session, rid, ar, okStatus, resultIsVersion));
+                        t -> ackThenAnswer(endpoint, link, request, rid, ar, okStatus, resultIsVersion));
             }
         });
     }
 
-    private void ackThenAnswer(MqttEndpoint endpoint, MqttPublishMessage request, DeviceSession session, String rid,
+    private void ackThenAnswer(MqttEndpoint endpoint, MqttLink link, MqttPublishMessage request, String rid,
                                AsyncResult<byte[]> ar, int okStatus, boolean resultIsVersion) {
-        if (endpoint.isConnected()) {
-            ack(endpoint, request);
-        }
-        publishTwinAnswer(session, rid, ar, okStatus, resultIsVersion);
-    }
-
-    private void publishTwinAnswer(DeviceSession session, String rid, AsyncResult<byte[]> ar,
-                                   int okStatus, boolean resultIsVersion) {
-        LOG.debug("Device {} twin answer for rid {}: {}", session.deviceId, rid, ar.succeeded() ? "ok" : ar.cause());
+        ack(endpoint, request);
         if (ar.succeeded()) {
             byte[] result = ar.result();
             if (resultIsVersion) {
-                session.publish(DeviceTopics.twinResponse(okStatus, rid, Long.parseLong(new String(result))), new byte[0]);
+                link.publish(DeviceTopics.twinResponse(okStatus, rid, Long.parseLong(new String(result))), new byte[0]);
             } else {
-                session.publish(DeviceTopics.twinResponse(okStatus, rid, null), result);
+                link.publish(DeviceTopics.twinResponse(okStatus, rid, null), result);
             }
         } else {
             HubException e = ar.cause() instanceof HubException h ? h
                     : ErrorCode.SERVER_ERROR.exception("Internal error");
             if (!(ar.cause() instanceof HubException)) {
-                LOG.warn("Twin operation of {} failed", session.deviceId, ar.cause());
+                LOG.warn("Twin operation of {} failed", endpoint.clientIdentifier(), ar.cause());
             }
-            publishTwinError(session, rid, e);
+            publishTwinError(link, rid, e);
         }
     }
 
     /** A refused twin request: the status in the response topic, IoT Hub's error document as the body. */
-    private static void publishTwinError(DeviceSession session, String rid, HubException e) {
-        session.publish(DeviceTopics.twinResponse(e.errorCode().httpStatus(), rid, null), Json.bytes(ErrorJson.of(e)));
+    private static void publishTwinError(MqttLink link, String rid, HubException e) {
+        link.publish(DeviceTopics.twinResponse(e.errorCode().httpStatus(), rid, null), Json.bytes(ErrorJson.of(e)));
     }
 
     private static Long parseVersion(String version) {
@@ -354,12 +365,11 @@ public final class MqttDeviceHandler {
         }
     }
 
-    private void onMethodResponse(DeviceSession session, String topic, byte[] body) {
+    private static void onMethodResponse(EdgeSession session, String topic, byte[] body) {
         Integer status = DeviceTopics.methodResponseStatus(topic);
         String rid = DeviceTopics.param(topic, "$rid");
-        var pending = rid == null ? null : session.pendingMethods.get(rid);
-        if (status == null || pending == null) {
-            return; // late (timed out) or unknown answer: dropped silently, as IoT Hub does
+        if (status == null || rid == null) {
+            return; // malformed: dropped silently, as IoT Hub does
         }
         JsonNode payload;
         try {
@@ -367,32 +377,6 @@ public final class MqttDeviceHandler {
         } catch (IOException e) {
             payload = Json.NODES.textNode(new String(body, StandardCharsets.UTF_8));
         }
-        pending.complete(new MethodResponse(status, payload));
-    }
-
-    private void onClose(MqttEndpoint endpoint, DeviceSession session) {
-        if (session.detach(endpoint)) {
-            runtimeChanged(session.deviceId, false);
-        }
-    }
-
-    private static boolean isModule(String clientId) {
-        return clientId.indexOf('/') > 0;
-    }
-
-    /** The registry of a client: the device registry, or the module registry for a module client. */
-    private DeviceRegistry registryOf(String clientId) {
-        return isModule(clientId) ? modules.registry() : registry;
-    }
-
-    private TwinService twinsOf(String clientId) {
-        return isModule(clientId) ? modules.twins() : twins;
-    }
-
-    private void runtimeChanged(String deviceId, boolean connected) {
-        Device d = registryOf(deviceId).find(deviceId);
-        if (d != null) {
-            d.runtime().connectionChanged(connected, clock.instant());
-        }
+        session.answerMethod(rid, status, payload);
     }
 }

@@ -103,6 +103,10 @@ public final class RestApi {
         return new DevicesRoutes(rest, registry)::register;
     }
 
+    public static RouteGroup cloudToDevice(RestSupport rest, dev.iotjobs.localhub.c2d.C2dQueues queues) {
+        return new CloudToDeviceRoutes(rest, queues)::register;
+    }
+
     public static RouteGroup queries(RestSupport rest, QueryService queries) {
         return new QueryRoutes(rest, queries)::register;
     }

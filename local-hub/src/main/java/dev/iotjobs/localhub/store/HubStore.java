@@ -14,9 +14,31 @@ import java.util.function.BiConsumer;
  */
 public interface HubStore extends AutoCloseable {
 
-    /** The named maps the hub uses. */
-    enum Bucket {
-        DEVICES, JOBS, DEVICE_JOBS, META, MODULES
+    /**
+     * A named map of the store. Each typed store declares the buckets it owns ({@code new Bucket("c2d")}); the
+     * store opens a bucket the first time it is used, so a new aggregate needs no change here. The constants
+     * below are the buckets of the first typed stores (devices, modules, jobs, and small hub-wide documents).
+     *
+     * @param name lower-case letters, digits, '-' or '_' (it names the map inside the store file)
+     */
+    record Bucket(String name) {
+        public static final Bucket DEVICES = new Bucket("devices");
+        public static final Bucket JOBS = new Bucket("jobs");
+        public static final Bucket DEVICE_JOBS = new Bucket("device_jobs");
+        public static final Bucket META = new Bucket("meta");
+        public static final Bucket MODULES = new Bucket("modules");
+
+        public Bucket {
+            if (name == null || !name.matches("[a-z0-9_-]{1,64}") || name.equals("housekeeping")) {
+                throw new IllegalArgumentException("Bucket name '" + name + "': use 1-64 of a-z, 0-9, '-', '_' ("
+                        + "'housekeeping' is the store's own)");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
     }
 
     /** Stores (or replaces) one document and commits. */

@@ -1,7 +1,6 @@
 package dev.iotjobs.localhub.store;
 
 import java.util.Collection;
-import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -13,13 +12,11 @@ import java.util.function.BiConsumer;
  * out, so neither the caller nor the store can change the other's copy (same behaviour as {@link MvHubStore}).
  */
 public final class MemoryHubStore implements HubStore {
-    private final Map<Bucket, ConcurrentSkipListMap<String, byte[]>> buckets = new EnumMap<>(Bucket.class);
+    /** Created on first use, like the maps of {@link MvHubStore}. */
+    private final Map<Bucket, ConcurrentSkipListMap<String, byte[]>> buckets = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public MemoryHubStore() {
-        for (Bucket bucket : Bucket.values()) {
-            buckets.put(bucket, new ConcurrentSkipListMap<>());
-        }
     }
 
     @Override
@@ -38,9 +35,9 @@ public final class MemoryHubStore implements HubStore {
         }
         for (Write write : writes) {
             if (write.document() == null) {
-                buckets.get(write.bucket()).remove(write.key());
+                bucket(write.bucket()).remove(write.key());
             } else {
-                buckets.get(write.bucket()).put(write.key(), write.document()); // handed over: see HubStore.putAll
+                bucket(write.bucket()).put(write.key(), write.document()); // handed over: see HubStore.putAll
             }
         }
     }
@@ -73,7 +70,11 @@ public final class MemoryHubStore implements HubStore {
 
     private ConcurrentSkipListMap<String, byte[]> map(Bucket bucket) {
         checkOpen();
-        return buckets.get(Objects.requireNonNull(bucket, "bucket"));
+        return bucket(Objects.requireNonNull(bucket, "bucket"));
+    }
+
+    private ConcurrentSkipListMap<String, byte[]> bucket(Bucket bucket) {
+        return buckets.computeIfAbsent(bucket, b -> new ConcurrentSkipListMap<>());
     }
 
     private void checkOpen() {

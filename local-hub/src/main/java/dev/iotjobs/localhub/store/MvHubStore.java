@@ -18,9 +18,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -67,7 +65,8 @@ public final class MvHubStore implements HubStore {
 
     private final Path file;
     private final MVStore store;
-    private final Map<Bucket, MVMap<String, byte[]>> maps = new EnumMap<>(Bucket.class);
+    /** Opened on first use (see {@link Bucket}): a map the file already has is read back, a new one is created. */
+    private final Map<Bucket, MVMap<String, byte[]>> maps = new java.util.concurrent.ConcurrentHashMap<>();
     private final GroupCommitter committer;
     /** The housekeeping's own map (not a bucket): a counter it commits to move the newest chunk. */
     private final MVMap<String, Long> housekeeping;
@@ -76,11 +75,8 @@ public final class MvHubStore implements HubStore {
     private MvHubStore(Path file, MVStore store) {
         this.file = file;
         this.store = store;
-        for (Bucket bucket : Bucket.values()) {
-            maps.put(bucket, store.openMap(bucket.name().toLowerCase(Locale.ROOT),
-                    new MVMap.Builder<String, byte[]>()
-                            .keyType(StringDataType.INSTANCE)
-                            .valueType(ByteArrayDataType.INSTANCE)));
+        for (Bucket bucket : List.of(Bucket.DEVICES, Bucket.JOBS, Bucket.DEVICE_JOBS, Bucket.META, Bucket.MODULES)) {
+            mapOf(bucket);
         }
         // Space of old versions is reused as soon as no reader needs them: MVStore's 45 s default protects
         // against disks that reorder unflushed writes on a power loss, which this store does not promise
@@ -220,7 +216,13 @@ public final class MvHubStore implements HubStore {
         if (closed) {
             throw new IllegalStateException("store is closed");
         }
-        return maps.get(Objects.requireNonNull(bucket, "bucket"));
+        return mapOf(Objects.requireNonNull(bucket, "bucket"));
+    }
+
+    private MVMap<String, byte[]> mapOf(Bucket bucket) {
+        return maps.computeIfAbsent(bucket, b -> store.openMap(b.name(), new MVMap.Builder<String, byte[]>()
+                .keyType(StringDataType.INSTANCE)
+                .valueType(ByteArrayDataType.INSTANCE)));
     }
 
     /** Validates on the caller's thread, so a bad write fails alone instead of failing its commit group. */
@@ -238,7 +240,7 @@ public final class MvHubStore implements HubStore {
         @Override
         public void apply(List<Write> writes) {
             for (Write write : writes) {
-                MVMap<String, byte[]> map = maps.get(write.bucket());
+                MVMap<String, byte[]> map = mapOf(write.bucket());
                 if (write.document() == null) {
                     map.remove(write.key());
                 } else {

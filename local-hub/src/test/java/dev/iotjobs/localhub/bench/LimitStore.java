@@ -67,7 +67,8 @@ final class LimitStore {
             // One map per bucket, named and typed as MvHubStore's.
             MVMap<String, byte[]> devices = null;
             MVMap<String, byte[]> records = null;
-            for (HubStore.Bucket bucket : HubStore.Bucket.values()) {
+            for (HubStore.Bucket bucket : java.util.List.of(HubStore.Bucket.DEVICES, HubStore.Bucket.JOBS,
+                    HubStore.Bucket.DEVICE_JOBS, HubStore.Bucket.META, HubStore.Bucket.MODULES)) {
                 MVMap<String, byte[]> map = store.openMap(bucket.name().toLowerCase(Locale.ROOT),
                         new MVMap.Builder<String, byte[]>().keyType(StringDataType.INSTANCE).valueType(ByteArrayDataType.INSTANCE));
                 if (bucket == HubStore.Bucket.DEVICES) {

@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
+import io.vertx.proton.ProtonConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,15 +88,20 @@ public final class AmqpWebSocketBridge {
         return false;
     }
 
-    /** For the internal listener: the facts of a connection this bridge made (with its WebSocket's certificates), else null. */
-    ConnectionFacts admit(ConnectionFacts facts) {
+    /**
+     * For the internal listener: admits a connection this bridge made, recording its WebSocket's TLS client
+     * certificates on it; refuses anything else that found the loopback port.
+     */
+    boolean admit(NetSocket socket, ProtonConnection connection) {
+        ConnectionFacts facts = ConnectionFacts.of(socket);
         Optional<X509Certificate[]> certificates = bridged.get(facts.remotePort());
         if (certificates == null) {
             LOG.info("Refused an AMQP connection to the internal WebSocket listener not made by the hub (port {})",
                     facts.remotePort());
-            return null;
+            return false;
         }
-        return facts.withCertificates(certificates.orElse(null));
+        facts.withCertificates(certificates.orElse(null)).attachTo(connection);
+        return true;
     }
 
     private void bridge(HttpServerRequest request) {

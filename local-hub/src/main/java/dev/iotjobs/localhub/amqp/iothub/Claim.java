@@ -11,15 +11,17 @@ import dev.iotjobs.localhub.model.IdentityKey;
  * @param identity the device or module of a device-scoped token, else null
  * @param policy   the hub policy of a policy token ({@code skn}), else null
  * @param scope    a policy token's resource path below the host ("" for the whole hub)
+ * @param token    the SAS token of a device-scoped claim (the device edge checks it again when the device's first
+ *                 link opens), null for X.509 and policy claims
  */
-record Claim(IdentityKey identity, SharedAccessPolicy policy, String scope, long expiryEpochSeconds) {
+record Claim(IdentityKey identity, SharedAccessPolicy policy, String scope, long expiryEpochSeconds, String token) {
 
-    static Claim device(IdentityKey identity, long expiry) {
-        return new Claim(identity, null, null, expiry);
+    static Claim device(IdentityKey identity, long expiry, String token) {
+        return new Claim(identity, null, null, expiry, token);
     }
 
     static Claim policy(SharedAccessPolicy policy, String scope, long expiry) {
-        return new Claim(null, policy, scope, expiry);
+        return new Claim(null, policy, scope, expiry, null);
     }
 
     /** The key links of this claim are grouped by: the token's audience. */
@@ -27,17 +29,10 @@ record Claim(IdentityKey identity, SharedAccessPolicy policy, String scope, long
         return identity != null ? "devices/" + identity : "policy/" + policy.name() + "/" + scope;
     }
 
-    /**
-     * Whether the claim covers a device link of {@code link}: a device token covers the device and its modules,
-     * a module token that module, a policy with DeviceConnect every device under its scope.
-     */
+    /** Whether the claim covers a device link of {@code link}: a device token the device and its modules, a module token that module. */
     boolean coversDevice(IdentityKey link) {
-        if (identity != null) {
-            return identity.deviceId().equals(link.deviceId())
-                    && (identity.moduleId() == null || identity.moduleId().equals(link.moduleId()));
-        }
-        return policy.grants(Permission.DEVICE_CONNECT)
-                && (scope.isEmpty() || ("devices/" + link.deviceId()).toLowerCase(java.util.Locale.ROOT).startsWith(scope));
+        return identity != null && identity.deviceId().equals(link.deviceId())
+                && (identity.moduleId() == null || identity.moduleId().equals(link.moduleId()));
     }
 
     /** Whether the claim covers the service links (C2D send, feedback, file notifications). */

@@ -1,19 +1,20 @@
 package dev.iotjobs.localhub.amqp.iothub;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.iotjobs.localhub.device.Device;
-import dev.iotjobs.localhub.device.DeviceRegistry;
-import dev.iotjobs.localhub.device.TwinService;
+import dev.iotjobs.localhub.edge.DeviceEdge;
+import dev.iotjobs.localhub.edge.EdgeCredentials;
+import dev.iotjobs.localhub.edge.EdgeRefusedException;
+import dev.iotjobs.localhub.edge.EdgeSession;
+import dev.iotjobs.localhub.edge.Feature;
 import dev.iotjobs.localhub.json.ErrorJson;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
 import dev.iotjobs.localhub.model.IdentityKey;
-import dev.iotjobs.localhub.telemetry.TelemetryMessage;
-import dev.iotjobs.localhub.telemetry.TelemetrySink;
+import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.proton.ProtonDelivery;
+import io.vertx.proton.ProtonLink;
 import io.vertx.proton.ProtonReceiver;
 import io.vertx.proton.ProtonSender;
 import org.apache.qpid.proton.amqp.Binary;
@@ -22,11 +23,16 @@ import org.apache.qpid.proton.amqp.UnsignedLong;
 import org.apache.qpid.proton.amqp.messaging.Accepted;
 import org.apache.qpid.proton.amqp.messaging.Data;
 import org.apache.qpid.proton.amqp.messaging.MessageAnnotations;
+import org.apache.qpid.proton.amqp.messaging.Rejected;
+import org.apache.qpid.proton.amqp.messaging.Released;
+import org.apache.qpid.proton.amqp.transport.AmqpError;
+import org.apache.qpid.proton.amqp.transport.DeliveryState;
 import org.apache.qpid.proton.message.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
@@ -35,9 +41,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * The device and module links of the IoT Hub AMQP endpoint: telemetry, twin and direct methods, and
- * cloud-to-device messages, for the identity named by the link's address (the connection's claims were checked
- * before). The twin and methods links come in pairs (the client's sender and receiver on one address).
+ * The device and module links of the IoT Hub AMQP endpoint, over the protocol-neutral device edge: telemetry,
+ * twin (requests, answers, desired notifications), direct methods and cloud-to-device messages, for the identity
+ * named by the link's address. The first link of an identity on a connection opens its {@link EdgeSession} (the
+ * edge checks the put-token's SAS token or the TLS client certificate again); its last link, or the connection's
+ * end, closes it. The twin and methods links come in pairs (the client's sender and receiver on one address).
  */
 final class DeviceLinks {
     private static final Logger LOG = LoggerFactory.getLogger(DeviceLinks.class);
@@ -45,93 +53,161 @@ final class DeviceLinks {
     static final Symbol RESOURCE = Symbol.valueOf("resource");
     static final Symbol STATUS = Symbol.valueOf("status");
     static final Symbol VERSION = Symbol.valueOf("version");
-    static final Symbol CHANNEL_CORRELATION_ID = Symbol.valueOf("com.microsoft:channel-correlation-id");
     static final String DESIRED_NOTIFICATIONS = "/notifications/twin/properties/desired";
 
     private final WorkerExecutor workers;
-    private final DeviceRegistry devices;
-    private final DeviceRegistry modules;
-    private final TwinService deviceTwins;
-    private final TwinService moduleTwins;
-    private final TelemetrySink telemetry;
-    private final AmqpDeviceChannels channels;
+    private final DeviceEdge edge;
 
-    DeviceLinks(WorkerExecutor workers, DeviceRegistry devices, DeviceRegistry modules, TwinService deviceTwins,
-                TwinService moduleTwins, TelemetrySink telemetry, AmqpDeviceChannels channels) {
+    DeviceLinks(WorkerExecutor workers, DeviceEdge edge) {
         this.workers = workers;
-        this.devices = devices;
-        this.modules = modules;
-        this.deviceTwins = deviceTwins;
-        this.moduleTwins = moduleTwins;
-        this.telemetry = telemetry;
-        this.channels = channels;
+        this.edge = edge;
+    }
+
+    // ---- sessions ------------------------------------------------------------------------------------------------
+
+    /** The identity's session on connection {@code c}, opened through the edge on its first link. */
+    private Future<AmqpDeviceSession> session(IotHubAmqpConnection c, Claim claim, IdentityKey identity) {
+        return c.deviceSessions().computeIfAbsent(identity, id -> {
+            AmqpDeviceSession ds = new AmqpDeviceSession(id, c);
+            ds.c2dOutcome = (lockToken, outcome) -> settleC2d(ds, lockToken, outcome);
+            EdgeCredentials credentials = new EdgeCredentials(id, claim.token(),
+                    claim.token() == null ? c.facts().clientCertificates() : null);
+            // Authentication and the session's first C2D hand-out may commit: on a worker.
+            Future<AmqpDeviceSession> opened = workers.executeBlocking(() -> {
+                ds.session = edge.open(credentials, ds, true);
+                return ds;
+            }, false);
+            opened.onFailure(e -> c.deviceSessions().remove(id));
+            return opened;
+        });
+    }
+
+    /** A claim for an identity was renewed on {@code c} (put-token before expiry): its session lives on. */
+    void renewed(IotHubAmqpConnection c, Claim claim) {
+        for (Map.Entry<IdentityKey, Future<AmqpDeviceSession>> e : c.deviceSessions().entrySet()) {
+            if (claim.coversDevice(e.getKey()) && e.getValue().succeeded() && e.getValue().result().session != null) {
+                e.getValue().result().session.tokenRenewed(claim.expiryEpochSeconds());
+            }
+        }
+    }
+
+    void ended(AmqpDeviceSession ds) {
+        ds.connection.deviceSessions().remove(ds.identity);
+    }
+
+    private void attached(IotHubAmqpConnection c, Claim claim, ProtonLink<?> link, LinkAddress address,
+                          java.util.function.Consumer<AmqpDeviceSession> open) {
+        session(c, claim, address.identity()).onComplete(ar -> {
+            if (ar.failed()) {
+                String why = ar.cause() instanceof EdgeRefusedException r ? r.getMessage() : String.valueOf(ar.cause());
+                if (!(ar.cause() instanceof EdgeRefusedException)) {
+                    LOG.warn("Could not open the session of {}", address.identity(), ar.cause());
+                }
+                LOG.info("Refused AMQP link of {}: {}", address.identity(), why);
+                IotHubAmqpConnection.refuse(link, AmqpError.UNAUTHORIZED_ACCESS, "Unauthorized: " + why + ".");
+                return;
+            }
+            AmqpDeviceSession ds = ar.result();
+            if (ds.ended()) {
+                IotHubAmqpConnection.refuse(link, AmqpErrors.LINK_STOLEN, "A newer connection of " + address.identity()
+                        + " took over.");
+                return;
+            }
+            ds.links.add(link);
+            c.onLinkEnd(link, () -> {
+                ds.links.remove(link);
+                linkEnded(ds, link);
+                if (ds.links.isEmpty()) {
+                    ds.end();
+                }
+            });
+            open.accept(ds);
+        });
     }
 
     /** A link on which the device sends: telemetry, twin requests, method answers. */
-    void openFromDevice(IotHubAmqpConnection c, ProtonReceiver receiver, LinkAddress address) {
-        AmqpDeviceChannel channel = channels.attach(c, address.identity());
-        channel.added(receiver);
+    void openFromDevice(IotHubAmqpConnection c, Claim claim, ProtonReceiver receiver, LinkAddress address) {
         receiver.setAutoAccept(false);
         receiver.setPrefetch(0);
         receiver.setMaxMessageSize(new UnsignedLong(c.endpoint().limits().maxMessageBytes()));
-        switch (address.kind()) {
-            case TELEMETRY -> receiver.handler((delivery, message) -> onTelemetry(c, receiver, address.identity(), delivery, message));
-            case TWIN -> receiver.handler((delivery, message) -> onTwinRequest(c, receiver, channel, delivery, message));
-            case METHODS -> {
-                channel.methodAnswers = receiver;
-                receiver.handler((delivery, message) -> {
-                    channel.onMethodAnswer(message);
-                    delivery.disposition(Accepted.getInstance(), true);
-                    receiver.flow(1);
-                });
+        attached(c, claim, receiver, address, ds -> {
+            switch (address.kind()) {
+                case TELEMETRY -> receiver.handler((delivery, message) -> onTelemetry(ds, receiver, delivery, message));
+                case TWIN -> receiver.handler((delivery, message) -> onTwinRequest(ds, receiver, delivery, message));
+                case METHODS -> {
+                    ds.methodAnswers = receiver;
+                    receiver.handler((delivery, message) -> {
+                        onMethodAnswer(ds, message);
+                        delivery.disposition(Accepted.getInstance(), true);
+                        receiver.flow(1);
+                    });
+                }
+                default -> throw new IllegalArgumentException(address.toString());
             }
-            default -> throw new IllegalArgumentException(address.toString());
-        }
-        c.onLinkEnd(receiver, () -> channel.linkEnded(receiver));
-        receiver.open();
-        receiver.flow(c.endpoint().limits().receiveCredit());
-        channels.readinessChanged(channel);
+            receiver.open();
+            receiver.flow(c.endpoint().limits().receiveCredit());
+            if (address.kind() == LinkAddress.Kind.METHODS) {
+                methodsMaybeReady(ds);
+            }
+        });
     }
 
     /** A link on which the hub sends to the device: C2D, twin answers and desired notifications, method requests. */
-    void openToDevice(IotHubAmqpConnection c, ProtonSender sender, LinkAddress address) {
-        AmqpDeviceChannel channel = channels.attach(c, address.identity());
-        channel.added(sender);
-        switch (address.kind()) {
-            case TWIN -> channel.twinSender = sender;
-            case METHODS -> channel.methodRequests = sender;
-            case DEVICE_BOUND -> channel.openCloudToDevice(sender);
-            default -> throw new IllegalArgumentException(address.toString());
+    void openToDevice(IotHubAmqpConnection c, Claim claim, ProtonSender sender, LinkAddress address) {
+        attached(c, claim, sender, address, ds -> {
+            sender.open();
+            switch (address.kind()) {
+                case TWIN -> ds.twinSender = sender;
+                case METHODS -> {
+                    ds.methodRequests = sender;
+                    methodsMaybeReady(ds);
+                }
+                case DEVICE_BOUND -> {
+                    ds.cloudToDevice = sender;
+                    blocking(ds, () -> ds.session.subscribe(Feature.C2D));
+                }
+                default -> throw new IllegalArgumentException(address.toString());
+            }
+        });
+    }
+
+    /** Direct-method subscription over AMQP is both method links being attached. */
+    private void methodsMaybeReady(AmqpDeviceSession ds) {
+        if (ds.methodRequests != null && ds.methodAnswers != null) {
+            blocking(ds, () -> ds.session.subscribe(Feature.METHODS));
         }
-        c.onLinkEnd(sender, () -> channel.linkEnded(sender));
-        sender.open();
-        channels.readinessChanged(channel);
+    }
+
+    private void linkEnded(AmqpDeviceSession ds, ProtonLink<?> link) {
+        if (ds.session == null || ds.ended()) {
+            return;
+        }
+        if (link == ds.twinSender) {
+            ds.twinSender = null;
+            blocking(ds, () -> ds.session.unsubscribe(Feature.DESIRED));
+        } else if (link == ds.methodRequests || link == ds.methodAnswers) {
+            if (link == ds.methodRequests) {
+                ds.methodRequests = null;
+            } else {
+                ds.methodAnswers = null;
+            }
+            blocking(ds, () -> ds.session.unsubscribe(Feature.METHODS));
+        } else if (link == ds.cloudToDevice) {
+            ds.cloudToDevice = null;
+            blocking(ds, () -> ds.session.unsubscribe(Feature.C2D));
+        }
+    }
+
+    private void blocking(AmqpDeviceSession ds, Runnable action) {
+        workers.executeBlocking(() -> {
+            action.run();
+            return null;
+        }, false).onFailure(e -> LOG.warn("AMQP session of {}: {}", ds.identity, e.toString()));
     }
 
     // ---- telemetry -----------------------------------------------------------------------------------------------
 
-    private void onTelemetry(IotHubAmqpConnection c, ProtonReceiver receiver, IdentityKey identity,
-                             ProtonDelivery delivery, Message message) {
-        Device d = registryOf(identity).find(key(identity));
-        TelemetryMessage t = telemetryMessage(identity, message, d);
-        if (d != null) {
-            d.runtime().telemetryReceived(devices.clock().instant());
-        }
-        telemetry.append(t).whenComplete((v, e) -> c.context().runOnContext(x -> {
-            if (e == null) {
-                delivery.disposition(Accepted.getInstance(), true);
-            } else {
-                HubException h = e.getCause() instanceof HubException he ? he : e instanceof HubException he2 ? he2
-                        : ErrorCode.SERVER_ERROR.exception("The hub could not store the message.");
-                delivery.disposition(IotHubAmqpConnection.rejected(AmqpErrors.condition(h), h.getMessage()), true);
-            }
-            if (receiver.isOpen()) {
-                receiver.flow(1);
-            }
-        }));
-    }
-
-    static TelemetryMessage telemetryMessage(IdentityKey identity, Message m, Device d) {
+    private void onTelemetry(AmqpDeviceSession ds, ProtonReceiver receiver, ProtonDelivery delivery, Message m) {
         Map<String, String> app = new LinkedHashMap<>();
         Instant created = null;
         if (m.getApplicationProperties() != null && m.getApplicationProperties().getValue() != null) {
@@ -144,45 +220,57 @@ final class DeviceLinks {
                     } catch (DateTimeParseException ignored) {
                         // kept as an application property only
                     }
+                    continue;
                 }
-                if (!name.startsWith("iothub-connection-")) {
+                if (!name.startsWith("iothub-connection-") && value != null) {
                     app.put(name, value);
                 }
             }
         }
-        String component = null;
-        if (m.getMessageAnnotations() != null && m.getMessageAnnotations().getValue() != null) {
-            Object subject = m.getMessageAnnotations().getValue().get(Symbol.valueOf("dt-subject"));
-            component = subject == null ? null : subject.toString();
-        }
-        return new TelemetryMessage(identity, AmqpBodies.bytes(m), app,
-                m.getMessageId() == null ? null : m.getMessageId().toString(),
-                m.getCorrelationId() == null ? null : m.getCorrelationId().toString(),
-                m.getContentType(), m.getContentEncoding(), created, component,
-                d == null ? "sas" : d.authType(), null);
+        String component = annotation(m, Symbol.valueOf("dt-subject"));
+        ds.session.telemetry(AmqpBodies.bytes(m), app,
+                        m.getMessageId() == null ? null : m.getMessageId().toString(),
+                        m.getCorrelationId() == null ? null : m.getCorrelationId().toString(),
+                        m.getContentType(), m.getContentEncoding(), created, component)
+                .whenComplete((v, e) -> ds.connection.context().runOnContext(x -> {
+                    if (e == null) {
+                        delivery.disposition(Accepted.getInstance(), true);
+                    } else {
+                        Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                        HubException h = cause instanceof HubException he ? he
+                                : ErrorCode.SERVER_ERROR.exception("The hub could not store the message.");
+                        delivery.disposition(IotHubAmqpConnection.rejected(AmqpErrors.condition(h), h.getMessage()), true);
+                    }
+                    if (receiver.isOpen()) {
+                        receiver.flow(1);
+                    }
+                }));
     }
 
     // ---- twin ----------------------------------------------------------------------------------------------------
 
-    private void onTwinRequest(IotHubAmqpConnection c, ProtonReceiver receiver, AmqpDeviceChannel channel,
-                               ProtonDelivery delivery, Message request) {
+    private void onTwinRequest(AmqpDeviceSession ds, ProtonReceiver receiver, ProtonDelivery delivery, Message request) {
         String operation = annotation(request, OPERATION);
         String resource = annotation(request, RESOURCE);
-        IdentityKey identity = channel.identity;
+        EdgeSession session = ds.session;
         // Settled at once: the Java SDK holds its GET and PATCH until its PUT subscribe is settled.
         delivery.disposition(Accepted.getInstance(), true);
         if ("PUT".equals(operation) && DESIRED_NOTIFICATIONS.equals(resource)) {
-            channel.desiredSubscribed = true;
-            answerTwin(c, receiver, channel, request, () -> null, 200, false);
+            answerTwin(ds, receiver, request, () -> {
+                session.subscribe(Feature.DESIRED);
+                return null;
+            }, 200, false, false);
         } else if ("DELETE".equals(operation) && DESIRED_NOTIFICATIONS.equals(resource)) {
-            channel.desiredSubscribed = false;
-            answerTwin(c, receiver, channel, request, () -> null, 200, false);
+            answerTwin(ds, receiver, request, () -> {
+                session.unsubscribe(Feature.DESIRED);
+                return null;
+            }, 200, false, false);
         } else if ("GET".equals(operation)) {
-            answerTwin(c, receiver, channel, request, () -> Json.bytes(twinsOf(identity).deviceGet(key(identity))), 200, false);
+            answerTwin(ds, receiver, request, () -> Json.bytes(session.twin()), 200, false, true);
         } else if ("PATCH".equals(operation) && "/properties/reported".equals(resource)) {
             byte[] body = AmqpBodies.bytes(request);
             String expected = annotation(request, VERSION);
-            answerTwin(c, receiver, channel, request, () -> {
+            answerTwin(ds, receiver, request, () -> {
                 JsonNode patch;
                 try {
                     patch = Json.MAPPER.readTree(body);
@@ -197,21 +285,37 @@ final class DeviceLinks {
                         throw ErrorCode.ARGUMENT_INVALID.exception("version '" + expected + "' is not a number.");
                     }
                 }
-                return Long.toString(twinsOf(identity).patchReported(key(identity), patch, version)).getBytes();
-            }, 204, true);
+                return Long.toString(session.patchReported(patch, version)).getBytes(StandardCharsets.US_ASCII);
+            }, 204, true, true);
         } else {
-            answerTwin(c, receiver, channel, request, () -> {
+            answerTwin(ds, receiver, request, () -> {
                 throw ErrorCode.GENERIC_BAD_REQUEST.exception("Unsupported twin operation '" + operation
                         + "' on resource '" + resource + "'; IoT Hub supports GET, PATCH /properties/reported and "
                         + "PUT or DELETE " + DESIRED_NOTIFICATIONS + ".");
-            }, 200, false);
+            }, 200, false, false);
         }
     }
 
-    private void answerTwin(IotHubAmqpConnection c, ProtonReceiver receiver, AmqpDeviceChannel channel, Message request,
-                            Callable<byte[]> operation, int okStatus, boolean resultIsVersion) {
+    /**
+     * Runs a twin operation on a worker and answers on the twin receiver of the identity: correlation id as
+     * sent, {@code status} (and {@code version} after a reported patch) as annotations. Counted against the
+     * connection's twin requests in progress ({@code throttled}: more are answered 429).
+     */
+    private void answerTwin(AmqpDeviceSession ds, ProtonReceiver receiver, Message request, Callable<byte[]> operation,
+                            int okStatus, boolean resultIsVersion, boolean throttled) {
         Object correlationId = request.getCorrelationId();
-        workers.executeBlocking(operation, false).onComplete(ar -> {
+        EdgeSession session = ds.session;
+        workers.executeBlocking(() -> {
+            if (throttled) {
+                session.beginTwinRequest();
+                try {
+                    return operation.call();
+                } finally {
+                    session.twinRequestDone();
+                }
+            }
+            return operation.call();
+        }, false).onComplete(ar -> {
             if (receiver.isOpen()) {
                 receiver.flow(1);
             }
@@ -225,21 +329,23 @@ final class DeviceLinks {
                 annotations.put(STATUS, okStatus);
                 byte[] result = ar.result();
                 if (resultIsVersion) {
-                    annotations.put(VERSION, Long.parseLong(new String(result)));
-                    answer.setBody(new Data(new Binary(new byte[0])));
-                } else {
-                    answer.setBody(new Data(new Binary(result == null ? new byte[0] : result)));
+                    annotations.put(VERSION, Long.parseLong(new String(result, StandardCharsets.US_ASCII)));
+                    result = null;
                 }
+                answer.setBody(new Data(new Binary(result == null ? new byte[0] : result)));
             } else {
                 HubException e = ar.cause() instanceof HubException h ? h : ErrorCode.SERVER_ERROR.exception("Internal error");
                 if (!(ar.cause() instanceof HubException)) {
-                    LOG.warn("Twin operation of {} failed", channel.identity, ar.cause());
+                    LOG.warn("Twin operation of {} failed", ds.identity, ar.cause());
                 }
                 annotations.put(STATUS, e.errorCode().httpStatus());
                 answer.setBody(new Data(new Binary(Json.bytes(ErrorJson.of(e)))));
             }
             answer.setMessageAnnotations(new MessageAnnotations(annotations));
-            channel.sendTwin(answer);
+            ProtonSender sender = ds.twinSender;
+            if (sender != null && sender.isOpen()) {
+                sender.send(answer);
+            }
         });
     }
 
@@ -251,27 +357,48 @@ final class DeviceLinks {
         return v == null ? null : v.toString();
     }
 
-    /** The desired-property notification the Java and Node SDKs recognise: no correlation id, the patch as body. */
-    static Message desiredNotification(ObjectNode patchWithVersion) {
-        Message m = Message.Factory.create();
-        Map<Symbol, Object> annotations = new HashMap<>();
-        annotations.put(RESOURCE, "/properties/desired");
-        annotations.put(VERSION, patchWithVersion.path("$version").asLong());
-        m.setMessageAnnotations(new MessageAnnotations(annotations));
-        m.setBody(new Data(new Binary(Json.bytes(patchWithVersion))));
-        return m;
+    // ---- methods -------------------------------------------------------------------------------------------------
+
+    private static void onMethodAnswer(AmqpDeviceSession ds, Message answer) {
+        String requestId = ds.takeMethodRequestId(answer.getCorrelationId());
+        if (requestId == null) {
+            return; // late (timed out) or unknown answer: dropped, as IoT Hub does
+        }
+        Object status = answer.getApplicationProperties() == null ? null
+                : answer.getApplicationProperties().getValue().get(AmqpDeviceSession.METHOD_STATUS);
+        int code;
+        try {
+            code = status == null ? 200 : Integer.parseInt(status.toString());
+        } catch (NumberFormatException e) {
+            code = 500;
+        }
+        byte[] body = AmqpBodies.bytes(answer);
+        JsonNode payload;
+        try {
+            payload = body.length == 0 ? Json.NODES.nullNode() : Json.MAPPER.readTree(body);
+        } catch (IOException e) {
+            payload = Json.NODES.textNode(new String(body, StandardCharsets.UTF_8));
+        }
+        ds.session.answerMethod(requestId, code, payload);
     }
 
-    private DeviceRegistry registryOf(IdentityKey identity) {
-        return identity.isModule() ? modules : devices;
-    }
+    // ---- cloud-to-device -----------------------------------------------------------------------------------------
 
-    private TwinService twinsOf(IdentityKey identity) {
-        return identity.isModule() ? moduleTwins : deviceTwins;
-    }
-
-    /** The registries' key: {@code deviceId}, or {@code deviceId/moduleId}. */
-    static String key(IdentityKey identity) {
-        return identity.toString();
+    /** The device's outcome for a C2D message: Accepted completes it, Released (or Modified) abandons, Rejected dead-letters. */
+    private void settleC2d(AmqpDeviceSession ds, String lockToken, DeliveryState outcome) {
+        if (outcome == null || ds.session == null) {
+            return; // not delivered: the edge releases it when the connection ends
+        }
+        EdgeSession session = ds.session;
+        workers.executeBlocking(() -> {
+            if (outcome instanceof Accepted) {
+                session.completeC2d(lockToken);
+            } else if (outcome instanceof Rejected) {
+                session.rejectC2d(lockToken);
+            } else if (outcome instanceof Released || outcome instanceof org.apache.qpid.proton.amqp.messaging.Modified) {
+                session.abandonC2d(lockToken);
+            }
+            return null;
+        }, false).onFailure(e -> LOG.info("C2D outcome of {} not applied: {}", ds.identity, e.getMessage()));
     }
 }

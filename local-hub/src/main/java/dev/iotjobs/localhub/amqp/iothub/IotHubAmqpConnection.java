@@ -1,6 +1,7 @@
 package dev.iotjobs.localhub.amqp.iothub;
 
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.proton.ProtonConnection;
 import io.vertx.proton.ProtonLink;
@@ -10,19 +11,17 @@ import io.vertx.proton.ProtonSender;
 import io.vertx.proton.ProtonSession;
 import org.apache.qpid.proton.amqp.Symbol;
 import org.apache.qpid.proton.amqp.UnsignedLong;
-import org.apache.qpid.proton.amqp.messaging.Accepted;
-import org.apache.qpid.proton.amqp.messaging.AmqpValue;
-import org.apache.qpid.proton.amqp.messaging.ApplicationProperties;
 import org.apache.qpid.proton.amqp.messaging.Rejected;
 import org.apache.qpid.proton.amqp.transport.AmqpError;
 import org.apache.qpid.proton.amqp.transport.ErrorCondition;
-import org.apache.qpid.proton.message.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.iotjobs.localhub.amqp.Cbs;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.model.IdentityKey;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -40,7 +39,6 @@ import java.util.Map;
  */
 final class IotHubAmqpConnection {
     private static final Logger LOG = LoggerFactory.getLogger(IotHubAmqpConnection.class);
-    static final Symbol STATUS_CODE = Symbol.valueOf("status-code");
 
     private final IotHubAmqpEndpoint endpoint;
     private final ProtonConnection connection;
@@ -54,7 +52,9 @@ final class IotHubAmqpConnection {
     private final Map<ProtonLink<?>, LinkAddress> links = new LinkedHashMap<>();
     private final List<Runnable> onClose = new ArrayList<>();
     private final Map<ProtonLink<?>, Runnable> linkEnds = new HashMap<>();
-    private ProtonSender cbsReplies;
+    private Cbs cbs;
+    /** The devices and modules this connection carries, each opened through the device edge on its first link. */
+    private final Map<IdentityKey, Future<AmqpDeviceSession>> deviceSessions = new HashMap<>();
     private int sessions;
     private int linkCount;
     private boolean closed;
@@ -68,16 +68,16 @@ final class IotHubAmqpConnection {
     }
 
     void start() {
-        connection.openHandler(ar -> {
-            connection.setContainer(WellKnownKeys.HOST_NAME);
-            connection.open();
-        });
+        cbs = Cbs.install(connection, this::validate, endpoint.clock());
         connection.closeHandler(ar -> {
             connection.close();
             connection.disconnect();
             cleanUp();
         });
-        connection.disconnectHandler(c -> cleanUp());
+        connection.disconnectHandler(c -> {
+            c.disconnect();
+            cleanUp();
+        });
         connection.sessionOpenHandler(this::onSession);
         connection.receiverOpenHandler(this::onReceiver);
         connection.senderOpenHandler(this::onSender);
@@ -97,6 +97,10 @@ final class IotHubAmqpConnection {
 
     ConnectionFacts facts() {
         return facts;
+    }
+
+    Map<IdentityKey, Future<AmqpDeviceSession>> deviceSessions() {
+        return deviceSessions;
     }
 
     boolean isClosed() {
@@ -124,9 +128,11 @@ final class IotHubAmqpConnection {
             }
         }
         onClose.clear();
-        linkEnds.values().forEach(Runnable::run);
         linkEnds.clear();
         links.clear();
+        for (Future<AmqpDeviceSession> f : List.copyOf(deviceSessions.values())) {
+            f.onSuccess(AmqpDeviceSession::end);
+        }
     }
 
     private void onSession(ProtonSession session) {
@@ -156,11 +162,16 @@ final class IotHubAmqpConnection {
             return;
         }
         switch (target.kind()) {
-            case CBS -> openCbsRequests(receiver);
+            case CBS -> {
+                receiver.setMaxMessageSize(new UnsignedLong(endpoint.limits().maxCbsMessageBytes()));
+                receiver.setPrefetch(endpoint.limits().cbsCredit());
+                cbs.handles(receiver);
+            }
             case TELEMETRY, TWIN, METHODS -> {
-                if (authorizeDevice(receiver, target)) {
+                Claim claim = authorizeDevice(receiver, target);
+                if (claim != null) {
                     track(receiver, target);
-                    endpoint.devices().openFromDevice(this, receiver, target);
+                    endpoint.devices().openFromDevice(this, claim, receiver, target);
                 }
             }
             case DEVICE_BOUND -> refuse(receiver, AmqpError.NOT_ALLOWED, "'" + address
@@ -185,19 +196,21 @@ final class IotHubAmqpConnection {
             return;
         }
         switch (source.kind()) {
-            case CBS -> openCbsReplies(sender);
+            case CBS -> cbs.handles(sender);
             case DEVICE_BOUND, TWIN, METHODS -> {
-                if (authorizeDevice(sender, source)) {
+                Claim claim = authorizeDevice(sender, source);
+                if (claim != null) {
                     track(sender, source);
-                    endpoint.devices().openToDevice(this, sender, source);
+                    endpoint.devices().openToDevice(this, claim, sender, source);
                 }
             }
             case TELEMETRY -> {
-                if (source.identity().isModule()) { // a module's input messages (gateway address): its C2D queue
-                    if (authorizeDevice(sender, source)) {
+                if (source.identity().isModule()) { // a module's input messages (gateway address)
+                    Claim claim = authorizeDevice(sender, source);
+                    if (claim != null) {
                         LinkAddress inputs = new LinkAddress(LinkAddress.Kind.DEVICE_BOUND, source.identity());
                         track(sender, inputs);
-                        endpoint.devices().openToDevice(this, sender, inputs);
+                        endpoint.devices().openToDevice(this, claim, sender, inputs);
                     }
                 } else {
                     refuse(sender, AmqpError.NOT_ALLOWED, "'" + address
@@ -270,17 +283,19 @@ final class IotHubAmqpConnection {
 
     // ---- authorization -------------------------------------------------------------------------------------------
 
-    private boolean authorizeDevice(ProtonLink<?> link, LinkAddress address) {
+    /** The claim that lets {@code link} of a device or module attach, or null after refusing it. */
+    private Claim authorizeDevice(ProtonLink<?> link, LinkAddress address) {
         IdentityKey identity = address.identity();
-        if (claimFor(identity) != null) {
-            return true;
+        Claim claim = claimFor(identity);
+        if (claim != null) {
+            return claim;
         }
         String why;
         if (facts.clientCertificates() != null) {
             TokenCheck.Outcome outcome = endpoint.tokens().certificate(identity, facts.clientCertificates());
             if (outcome.claim() != null) {
                 grant(outcome.claim());
-                return true;
+                return outcome.claim();
             }
             why = outcome.reason();
         } else {
@@ -289,7 +304,7 @@ final class IotHubAmqpConnection {
         LOG.info("Refused AMQP link of {} to {}: {}", identity, link.getRemoteAddress(), why);
         refuse(link, AmqpError.UNAUTHORIZED_ACCESS, "Unauthorized: " + why
                 + ". Put a SAS token for this device or module on $cbs first, or connect with its X.509 certificate.");
-        return false;
+        return null;
     }
 
     private boolean authorizeService(ProtonLink<?> link, String address) {
@@ -322,6 +337,9 @@ final class IotHubAmqpConnection {
     void grant(Claim claim) {
         String audience = claim.audience();
         claims.put(audience, claim);
+        if (claim.identity() != null) {
+            endpoint.devices().renewed(this, claim);
+        }
         Long old = expiryTimers.remove(audience);
         if (old != null) {
             vertx.cancelTimer(old);
@@ -358,58 +376,18 @@ final class IotHubAmqpConnection {
 
     // ---- claims-based security ($cbs) ----------------------------------------------------------------------------
 
-    private void openCbsReplies(ProtonSender sender) {
-        cbsReplies = sender;
-        sender.open();
-    }
-
-    private void openCbsRequests(ProtonReceiver receiver) {
-        receiver.setAutoAccept(false);
-        receiver.setPrefetch(0);
-        receiver.setMaxMessageSize(new UnsignedLong(endpoint.limits().maxCbsMessageBytes()));
-        receiver.handler((delivery, request) -> {
-            Message reply = putToken(request);
-            delivery.disposition(Accepted.getInstance(), true);
-            if (cbsReplies != null && cbsReplies.isOpen()) {
-                cbsReplies.send(reply);
-            }
-            receiver.flow(1);
-        });
-        receiver.open();
-        receiver.flow(endpoint.limits().cbsCredit());
-    }
-
-    private Message putToken(Message request) {
-        Map<?, ?> props = request.getApplicationProperties() == null ? Map.of() : request.getApplicationProperties().getValue();
-        Object operation = props.get("operation");
-        Object body = request.getBody() instanceof AmqpValue v ? v.getValue() : null;
-        int status;
-        String description;
-        if (!"put-token".equals(String.valueOf(operation))) {
-            status = 400;
-            description = "Unsupported $cbs operation '" + operation + "'; only put-token is supported.";
-        } else if (!(body instanceof String token)) {
-            status = 400;
-            description = "The put-token body must be an AMQP string holding the SAS token.";
-        } else {
-            TokenCheck.Outcome outcome = endpoint.tokens().check(token);
-            if (outcome.claim() != null) {
-                grant(outcome.claim());
-                status = 200;
-                description = "OK";
-            } else {
-                LOG.info("Refused AMQP put-token for {}: {}", props.get("name"), outcome.reason());
-                status = outcome.status();
-                description = "Unauthorized: " + outcome.reason();
-            }
+    /** What a put-token grants on this connection: a device, a module or the service (see {@link TokenCheck}). */
+    private Cbs.Grant validate(String token, String type, String audience) throws Cbs.Refusal {
+        if (type != null && !type.equals("servicebus.windows.net:sastoken")) {
+            throw new Cbs.Refusal(401, "Token type '" + type + "' is not supported: put a shared access signature "
+                    + "(type servicebus.windows.net:sastoken).");
         }
-        Message reply = Message.Factory.create();
-        reply.setCorrelationId(request.getMessageId()); // same AMQP type: Java casts it to UUID, Node compares strings
-        Map<String, Object> replyProps = new HashMap<>();
-        replyProps.put("status-code", status); // an AMQP int: Java requires Integer
-        replyProps.put("status-description", description);
-        reply.setApplicationProperties(new ApplicationProperties(replyProps));
-        return reply;
+        TokenCheck.Outcome outcome = endpoint.tokens().check(token);
+        if (outcome.claim() == null) {
+            throw new Cbs.Refusal(outcome.status(), "Unauthorized: " + outcome.reason());
+        }
+        grant(outcome.claim());
+        return new Cbs.Grant(audience, outcome.claim(), Instant.ofEpochSecond(outcome.claim().expiryEpochSeconds()));
     }
 
     // ---- helpers for the link handlers ---------------------------------------------------------------------------

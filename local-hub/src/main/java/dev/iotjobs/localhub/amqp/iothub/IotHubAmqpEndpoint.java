@@ -4,11 +4,11 @@ import dev.iotjobs.localhub.auth.DeviceAuthenticator;
 import dev.iotjobs.localhub.config.AmqpLimits;
 import dev.iotjobs.localhub.auth.ModuleAuthenticator;
 import dev.iotjobs.localhub.auth.ServiceAuthenticator;
-import dev.iotjobs.localhub.device.DeviceRegistry;
-import dev.iotjobs.localhub.device.TwinService;
-import dev.iotjobs.localhub.telemetry.TelemetrySink;
+import dev.iotjobs.localhub.amqp.AmqpServer;
+import dev.iotjobs.localhub.c2d.C2dQueues;
+import dev.iotjobs.localhub.config.WellKnownKeys;
+import dev.iotjobs.localhub.edge.DeviceEdge;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.ClientAuth;
@@ -43,64 +43,50 @@ public final class IotHubAmqpEndpoint {
     private final AmqpLimits limits;
     private final Clock clock;
     private final TokenCheck tokens;
-    private final AmqpDeviceChannels channels;
     private final DeviceLinks devices;
     private final ServiceLinks services;
     private final AtomicInteger connections = new AtomicInteger();
 
-    public IotHubAmqpEndpoint(Vertx vertx, WorkerExecutor workers, DeviceAuthenticator deviceAuthenticator,
-                              ModuleAuthenticator moduleAuthenticator, ServiceAuthenticator serviceAuthenticator,
-                              AmqpDeviceChannels channels, DeviceRegistry deviceRegistry, DeviceRegistry moduleRegistry, TwinService deviceTwins,
-                              TwinService moduleTwins, TelemetrySink telemetry, AmqpLimits limits) {
+    public IotHubAmqpEndpoint(Vertx vertx, WorkerExecutor workers, DeviceEdge edge, C2dQueues c2d,
+                              DeviceAuthenticator deviceAuthenticator, ModuleAuthenticator moduleAuthenticator,
+                              ServiceAuthenticator serviceAuthenticator, AmqpLimits limits, Clock clock) {
         this.vertx = vertx;
         this.limits = limits;
-        this.clock = deviceRegistry.clock();
+        this.clock = clock;
         this.tokens = new TokenCheck(deviceAuthenticator, moduleAuthenticator, serviceAuthenticator);
-        this.channels = channels;
-        this.devices = new DeviceLinks(workers, deviceRegistry, moduleRegistry, deviceTwins, moduleTwins, telemetry, channels);
-        this.services = new ServiceLinks();
+        this.devices = new DeviceLinks(workers, edge);
+        this.services = new ServiceLinks(workers, c2d);
     }
 
     /**
      * Starts an AMQP over TLS server on this event loop ({@code host:port}, 0: any): the hub's certificate, and an
      * optional TLS client certificate for X.509 devices, accepted at the TLS layer and checked against the
-     * registry when a link is attached.
+     * registry when a device link is attached.
      */
     public Future<Integer> listenTls(String host, int port, KeyCertOptions serverKey, SSLEngineOptions engine,
                                      TrustOptions anyClientCertificate) {
-        ProtonServerOptions options = baseOptions().setHost(host).setPort(port);
+        ProtonServerOptions options = options(host, port);
         options.setSsl(true).setKeyCertOptions(serverKey).setSslEngineOptions(engine)
                 .setClientAuth(ClientAuth.REQUEST).setTrustOptions(anyClientCertificate)
                 .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS);
-        return listen(options, new IotHubSasl(facts -> facts));
+        return AmqpServer.listen(vertx, options, WellKnownKeys.HOST_NAME, (socket, connection) -> {
+            ConnectionFacts.of(socket).attachTo(connection);
+            return true;
+        }, this::handle).map(ProtonServer::actualPort);
     }
 
     /** Starts the internal plain-TCP server behind {@code bridge} on this event loop (loopback only). */
     public Future<Integer> listenBehind(AmqpWebSocketBridge bridge, String host, int port) {
-        return listen(baseOptions().setHost(host).setPort(port), new IotHubSasl(bridge::admit));
+        return AmqpServer.listen(vertx, options(host, port), WellKnownKeys.HOST_NAME, bridge::admit, this::handle)
+                .map(ProtonServer::actualPort);
     }
 
-    private ProtonServerOptions baseOptions() {
-        ProtonServerOptions options = new ProtonServerOptions();
-        options.setMaxFrameSize(limits.maxFrameBytes());
-        options.setHeartbeat(limits.heartbeatMillis());
+    private ProtonServerOptions options(String host, int port) {
+        ProtonServerOptions options = AmqpServer.options(host, port);
         // Sockets that never get as far as AMQP (no SASL, no Open) are closed too; live clients send empty frames
         // at least every heartbeat.
-        options.setIdleTimeout((int) Math.max(1, limits.heartbeatMillis() * 5L / 2000)).setIdleTimeoutUnit(TimeUnit.SECONDS);
+        options.setIdleTimeout((int) Math.max(1, AmqpServer.HEARTBEAT_MILLIS * 5L / 2000)).setIdleTimeoutUnit(TimeUnit.SECONDS);
         return options;
-    }
-
-    private Future<Integer> listen(ProtonServerOptions options, IotHubSasl sasl) {
-        Promise<Integer> bound = Promise.promise();
-        ProtonServer server = ProtonServer.create(vertx, options).saslAuthenticatorFactory(sasl).connectHandler(this::handle);
-        server.listen(options.getPort(), options.getHost(), ar -> {
-            if (ar.succeeded()) {
-                bound.complete(ar.result().actualPort());
-            } else {
-                bound.fail(ar.cause());
-            }
-        });
-        return bound.future();
     }
 
     private void handle(ProtonConnection connection) {

@@ -56,12 +56,12 @@ final class TokenCheck {
         String[] s = path.split("/");
         if (s.length == 2 && s[0].equals("devices")) {
             DeviceAuthenticator.Result r = devices.authenticate(s[1], tokenText);
-            return r.accepted() ? new Outcome(Claim.device(IdentityKey.device(s[1]), r.expiryEpochSeconds()), 200, null)
+            return r.accepted() ? new Outcome(Claim.device(IdentityKey.device(s[1]), r.expiryEpochSeconds(), tokenText), 200, null)
                     : Outcome.refused(r.reason());
         }
         if (s.length == 4 && s[0].equals("devices") && s[2].equals("modules")) {
             DeviceAuthenticator.Result r = modules.authenticate(s[1] + "/" + s[3], tokenText);
-            return r.accepted() ? new Outcome(Claim.device(IdentityKey.module(s[1], s[3]), r.expiryEpochSeconds()), 200, null)
+            return r.accepted() ? new Outcome(Claim.device(IdentityKey.module(s[1], s[3]), r.expiryEpochSeconds(), tokenText), 200, null)
                     : Outcome.refused(r.reason());
         }
         return Outcome.refused("the token's resource " + resource + " names neither the hub, a device nor a module");
@@ -69,7 +69,7 @@ final class TokenCheck {
 
     private Outcome policy(String tokenText, SasToken token, String path) {
         try {
-            SharedAccessPolicy policy = service.authorize(tokenText, Permission.SERVICE_CONNECT, Permission.DEVICE_CONNECT);
+            SharedAccessPolicy policy = service.authorize(tokenText, Permission.SERVICE_CONNECT);
             return new Outcome(Claim.policy(policy, path.toLowerCase(Locale.ROOT), token.expiry()), 200, null);
         } catch (HubException e) {
             return Outcome.refused(e.getMessage());
@@ -82,7 +82,7 @@ final class TokenCheck {
             return Outcome.refused("module " + identity + " has no token on this connection (module X.509 authentication is not emulated)");
         }
         DeviceAuthenticator.Result r = devices.authenticate(identity.deviceId(), null, chain);
-        return r.accepted() ? new Outcome(Claim.device(identity, 0), 200, null) : Outcome.refused(r.reason());
+        return r.accepted() ? new Outcome(Claim.device(identity, 0, null), 200, null) : Outcome.refused(r.reason());
     }
 
     private static String trimSlashes(String s) {

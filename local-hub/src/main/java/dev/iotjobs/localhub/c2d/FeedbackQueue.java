@@ -1,0 +1,161 @@
+package dev.iotjobs.localhub.c2d;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iotjobs.localhub.json.Json;
+import dev.iotjobs.localhub.model.ErrorCode;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * The hub's durable feedback queue, the port the service side reads delivery acknowledgements from (IoT Hub's
+ * {@code /messages/serviceBound/feedback}). Records are gathered into batches of {@code feedbackBatchSize}, or
+ * fewer once {@code feedbackInterval} has passed; each batch is one message, locked to one reader at a time:
+ * {@link #receive} then {@link #complete} or {@link #abandon} (a lock that expires puts it back).
+ */
+public final class FeedbackQueue {
+    private final C2dStore store;
+    private final Clock clock;
+    private final C2dSettings settings;
+    private final List<ObjectNode> pending = new ArrayList<>();
+    private final List<String> pendingDevices = new ArrayList<>();
+    private Instant lastBatch;
+    private final TreeMap<Long, Entry> batches = new TreeMap<>();
+    private long nextSequence = 1;
+
+    private static final class Entry {
+        FeedbackBatch batch;
+        String lockToken;
+        Instant lockedUntil;
+    }
+
+    FeedbackQueue(C2dStore store, Clock clock, C2dSettings settings) {
+        this.store = store;
+        this.clock = clock;
+        this.settings = settings;
+        this.lastBatch = clock.instant();
+        store.loadFeedback(e -> {
+            Entry entry = new Entry();
+            entry.batch = e.getValue();
+            batches.put(e.getKey(), entry);
+            nextSequence = Math.max(nextSequence, e.getKey() + 1);
+        });
+    }
+
+    /** Adds one record (blocking when it completes a batch). */
+    synchronized void record(C2dMessage m, String statusCode, String description, String generationId) {
+        ObjectNode r = Json.object();
+        r.put("originalMessageId", m.messageId());
+        r.put("enqueuedTimeUtc", Json.time(clock.instant()));
+        r.put("statusCode", statusCode);
+        r.put("description", description);
+        r.put("deviceId", m.deviceId());
+        r.put("deviceGenerationId", generationId);
+        pending.add(r);
+        pendingDevices.add(m.deviceId());
+        if (pending.size() >= settings.feedbackBatchSize()) {
+            flush();
+        }
+    }
+
+    /** Drops the records of a deleted device that are not in a batch yet (IoT Hub drops them too). */
+    synchronized void deviceDeleted(String deviceId) {
+        for (int i = pending.size() - 1; i >= 0; i--) {
+            if (pendingDevices.get(i).equals(deviceId)) {
+                pending.remove(i);
+                pendingDevices.remove(i);
+            }
+        }
+    }
+
+    /** Periodic: sends a smaller batch once the interval has passed, expires old batches and stale locks. */
+    synchronized void tick() {
+        Instant now = clock.instant();
+        if (!pending.isEmpty() && !now.isBefore(lastBatch.plus(settings.feedbackInterval()))) {
+            flush();
+        }
+        for (Iterator<Map.Entry<Long, Entry>> it = batches.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Long, Entry> e = it.next();
+            Entry entry = e.getValue();
+            if (entry.batch.enqueuedTime().plus(settings.feedbackTtl()).isBefore(now)) {
+                store.deleteFeedback(e.getKey());
+                it.remove();
+            } else if (entry.lockToken != null && entry.lockedUntil.isBefore(now)) {
+                entry.lockToken = null;
+            }
+        }
+    }
+
+    private void flush() {
+        ArrayNode array = Json.NODES.arrayNode();
+        pending.forEach(array::add);
+        pending.clear();
+        pendingDevices.clear();
+        lastBatch = clock.instant();
+        long sequence = nextSequence++;
+        Entry entry = new Entry();
+        entry.batch = new FeedbackBatch(null, UUID.randomUUID().toString(), Json.bytes(array), lastBatch, 0);
+        store.saveFeedback(sequence, entry.batch);
+        batches.put(sequence, entry);
+    }
+
+    /** The oldest batch nobody holds, locked for {@code feedbackLock}; null when there is none. */
+    public synchronized FeedbackBatch receive() {
+        Instant now = clock.instant();
+        for (Entry entry : batches.values()) {
+            if (entry.lockToken == null || entry.lockedUntil.isBefore(now)) {
+                entry.lockToken = UUID.randomUUID().toString();
+                entry.lockedUntil = now.plus(settings.feedbackLock());
+                FeedbackBatch b = entry.batch;
+                return new FeedbackBatch(entry.lockToken, b.messageId(), b.body(), b.enqueuedTime(), b.deliveryCount());
+            }
+        }
+        return null;
+    }
+
+    /** Removes a received batch (blocking); 412002 when its lock was lost. */
+    public synchronized void complete(String lockToken) {
+        long sequence = locked(lockToken);
+        store.deleteFeedback(sequence);
+        batches.remove(sequence);
+    }
+
+    /** Puts a received batch back for the next reader (blocking). */
+    public synchronized void abandon(String lockToken) {
+        long sequence = locked(lockToken);
+        Entry entry = batches.get(sequence);
+        entry.lockToken = null;
+        FeedbackBatch b = entry.batch;
+        entry.batch = new FeedbackBatch(null, b.messageId(), b.body(), b.enqueuedTime(), b.deliveryCount() + 1);
+        if (entry.batch.deliveryCount() >= 10) {
+            store.deleteFeedback(sequence);
+            batches.remove(sequence);
+        } else {
+            store.saveFeedback(sequence, entry.batch);
+        }
+    }
+
+    /** Batches waiting (locked or not). */
+    public synchronized int size() {
+        return batches.size();
+    }
+
+    private long locked(String lockToken) {
+        Instant now = clock.instant();
+        for (Map.Entry<Long, Entry> e : batches.entrySet()) {
+            Entry entry = e.getValue();
+            if (lockToken != null && lockToken.equals(entry.lockToken) && !entry.lockedUntil.isBefore(now)) {
+                return e.getKey();
+            }
+        }
+        throw ErrorCode.DEVICE_MESSAGE_LOCK_LOST.exception("The feedback message's lock " + lockToken
+                + " is unknown or expired: receive it again.");
+    }
+}
