@@ -1,6 +1,5 @@
 package dev.iotjobs.localhub;
 
-import dev.iotjobs.localhub.amqp.iothub.AmqpWebSocketBridge;
 import dev.iotjobs.localhub.amqp.iothub.IotHubAmqpEndpoint;
 import dev.iotjobs.localhub.auth.DeviceAuthenticator;
 import dev.iotjobs.localhub.auth.ModuleAuthenticator;
@@ -10,7 +9,6 @@ import dev.iotjobs.localhub.concurrent.Futures;
 import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
-import dev.iotjobs.localhub.console.ConsoleServer;
 import dev.iotjobs.localhub.device.Device;
 import dev.iotjobs.localhub.eventhubs.EventHubsEndpoint;
 import dev.iotjobs.localhub.telemetry.TelemetryLog;
@@ -26,12 +24,9 @@ import dev.iotjobs.localhub.jobs.JobStore;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.method.ModuleMethodService;
 import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
-import dev.iotjobs.localhub.mqtt.MqttWebSocketBridge;
 import dev.iotjobs.localhub.c2d.C2dQueues;
-import dev.iotjobs.localhub.c2d.C2dSettings;
 import dev.iotjobs.localhub.edge.DeviceEdge;
 import dev.iotjobs.localhub.query.QueryService;
-import dev.iotjobs.localhub.rest.ConnectProxy;
 import dev.iotjobs.localhub.rest.HttpDeadlines;
 import dev.iotjobs.localhub.rest.RestApi;
 import dev.iotjobs.localhub.rest.RestSupport;
@@ -42,38 +37,18 @@ import dev.iotjobs.localhub.store.MvHubStore;
 import dev.iotjobs.localhub.store.StoreFormat;
 import dev.iotjobs.localhub.tls.DevCertificateAuthority;
 import dev.iotjobs.localhub.tls.VertxTlsOptions;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.http.ClientAuth;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.net.NetServerOptions;
-import io.vertx.core.net.TCPSSLOptions;
-import io.vertx.core.net.TrustOptions;
-import io.vertx.mqtt.MqttServer;
-import io.vertx.mqtt.MqttServerOptions;
 
 import java.io.IOException;
-import java.net.BindException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.IntSupplier;
-import java.util.function.Supplier;
 
 /**
  * A local Azure IoT Hub, embeddable: {@code try (LocalHub hub = LocalHub.start(config)) { ... }}.
@@ -95,17 +70,13 @@ public final class LocalHub implements AutoCloseable {
     private ModuleService modules;
     private JobService jobs;
     private JobExecutors jobExecutors;
-    /** A TLS handshake must finish within this time on both endpoints (Vert.x's default, stated). */
-    static final int TLS_HANDSHAKE_TIMEOUT_SECONDS = 10;
-    private ConnectProxy proxy;
     private HttpDeadlines deadlines;
+    private Listeners listeners;
     private int mqttPort;
     private int amqpPort;
     private int restPort;
     private int proxyPort = -1;
     private String restBindProblem;
-    private ConsoleServer console;
-    private String consoleProblem;
     /** The telemetry stream (built-in endpoint) and its Event Hubs-compatible endpoint. */
     private TelemetryLog telemetry;
     private Path telemetryTempDirectory;
@@ -208,55 +179,19 @@ public final class LocalHub implements AutoCloseable {
         trace.mark("services and routes");
 
         try {
-            // The three listeners bind at once (each TLS one builds its context on a Vert.x worker thread);
-            // "any port" requests get distinct free ports first.
-            int anyPorts = 2 + (config.mqttPort() == 0 ? 1 : 0) + (config.restPort() == 0 ? 1 : 0)
-                    + (config.amqpPort() == 0 ? 1 : 0);
-            int[] free = freePorts(anyPorts);
-            int webSocketMqttPort = free[0];
-            int webSocketAmqpPort = free[1];
-            int nextFree = 2;
-            int wantedMqttPort = config.mqttPort() == 0 ? free[nextFree++] : config.mqttPort();
-            int wantedRestPort = config.restPort() == 0 ? free[nextFree++] : config.restPort();
-            int wantedAmqpPort = config.amqpPort() == 0 ? free[nextFree++] : config.amqpPort();
-            // One listener per event loop: Vert.x spreads connections over them (no thread per device).
-            Future<Integer> mqttListening = listenOnEveryEventLoop(() -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
-                    .endpointHandler(mqtt::handle)
-                    .listen().map(MqttServer::actualPort));
-            // MQTT over WebSockets: upgrades on the REST port, piped to a loopback MQTT listener (see the bridge).
-            MqttWebSocketBridge webSockets = new MqttWebSocketBridge(vertx, config.bindHost(), webSocketMqttPort);
-            Future<Integer> bridgeListening = listenOnEveryEventLoop(() -> MqttServer.create(vertx, new MqttServerOptions()
-                            .setHost(config.bindHost()).setPort(webSocketMqttPort).setMaxMessageSize(256 * 1024))
-                    .endpointHandler(webSockets.guard(mqtt::handle))
-                    .listen().map(MqttServer::actualPort));
-            // AMQP (devices and services) on 5671, and AMQP over WebSockets on the REST port like MQTT's.
-            Future<Integer> amqpListening = listenOnEveryEventLoop(() -> amqp.listenTls(config.bindHost(), wantedAmqpPort,
-                    VertxTlsOptions.serverKeyCertOptions(certificates), VertxTlsOptions.engine(config.tlsEngine()),
-                    TrustOptions.wrap(dev.iotjobs.localhub.tls.DeviceCertificates.acceptAnyClientCertificate())));
-            AmqpWebSocketBridge amqpWebSockets = new AmqpWebSocketBridge(vertx, config.bindHost(), webSocketAmqpPort);
-            Future<Integer> amqpBridgeListening = listenOnEveryEventLoop(() ->
-                    amqp.listenBehind(amqpWebSockets, config.bindHost(), webSocketAmqpPort));
-            Handler<HttpServerRequest> restHandler = amqpWebSockets.in(webSockets.in(router));
-            Future<Integer> restListening = listenRest(restHandler, wantedRestPort);
-            mqttPort = bindOrExplain("MQTT (devices)", "--mqtt-port", wantedMqttPort, () -> await(mqttListening));
-            await(bridgeListening);
-            amqpPort = bindOrExplain("AMQP (devices and services)", "--amqp-port", wantedAmqpPort, () -> await(amqpListening));
-            await(amqpBridgeListening);
-            restPort = restPortOrRefused(restListening);
-            if (restPort < 0) {
-                restPort = restPortOrRefused(listenRest(restHandler, freePorts(1)[0]));
-            }
+            listeners = new Listeners(vertx, config, certificates);
+            listeners.bind(mqtt, amqp, router, deadlines);
+            mqttPort = listeners.mqttPort();
+            amqpPort = listeners.amqpPort();
+            restPort = listeners.restPort();
+            proxyPort = listeners.proxyPort();
+            restBindProblem = listeners.restBindProblem();
             trace.mark("listeners");
-            bindOrExplain("Event Hubs-compatible endpoint, AMQP", "--event-hubs-port", config.eventHubsPort(), () -> {
-                eventHubs = await(EventHubsEndpoint.start(vertx, config.bindHost(), config.eventHubsPort(), telemetry,
+            listeners.bindOrExplain("Event Hubs-compatible endpoint, AMQP", "--event-hubs-port", config.eventHubsPort(), () -> {
+                eventHubs = Listeners.await(EventHubsEndpoint.start(vertx, config.bindHost(), config.eventHubsPort(), telemetry,
                         EVENT_HUB_NAME, config.telemetry().consumerGroups(), SharedAccessPolicy.defaults(), clock));
                 return eventHubs.port();
             });
-            if (restBindProblem != null || config.alwaysProxy()) {
-                proxy = new ConnectProxy(vertx, config.bindHost(), restPort);
-                proxyPort = bindOrExplain("CONNECT proxy", "--proxy-port", config.proxyPort(),
-                        () -> await(proxy.listen(config.bindHost(), config.proxyPort())));
-            }
         } catch (RuntimeException e) {
             stop();
             throw e;
@@ -264,12 +199,7 @@ public final class LocalHub implements AutoCloseable {
         writeEndpointsFile();
         trace.mark("proxy and files");
         if (config.consolePort() != HubConfig.CONSOLE_OFF) {
-            try {
-                startConsole(config.consolePort());
-            } catch (RuntimeException e) { // the hub serves the SDKs without its console
-                consoleProblem = "port " + config.consolePort() + " cannot be bound (" + e.getMessage()
-                        + "); start the hub with --console-port <another port> or --no-console";
-            }
+            listeners.startConsoleOrExplain(config.consolePort()); // the hub serves the SDKs without its console
             trace.mark("console");
         }
         LOG.debug("Start-up: {}", trace.summary());
@@ -280,56 +210,21 @@ public final class LocalHub implements AutoCloseable {
      * It acts on this hub through the REST API with the iothubowner policy (docs/console.md).
      */
     public synchronized String startConsole(int port) {
-        if (console == null) {
-            console = await(ConsoleServer.start(vertx, new ConsoleServer.Target(WellKnownKeys.HOST_NAME, restPort,
-                    certificates.caPemPath(), WellKnownKeys.HOST_NAME, "iothubowner", WellKnownKeys.IOTHUBOWNER_KEY),
-                    port));
-            consoleProblem = null;
-        }
-        return console.url();
+        return listeners.startConsole(port);
     }
 
     public synchronized void stopConsole() {
-        if (console != null) {
-            await(console.close());
-            console = null;
-        }
+        listeners.stopConsole();
     }
 
     /** The console's URL, or null when it does not run. */
     public synchronized String consoleUrl() {
-        return console == null ? null : console.url();
+        return listeners == null ? null : listeners.consoleUrl();
     }
 
     /** Why the configured console could not start, or null. */
     public String consoleProblem() {
-        return consoleProblem;
-    }
-
-    private MqttServerOptions mqttOptions(int port) {
-        MqttServerOptions options = new MqttServerOptions();
-        options.setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
-                .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
-                .setHost(config.bindHost()).setPort(port);
-        requestClientCertificates(options);
-        options.setMaxMessageSize(256 * 1024);
-        options.setTimeoutOnConnect((int) Math.max(1, config.limits().mqttConnectTimeout().toSeconds()));
-        options.setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS);
-        return options;
-    }
-
-    /**
-     * X.509 devices: both device endpoints (8883, and 443 for MQTT over WebSockets) ask for an optional client
-     * certificate and accept any at the TLS layer; the device endpoint then checks it against the registry
-     * (DeviceAuthenticator). Clients without a certificate, such as the service SDK, are unaffected.
-     */
-    private static <T extends TCPSSLOptions> T requestClientCertificates(T options) {
-        if (options instanceof NetServerOptions server) {
-            server.setClientAuth(ClientAuth.REQUEST);
-        }
-        options.setTrustOptions(TrustOptions.wrap(
-                dev.iotjobs.localhub.tls.DeviceCertificates.acceptAnyClientCertificate()));
-        return options;
+        return listeners == null ? null : listeners.consoleProblem();
     }
 
     /**
@@ -356,108 +251,6 @@ public final class LocalHub implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("Cannot write " + file + ": " + e.getMessage(), e);
         }
-    }
-
-    /** Runs a bind; "address already in use" becomes a message that names the port and what to do. */
-    private int bindOrExplain(String endpoint, String option, int port, IntSupplier bind) {
-        try {
-            return bind.getAsInt();
-        } catch (RuntimeException e) {
-            if (!isBindProblem(e)) {
-                throw e;
-            }
-            String why = String.valueOf(e.getMessage());
-            String hint = why.toLowerCase(Locale.ROOT).contains("in use")
-                    ? "Another local hub (or another server) is probably running there: stop it, or start this hub with "
-                    : "Start this hub with ";
-            throw new IllegalStateException("port " + port + " on " + config.bindHost() + " (" + endpoint
-                    + ") cannot be bound: " + why + ". " + hint + option + " <another port>.", e);
-        }
-    }
-
-    /** Starts binding the REST server (HTTPS, and MQTT over WebSockets) on {@code port}. */
-    private Future<Integer> listenRest(Handler<HttpServerRequest> handler, int port) {
-        return listenOnEveryEventLoop(() -> vertx.createHttpServer(requestClientCertificates(
-                        AmqpWebSocketBridge.configure(MqttWebSocketBridge.configure(new HttpServerOptions()
-                        .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
-                        .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
-                        .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)
-                        .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE_BYTES)
-                        .setMaxHeaderSize(RestApi.MAX_HEADER_BYTES)
-                        .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)))))
-                .invalidRequestHandler(RestApi::invalidRequest)
-                .connectionHandler(deadlines::onConnection)
-                .requestHandler(handler).listen().map(HttpServer::actualPort));
-    }
-
-    /** The REST server's port once bound; -1 (remembering why) when the port was refused. */
-    private int restPortOrRefused(Future<Integer> listening) {
-        try {
-            return await(listening);
-        } catch (RuntimeException e) {
-            if (isBindProblem(e)) {
-                restBindProblem = e.getMessage();
-                return -1;
-            }
-            throw e;
-        }
-    }
-
-    /**
-     * Starts one listener per event loop, each created inside its own verticle instance so that it gets
-     * its own event-loop context (listeners created from one plain thread would all share a single
-     * event loop). Vert.x shares the port between them and spreads the connections.
-     *
-     * @return the bound port, once every listener is bound
-     */
-    private Future<Integer> listenOnEveryEventLoop(Supplier<Future<Integer>> listen) {
-        AtomicInteger port = new AtomicInteger();
-        return vertx.deployVerticle(() -> new VerticleBase() {
-            @Override
-            public Future<?> start() {
-                return listen.get().onSuccess(port::set);
-            }
-        }, new DeploymentOptions().setInstances(config.eventLoops())).map(deployment -> port.get());
-    }
-
-    /**
-     * {@code count} distinct free ports for "any port" requests (held open together, so no two are the same):
-     * Vert.x shares one listening port between the listeners of all event loops only when they ask for the
-     * same concrete port.
-     */
-    private int[] freePorts(int count) {
-        ServerSocket[] sockets = new ServerSocket[count];
-        try {
-            InetAddress host = InetAddress.getByName(config.bindHost());
-            int[] ports = new int[count];
-            for (int i = 0; i < count; i++) {
-                sockets[i] = new ServerSocket(0, 1, host);
-                ports[i] = sockets[i].getLocalPort();
-            }
-            return ports;
-        } catch (IOException e) {
-            throw new IllegalStateException("No free port on " + config.bindHost() + ": " + e.getMessage(), e);
-        } finally {
-            for (ServerSocket socket : sockets) {
-                if (socket != null) {
-                    try {
-                        socket.close();
-                    } catch (IOException ignored) {
-                        // a port we only looked at
-                    }
-                }
-            }
-        }
-    }
-
-    private static boolean isBindProblem(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof BindException || t instanceof SocketException
-                    || String.valueOf(t.getMessage()).contains("Permission denied")) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
@@ -492,7 +285,7 @@ public final class LocalHub implements AutoCloseable {
             jobExecutors.close(); // after the jobs: their last records are committed on these threads
             jobExecutors = null;
         }
-        console = null; // closed with Vert.x
+        listeners = null; // closed with Vert.x
         if (vertx != null) {
             await(vertx.close());
             vertx = null;
@@ -557,7 +350,7 @@ public final class LocalHub implements AutoCloseable {
      * restarted process would. Connected devices are disconnected and reconnect by themselves.
      */
     public synchronized LocalHub restart() {
-        int consolePort = console != null ? console.port() : config.consolePort();
+        int consolePort = listeners != null && listeners.consolePort() > 0 ? listeners.consolePort() : config.consolePort();
         int eventHubsPort = eventHubsPort();
         stop();
         config = config.toBuilder().mqttPort(mqttPort).restPort(restPort).amqpPort(amqpPort).consolePort(consolePort)

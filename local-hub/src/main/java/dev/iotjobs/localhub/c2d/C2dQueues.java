@@ -194,6 +194,9 @@ public final class C2dQueues implements AutoCloseable {
             if (e.deliveryCount < settings.maxDeliveryCount()) {
                 store.save(e.message, e.deliveryCount);
                 e = null;
+            } else { // dead-lettered: IoT Hub keeps no dead-letter queue to read back
+                store.delete(e.message);
+                q.entries.remove(e.message.sequenceNumber());
             }
         }
         if (e == null) {

@@ -7,7 +7,6 @@ import dev.iotjobs.localhub.edge.EdgeRefusedException;
 import dev.iotjobs.localhub.edge.EdgeSession;
 import dev.iotjobs.localhub.edge.Feature;
 import dev.iotjobs.localhub.config.HubLimits;
-import dev.iotjobs.localhub.device.ModuleIds;
 import dev.iotjobs.localhub.json.ErrorJson;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.model.ErrorCode;
@@ -92,7 +91,8 @@ public final class MqttDeviceHandler {
         String username = endpoint.auth() == null ? null : endpoint.auth().getUsername();
         String password = endpoint.auth() == null ? null : endpoint.auth().getPassword();
         // A module client's id is deviceId/moduleId; anything else with a '/' is refused.
-        if (clientId == null || clientId.isEmpty() || clientId.contains("/") && !ModuleIds.isModuleKey(clientId)) {
+        IdentityKey identity = clientId == null ? null : identityOf(clientId);
+        if (identity == null) {
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED);
             return;
         }
@@ -103,9 +103,6 @@ public final class MqttDeviceHandler {
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD);
             return;
         }
-        int slash = clientId.indexOf('/');
-        IdentityKey identity = slash < 0 ? IdentityKey.device(clientId)
-                : IdentityKey.module(clientId.substring(0, slash), clientId.substring(slash + 1));
         // The connection's own event-loop context: what the hub sends this device is written from it.
         EventLoopOutbox outbox = outboxes.computeIfAbsent(vertx.getOrCreateContext(), EventLoopOutbox::new);
         MqttLink link = new MqttLink(endpoint, outbox, clientId, limits.mqttOutboundBytes());
@@ -126,6 +123,17 @@ public final class MqttDeviceHandler {
         endpoint.closeHandler(v -> session.closed());
         endpoint.exceptionHandler(e -> LOG.debug("MQTT connection of {} failed: {}", clientId, e.toString()));
         endpoint.accept(session.sessionPresent());
+    }
+
+    /** A device id, or {@code deviceId/moduleId} (both non-empty, one '/'); null for anything else. */
+    static IdentityKey identityOf(String clientId) {
+        int slash = clientId.indexOf('/');
+        if (clientId.isEmpty() || slash == 0 || slash == clientId.length() - 1
+                || slash > 0 && clientId.indexOf('/', slash + 1) >= 0) {
+            return null;
+        }
+        return slash < 0 ? IdentityKey.device(clientId)
+                : IdentityKey.module(clientId.substring(0, slash), clientId.substring(slash + 1));
     }
 
     /** The username is {@code {hub host}/{deviceId}/?api-version=...}, as IoT Hub requires: this hub and this device. */

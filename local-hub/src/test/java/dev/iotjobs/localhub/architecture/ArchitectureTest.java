@@ -20,8 +20,9 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  * <pre>
  * wiring     LocalHub, Main, junit            may use everything
  * adapters   rest, mqtt, amqp, tls, console   protocols (Vert.x, Netty, Proton) around the core
- * core       device, jobs, method, query,     IoT Hub's behaviour, protocol-free
- *            auth, session, x509, model, json, concurrent
+ * core       edge, device, jobs, method,      IoT Hub's behaviour, protocol-free; device transports reach it
+ *            query, auth, session, x509,      through edge (DeviceEdge, EdgeSession) only
+ *            c2d, telemetry, model, json, concurrent
  * store      store                            durable maps of bytes, knows nothing above it
  * config     config                           the hub's settings and well-known values
  * </pre>
@@ -33,7 +34,8 @@ class ArchitectureTest {
             .importPackages("dev.iotjobs.localhub");
     private static final String[] CORE = {"..localhub.device..", "..localhub.jobs..", "..localhub.method..",
             "..localhub.query..", "..localhub.auth..", "..localhub.session..", "..localhub.model..",
-            "..localhub.json..", "..localhub.concurrent..", "..localhub.x509.."};
+            "..localhub.json..", "..localhub.concurrent..", "..localhub.x509..", "..localhub.edge..",
+            "..localhub.c2d..", "..localhub.telemetry.."};
     /** What the store may use of the core: the shared concurrency helpers, nothing else. */
     private static final String[] CORE_ABOVE_STORE = java.util.Arrays.stream(CORE)
             .filter(p -> !p.contains("concurrent")).toArray(String[]::new);
@@ -46,11 +48,21 @@ class ArchitectureTest {
 
     private static final ArchRule CORE_KNOWS_NO_ADAPTER_AND_NO_NETWORK_LIBRARY = noClasses().that().resideInAnyPackage(CORE)
             .should().dependOnClassesThat().resideInAnyPackage(ADAPTERS)
-            .orShould().dependOnClassesThat().resideInAnyPackage("io.vertx..", "io.netty..",
-                    "dev.iotjobs.localhub.junit..")
+            .orShould().dependOnClassesThat().resideInAnyPackage("io.vertx..", "io.netty..", "org.apache.qpid..",
+                    "org.eclipse.paho..", "com.azure..", "com.microsoft.azure..", "dev.iotjobs.localhub.junit..")
             .orShould().dependOnClassesThat().resideInAPackage("dev.iotjobs.localhub")
             .because("the core is IoT Hub's behaviour; a new protocol (WebSockets, AMQP, a console) is a new "
                     + "adapter around it, not a change inside it");
+
+    /** Device transports: what a device does and what the hub sends it goes through the device edge. */
+    private static final ArchRule DEVICE_TRANSPORTS_REACH_THE_CORE_THROUGH_THE_EDGE = noClasses()
+            .that().resideInAPackage("dev.iotjobs.localhub.mqtt..")
+            .should().dependOnClassesThat().resideInAnyPackage("dev.iotjobs.localhub.device..",
+                    "dev.iotjobs.localhub.auth..", "dev.iotjobs.localhub.session..", "dev.iotjobs.localhub.method..",
+                    "dev.iotjobs.localhub.jobs..", "dev.iotjobs.localhub.query..", "dev.iotjobs.localhub.telemetry..")
+            .orShould().dependOnClassesThat().belongToAnyOf(dev.iotjobs.localhub.c2d.C2dQueues.class)
+            .because("authentication, twins, methods, telemetry, cloud-to-device and connection state are the "
+                    + "edge's, the same for every protocol: a second transport (AMQP) is a thin adapter over it");
 
     private static final ArchRule ADAPTERS_NEVER_TOUCH_THE_STORE = noClasses().that().resideInAnyPackage(ADAPTERS)
             .should().dependOnClassesThat().resideInAPackage("dev.iotjobs.localhub.store..")
@@ -69,7 +81,7 @@ class ArchitectureTest {
             .and().resideOutsideOfPackage("dev.iotjobs.localhub") // the wiring opens and closes the store
             .and().haveSimpleNameNotEndingWith("Store")
             .should().accessTargetWhere(ownedBy(HubStore.class, HubStore.Bucket.class, HubStore.Write.class))
-            .because("each aggregate's typed store (DeviceStore, JobStore, SessionStore) owns its keys and "
+            .because("each aggregate's typed store (DeviceStore, JobStore, SessionStore, C2dStore) owns its keys and "
                     + "encoding; everyone else hands it values");
 
     private static final ArchRule STORE_IMPLEMENTATIONS_ARE_CHOSEN_ONLY_BY_THE_WIRING = noClasses()
@@ -85,6 +97,11 @@ class ArchitectureTest {
     @Test
     void coreKnowsNoAdapterAndNoNetworkLibrary() {
         CORE_KNOWS_NO_ADAPTER_AND_NO_NETWORK_LIBRARY.check(MAIN);
+    }
+
+    @Test
+    void deviceTransportsReachTheCoreThroughTheEdge() {
+        DEVICE_TRANSPORTS_REACH_THE_CORE_THROUGH_THE_EDGE.check(MAIN);
     }
 
     @Test
