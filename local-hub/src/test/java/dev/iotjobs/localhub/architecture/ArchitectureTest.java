@@ -19,9 +19,10 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  * The layers of local-hub (docs/local-hub.md, "Architecture"), checked on the main classes:
  * <pre>
  * wiring     LocalHub, Main, junit            may use everything
- * adapters   rest, mqtt, tls, console         protocols (Vert.x, Netty) around the core
+ * adapters   rest, mqtt, tls, console,        protocols (Vert.x, Netty, Proton) around the core
+ *            amqp, eventhubs
  * core       device, jobs, method, query,     IoT Hub's behaviour, protocol-free
- *            auth, session, x509, model, json, concurrent
+ *            auth, session, x509, model, json, concurrent, telemetry
  * store      store                            durable maps of bytes, knows nothing above it
  * config     config                           the hub's settings and well-known values
  * </pre>
@@ -33,12 +34,12 @@ class ArchitectureTest {
             .importPackages("dev.iotjobs.localhub");
     private static final String[] CORE = {"..localhub.device..", "..localhub.jobs..", "..localhub.method..",
             "..localhub.query..", "..localhub.auth..", "..localhub.session..", "..localhub.model..",
-            "..localhub.json..", "..localhub.concurrent..", "..localhub.x509.."};
+            "..localhub.json..", "..localhub.concurrent..", "..localhub.x509..", "..localhub.telemetry.."};
     /** What the store may use of the core: the shared concurrency helpers, nothing else. */
     private static final String[] CORE_ABOVE_STORE = java.util.Arrays.stream(CORE)
             .filter(p -> !p.contains("concurrent")).toArray(String[]::new);
     private static final String[] ADAPTERS = {"..localhub.rest..", "..localhub.mqtt..", "..localhub.tls..",
-            "..localhub.console.."};
+            "..localhub.console..", "..localhub.amqp..", "..localhub.eventhubs.."};
 
     private static final ArchRule NO_PACKAGE_CYCLES = slices().matching("dev.iotjobs.localhub.(*)..")
             .should().beFreeOfCycles()
@@ -46,7 +47,7 @@ class ArchitectureTest {
 
     private static final ArchRule CORE_KNOWS_NO_ADAPTER_AND_NO_NETWORK_LIBRARY = noClasses().that().resideInAnyPackage(CORE)
             .should().dependOnClassesThat().resideInAnyPackage(ADAPTERS)
-            .orShould().dependOnClassesThat().resideInAnyPackage("io.vertx..", "io.netty..",
+            .orShould().dependOnClassesThat().resideInAnyPackage("io.vertx..", "io.netty..", "org.apache.qpid..",
                     "dev.iotjobs.localhub.junit..")
             .orShould().dependOnClassesThat().resideInAPackage("dev.iotjobs.localhub")
             .because("the core is IoT Hub's behaviour; a new protocol (WebSockets, AMQP, a console) is a new "
