@@ -49,8 +49,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *       {@code com.microsoft:partition} (begin/last sequence number, last offset and time, empty); the token rides in
  *       the request's {@code security_token}.</li>
  *   <li>Receivers on {@code {eventHub}/ConsumerGroups/{group}/Partitions/{p}} with the selector filter the clients
- *       send, owner levels ({@code com.microsoft:epoch}: a higher one closes the others with {@code amqp:link:stolen},
- *       a lower one or one without is refused while a higher one reads), and credit-based flow.</li>
+ *       send, owner levels ({@code com.microsoft:epoch}: a receiver with an owner level closes those with a lower or
+ *       equal one, and those without, with {@code amqp:link:stolen}; one with a lower level, or without one, is refused
+ *       while a higher level reads: Event Hubs' rule, "Balance partition load across multiple instances"), and
+ *       credit-based flow.</li>
  * </ul>
  * Consumer groups are names only (the clients keep their own checkpoints): {@code $Default} and those configured.
  */
@@ -293,7 +295,7 @@ public final class EventHubsEndpoint implements AutoCloseable {
             }
             if (epoch != null) {
                 for (PartitionReader other : group) {
-                    if (other.epoch == null || other.epoch < epoch) {
+                    if (other.epoch == null || other.epoch <= epoch) {
                         stolen.add(other);
                     }
                 }

@@ -39,6 +39,8 @@ final class PartitionLog implements AutoCloseable {
     private long lastEnqueuedMillis;
     /** Events below this are durable and readable. */
     private volatile long committedNext;
+    /** Events below this have expired (older than the retention), though their segment file may still exist. */
+    private volatile long retainedFrom;
 
     PartitionLog(int partition, Path directory, long segmentBytes) {
         this.partition = partition;
@@ -143,12 +145,14 @@ final class PartitionLog implements AutoCloseable {
     }
 
     /**
-     * Writer thread: drops whole segments older than {@code oldestMillis} or beyond {@code maxBytes}; the active
-     * segment is rolled first when it alone holds expired events. Returns the bytes this partition keeps.
+     * Writer thread: applies retention. Events enqueued before {@code oldestMillis} are no longer served at once;
+     * files go whole: a segment once all its events are older than that, or while the partition is above
+     * {@code maxBytes} (oldest first). The active segment is rolled when its first event has expired, so that its
+     * file can go in turn. The last segment always stays (it carries the next sequence number across restarts).
      */
-    long trim(long oldestMillis, long maxBytes) throws IOException {
+    void trim(long oldestMillis, long maxBytes) throws IOException {
         Segment active = active();
-        if (active.count > 0 && active.lastMillis() < oldestMillis) {
+        if (active.count > 0 && active.millis[0] < oldestMillis) {
             roll();
         }
         while (true) {
@@ -167,19 +171,18 @@ final class PartitionLog implements AutoCloseable {
             drop.channel.close();
             Files.deleteIfExists(drop.path);
         }
-        synchronized (this) {
-            return segments.stream().mapToLong(s -> s.size).sum();
-        }
+        retainedFrom = sequenceAtOrAfter(oldestMillis, true);
     }
 
     /** First retained sequence number (equals {@link #nextSequence()} when the partition is empty). */
     synchronized long beginSequence() {
+        long limit = committedNext;
         for (Segment s : segments) {
             if (s.count > 0) {
-                return s.base;
+                return Math.min(limit, Math.max(s.base, retainedFrom));
             }
         }
-        return committedNext;
+        return limit;
     }
 
     /** Sequence number of the next event (so the last one is this minus one). */

@@ -1,6 +1,5 @@
 package dev.iotjobs.localhub.telemetry;
 
-import dev.iotjobs.localhub.concurrent.Threads;
 import dev.iotjobs.localhub.model.ErrorCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
