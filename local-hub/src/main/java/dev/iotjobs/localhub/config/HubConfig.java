@@ -36,7 +36,9 @@ import java.util.Locale;
  * @param sessionResumeGrace how long a device that resumes a persistent session has to subscribe again to methods
  *                          and desired properties before they go out on its remembered subscriptions
  *                          ({@link #DEFAULT_SESSION_RESUME_GRACE}; see {@code EdgeSession})
- * @param amqpPort          device and service endpoint, AMQP over TLS (the SDKs always dial 5671); 0 picks a free port
+ * @param amqpPort          device and service endpoint, AMQP over TLS (the SDKs always dial 5671); 0 picks a free port.
+ *                          Unless set, it is 5671, or a free port when {@code mqttPort} is 0 (a hub on free ports
+ *                          beside another one)
  * @param amqpLimits        what one AMQP client may cost the hub (frames, sessions, links, credit, message size)
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
@@ -148,9 +150,11 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int coreWorkerThreads = 16;
         private int jobWorkerThreads = Math.max(2, CORES);
         private int consolePort = CONSOLE_OFF;
-        private int eventHubsPort = DEFAULT_EVENT_HUBS_PORT;
+        /** Null: 5672, or a free port when mqttPort is 0 (as for amqpPort). */
+        private Integer eventHubsPort;
         private dev.iotjobs.localhub.telemetry.TelemetryOptions telemetry = dev.iotjobs.localhub.telemetry.TelemetryOptions.DEFAULTS;
-        private int amqpPort = DEFAULT_AMQP_PORT;
+        /** Null: 5671, or a free port when mqttPort is 0. */
+        private Integer amqpPort;
         private AmqpLimits amqpLimits = AmqpLimits.DEFAULTS;
 
         public Builder dataDirectory(Path value) {
@@ -268,8 +272,10 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
                     bindHost, mqttPort, restPort, proxyPort, alwaysProxy, limits == null ? HubLimits.DEFAULTS : limits,
                     twinResponseDelay, tlsEngine, maxActiveJobs, methodsInFlight, eventLoops, coreWorkerThreads, jobWorkerThreads,
-                    consolePort, eventHubsPort, telemetry == null ? dev.iotjobs.localhub.telemetry.TelemetryOptions.DEFAULTS : telemetry,
-                    c2d, sessionResumeGrace, amqpPort, amqpLimits == null ? AmqpLimits.DEFAULTS : amqpLimits);
+                    consolePort, eventHubsPort != null ? eventHubsPort : mqttPort == 0 ? 0 : DEFAULT_EVENT_HUBS_PORT,
+                    telemetry == null ? dev.iotjobs.localhub.telemetry.TelemetryOptions.DEFAULTS : telemetry,
+                    c2d, sessionResumeGrace, amqpPort != null ? amqpPort : mqttPort == 0 ? 0 : DEFAULT_AMQP_PORT,
+                    amqpLimits == null ? AmqpLimits.DEFAULTS : amqpLimits);
         }
     }
 }

@@ -60,9 +60,9 @@ class AmqpCloudToDeviceIT {
                 Map<String, Integer> seen = new ConcurrentHashMap<>();
                 DeviceClient client = AmqpDeviceIT.client(hub, TestDevices.connectionString(device), protocol);
                 client.setMessageCallback((message, ctx) -> {
-                    received.add(message);
                     String mid = message.getMessageId();
                     int times = seen.merge(mid, 1, Integer::sum);
+                    received.add(message);
                     if (mid.endsWith("-reject")) {
                         return times == 1 ? IotHubMessageResult.ABANDON : IotHubMessageResult.REJECT;
                     }
