@@ -114,6 +114,65 @@ class AmqpDeviceIT {
     }
 
     @Test
+    void amqps_moduleClient_telemetryDesiredAndMethod(LocalHub hub) throws Exception {
+        String deviceId = TestDevices.register(hub, TestDevices.uniqueId("amqp-mod")).getDeviceId();
+        RegistryClient registry = new RegistryClient(hub.hubConnectionString());
+        registry.addModule(new com.microsoft.azure.sdk.iot.service.registry.Module(deviceId, "m1"));
+        com.microsoft.azure.sdk.iot.device.ModuleClient client = new com.microsoft.azure.sdk.iot.device.ModuleClient(
+                hub.moduleConnectionString(deviceId, "m1"), IotHubClientProtocol.AMQPS);
+        try {
+            client.open(false);
+            assertEquals("CONNECTED", registry.getModule(deviceId, "m1").getConnectionState().toString().toUpperCase());
+            assertEquals("DISCONNECTED", registry.getDevice(deviceId).getConnectionState().toString().toUpperCase(),
+                    "a module's connection is not its device's");
+            CompletableFuture<IotHubClientException> sent = new CompletableFuture<>();
+            client.sendEventAsync(new Message("from a module"), (m, e, ctx) -> sent.complete(e), null);
+            assertEquals(null, sent.get(30, TimeUnit.SECONDS), "module telemetry accepted");
+
+            BlockingQueue<com.microsoft.azure.sdk.iot.device.twin.Twin> patches = new LinkedBlockingQueue<>();
+            client.subscribeToDesiredProperties((twin, ctx) -> patches.add(twin), null);
+            client.subscribeToMethods((name, payload, ctx) -> new DirectMethodResponse(200, "module " + name), null);
+            Twin desired = new Twin(deviceId, "m1");
+            desired.getDesiredProperties().put("rate", 7);
+            new TwinClient(hub.hubConnectionString()).patch(desired);
+            com.microsoft.azure.sdk.iot.device.twin.Twin patch = patches.poll(10, TimeUnit.SECONDS);
+            assertNotNull(patch, "the module's desired notification");
+            assertEquals(7, ((Number) patch.getDesiredProperties().get("rate")).intValue());
+
+            var response = new DirectMethodsClient(hub.hubConnectionString()).invoke(deviceId, "m1", "ping",
+                    DirectMethodRequestOptions.builder().methodResponseTimeoutSeconds(10).methodConnectTimeoutSeconds(10).build());
+            assertEquals(200, response.getStatus());
+            assertEquals("module ping", response.getPayload(String.class));
+        } finally {
+            client.close();
+        }
+    }
+
+    /**
+     * The device SDK renews its SAS token on the live connection (a new put-token at 85% of the token's life):
+     * the hub keeps the connection and its links; nothing reconnects.
+     */
+    @Test
+    void amqps_tokenRenewalKeepsTheConnection(LocalHub hub) throws Exception {
+        Device device = TestDevices.register(hub, TestDevices.uniqueId("amqp-renew"));
+        DeviceClient client = new DeviceClient(TestDevices.connectionString(device), IotHubClientProtocol.AMQPS,
+                ClientOptions.builder().sasTokenExpiryTime(4).build());
+        java.util.List<String> statuses = new java.util.concurrent.CopyOnWriteArrayList<>();
+        client.setConnectionStatusChangeCallback(ctx -> statuses.add(ctx.getNewStatus().toString()), null);
+        try {
+            client.open(false);
+            client.subscribeToMethods((name, payload, ctx) -> new DirectMethodResponse(200, "still here"), null);
+            Thread.sleep(10_000); // two and a half token lives: renewed twice, never expired
+            var response = new DirectMethodsClient(hub.hubConnectionString()).invoke(device.getDeviceId(), "ping",
+                    DirectMethodRequestOptions.builder().methodResponseTimeoutSeconds(10).methodConnectTimeoutSeconds(0).build());
+            assertEquals(200, response.getStatus());
+            assertEquals(java.util.List.of("CONNECTED"), statuses, "no reconnection: " + statuses);
+        } finally {
+            client.close();
+        }
+    }
+
+    @Test
     void amqps_wrongKeyUnknownAndDisabledDevicesAreUnauthorized(LocalHub hub) throws Exception {
         Device device = TestDevices.register(hub, TestDevices.uniqueId("amqp-bad"));
         assertRefused(hub, "HostName=127.0.0.1;DeviceId=" + device.getDeviceId() + ";SharedAccessKey="
