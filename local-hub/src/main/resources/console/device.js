@@ -1,6 +1,6 @@
 // One device: its twin, refreshed live; a merge patch of desired properties or tags sent with the etag the
 // edit started from (a change made meanwhile elsewhere is shown as a conflict, not overwritten); a direct
-// method call; the device's job records.
+// method call; its cloud-to-device queue (send, purge); the device's job records.
 import { api, query, seg, quote, totalJobRecords, LIVE_RECORDS_LIMIT } from './api.js';
 import { h, show, showIfChanged, time, json, compact, badge, errorBox, withoutMetadata, Live, Pager } from './ui.js';
 
@@ -82,6 +82,41 @@ export function devicePage(view, deviceId) {
     }
   };
 
+  // Cloud-to-device messages: the queue (read through the hub's own /local-hub route), send, purge.
+  const c2dQueue = h('div', { 'data-testid': 'c2d-queue' });
+  const c2dBody = h('textarea', { 'data-testid': 'c2d-body', rows: 2, spellcheck: 'false' }, 'hello');
+  const c2dProps = h('textarea', { 'data-testid': 'c2d-properties', rows: 2, spellcheck: 'false' }, '{}');
+  const c2dAck = h('select', { 'data-testid': 'c2d-ack', 'aria-label': 'Feedback' },
+    ['none', 'positive', 'negative', 'full'].map(a => h('option', { value: a }, a)));
+  const c2dResult = h('div', { 'data-testid': 'c2d-result' });
+  const sendC2d = async e => {
+    e.preventDefault();
+    let properties;
+    try {
+      properties = c2dProps.value.trim() ? JSON.parse(c2dProps.value) : {};
+    } catch (err) {
+      show(c2dResult, errorBox(new Error('The properties are not JSON: ' + err.message)));
+      return;
+    }
+    try {
+      const r = await api('POST', '/local-hub/devices/' + seg(deviceId) + '/messages',
+        { body: { body: c2dBody.value, properties, ack: c2dAck.value } });
+      show(c2dResult, h('div', { class: 'ok' }, 'Queued as ', h('span', { class: 'mono' }, r.json.messageId)));
+      await refreshQueue();
+    } catch (err) {
+      show(c2dResult, errorBox(err));
+    }
+  };
+  const purge = async () => {
+    try {
+      const r = await api('DELETE', '/devices/' + seg(deviceId) + '/commands');
+      show(c2dResult, h('div', { class: 'ok' }, `Purged ${r.json.totalMessagesPurged} message(s).`));
+      await refreshQueue();
+    } catch (err) {
+      show(c2dResult, errorBox(err));
+    }
+  };
+
   // Job records of this device.
   const records = h('div', { 'data-testid': 'device-jobs' });
   const pager = new Pager(() => refreshRecords());
@@ -109,6 +144,14 @@ export function devicePage(view, deviceId) {
         h('label', {}, 'Response timeout (s)'), methodTimeout,
         h('p', {}, h('button', { class: 'primary', type: 'submit', 'data-testid': 'invoke' }, 'Invoke')),
         methodResult)),
+    h('form', { class: 'card stack', 'data-testid': 'c2d-form', onsubmit: sendC2d },
+      h('h2', {}, 'Cloud-to-device messages'), c2dQueue,
+      h('label', {}, 'Body'), c2dBody,
+      h('label', {}, 'Properties (JSON object of strings)'), c2dProps,
+      h('label', {}, 'Feedback (iothub-ack) ', c2dAck),
+      h('p', {}, h('button', { class: 'primary', type: 'submit', 'data-testid': 'c2d-send' }, 'Send'), ' ',
+        h('button', { type: 'button', 'data-testid': 'c2d-purge', onclick: purge }, 'Purge the queue')),
+      c2dResult),
     h('h2', {}, 'Job records'), h('div', { class: 'toolbar' }, refreshButton, recordsNote), records, pager.el);
 
   function renderTwin() {
@@ -151,7 +194,20 @@ export function devicePage(view, deviceId) {
           h('td', { class: 'mono' }, outcome(r)))))));
   }
 
+  async function refreshQueue() {
+    const q = (await api('GET', '/local-hub/devices/' + seg(deviceId) + '/messages')).json;
+    showIfChanged(c2dQueue, q.messages, messages => messages.length === 0
+      ? h('p', { class: 'muted', 'data-testid': 'c2d-depth' }, 'The queue is empty.')
+      : h('div', {}, h('p', { 'data-testid': 'c2d-depth' }, `${q.depth} message(s) waiting (at most 50)`),
+        h('table', {},
+          h('thead', {}, h('tr', {}, ['Message id', 'State', 'Deliveries', 'Enqueued', 'Expires', 'Feedback'].map(c => h('th', {}, c)))),
+          h('tbody', {}, messages.map(m => h('tr', { 'data-message': m.messageId },
+            h('td', { class: 'mono' }, m.messageId), h('td', {}, badge(m.state)), h('td', {}, String(m.deliveryCount)),
+            h('td', {}, time(m.enqueuedTimeUtc)), h('td', {}, time(m.expiryTimeUtc)), h('td', {}, m.ack)))))));
+  }
+
   live.every(1000, refreshTwin);
+  live.every(2000, refreshQueue);
   let loaded = false;
   live.every(2000, async () => {
     const cheap = (await totalJobRecords()) <= LIVE_RECORDS_LIMIT;

@@ -129,8 +129,8 @@ public final class LocalHub implements AutoCloseable {
             moduleRegistry = new DeviceRegistry(DeviceStore.modules(store), clock);
             moduleTwins = new TwinService(moduleRegistry);
             modules = new ModuleService(registry, moduleRegistry, moduleTwins);
-            certificates = tls.await();
             c2d = new C2dQueues(store, registry, clock, config.c2d());
+            certificates = tls.await(); // the device edge checks X.509 devices against the development CA
             edge = new DeviceEdge(new DeviceAuthenticator(registry, clock, certificates.caCertificate()),
                     new ModuleAuthenticator(registry, moduleRegistry, clock), registry, moduleRegistry, twins,
                     moduleTwins, c2d, telemetry, new SessionStore(store), clock,

@@ -16,11 +16,13 @@ import java.util.function.Consumer;
  * Durable cloud-to-device queues and the feedback queue: the only class that knows their keys and encodings.
  * {@code c2d: {deviceId}/{sequence, 20 digits}} holds a queued message and its delivery count (locks are not
  * stored: after a restart every message is enqueued again, as IoT Hub's lock would have expired);
- * {@code c2d_feedback: {sequence, 20 digits}} holds a feedback batch and its delivery count.
+ * {@code c2d_feedback: {sequence, 20 digits}} holds a feedback batch and its delivery count;
+ * {@code c2d_feedback_records: {sequence, 20 digits}} a feedback record waiting for its batch.
  */
 final class C2dStore {
     static final Bucket MESSAGES = new Bucket("c2d");
     static final Bucket FEEDBACK = new Bucket("c2d_feedback");
+    static final Bucket FEEDBACK_RECORDS = new Bucket("c2d_feedback_records");
     private final HubStore store;
 
     C2dStore(HubStore store) {
@@ -77,6 +79,35 @@ final class C2dStore {
         n.put("enq", batch.enqueuedTime().toEpochMilli());
         n.put("dc", batch.deliveryCount());
         store.put(FEEDBACK, String.format("%020d", sequence), Json.bytes(n));
+    }
+
+    /** Commits a record waiting for its batch (blocking). */
+    void saveRecord(long sequence, ObjectNode record) {
+        store.put(FEEDBACK_RECORDS, String.format("%020d", sequence), Json.bytes(record));
+    }
+
+    void deleteRecord(long sequence) {
+        store.delete(FEEDBACK_RECORDS, String.format("%020d", sequence));
+    }
+
+    /** Visits the records waiting for their batch, oldest first. */
+    void loadRecords(BiConsumer<Long, ObjectNode> each) {
+        store.forEach(FEEDBACK_RECORDS, (key, bytes) -> each.accept(Long.parseLong(key), Json.readStored(bytes)));
+    }
+
+    /** Commits a batch and removes the records it holds, in one commit (blocking). */
+    void saveBatch(long sequence, FeedbackBatch batch, java.util.Collection<Long> records) {
+        ObjectNode n = Json.object();
+        n.put("mid", batch.messageId());
+        n.put("body", new String(batch.body(), java.nio.charset.StandardCharsets.UTF_8));
+        n.put("enq", batch.enqueuedTime().toEpochMilli());
+        n.put("dc", batch.deliveryCount());
+        java.util.List<HubStore.Write> writes = new java.util.ArrayList<>();
+        writes.add(new HubStore.Write(FEEDBACK, String.format("%020d", sequence), Json.bytes(n)));
+        for (long r : records) {
+            writes.add(new HubStore.Write(FEEDBACK_RECORDS, String.format("%020d", r), null));
+        }
+        store.putAll(writes);
     }
 
     void deleteFeedback(long sequence) {

@@ -24,8 +24,9 @@ public final class FeedbackQueue {
     private final C2dStore store;
     private final Clock clock;
     private final C2dSettings settings;
-    private final List<ObjectNode> pending = new ArrayList<>();
-    private final List<String> pendingDevices = new ArrayList<>();
+    /** Records waiting for their batch, by their own sequence (stored, so a restart keeps them). */
+    private final TreeMap<Long, ObjectNode> pending = new TreeMap<>();
+    private long nextRecord = 1;
     private Instant lastBatch;
     private final TreeMap<Long, Entry> batches = new TreeMap<>();
     private long nextSequence = 1;
@@ -47,6 +48,10 @@ public final class FeedbackQueue {
             batches.put(e.getKey(), entry);
             nextSequence = Math.max(nextSequence, e.getKey() + 1);
         });
+        store.loadRecords((sequence, record) -> {
+            pending.put(sequence, record);
+            nextRecord = Math.max(nextRecord, sequence + 1);
+        });
     }
 
     /** Adds one record (blocking when it completes a batch). */
@@ -58,8 +63,9 @@ public final class FeedbackQueue {
         r.put("description", description);
         r.put("deviceId", m.deviceId());
         r.put("deviceGenerationId", generationId);
-        pending.add(r);
-        pendingDevices.add(m.deviceId());
+        long sequence = nextRecord++;
+        store.saveRecord(sequence, r);
+        pending.put(sequence, r);
         if (pending.size() >= settings.feedbackBatchSize()) {
             flush();
         }
@@ -67,10 +73,11 @@ public final class FeedbackQueue {
 
     /** Drops the records of a deleted device that are not in a batch yet (IoT Hub drops them too). */
     synchronized void deviceDeleted(String deviceId) {
-        for (int i = pending.size() - 1; i >= 0; i--) {
-            if (pendingDevices.get(i).equals(deviceId)) {
-                pending.remove(i);
-                pendingDevices.remove(i);
+        for (Iterator<Map.Entry<Long, ObjectNode>> it = pending.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Long, ObjectNode> e = it.next();
+            if (deviceId.equals(e.getValue().path("deviceId").asText())) {
+                store.deleteRecord(e.getKey());
+                it.remove();
             }
         }
     }
@@ -95,14 +102,13 @@ public final class FeedbackQueue {
 
     private void flush() {
         ArrayNode array = Json.NODES.arrayNode();
-        pending.forEach(array::add);
-        pending.clear();
-        pendingDevices.clear();
+        pending.values().forEach(array::add);
         lastBatch = clock.instant();
         long sequence = nextSequence++;
         Entry entry = new Entry();
         entry.batch = new FeedbackBatch(null, UUID.randomUUID().toString(), Json.bytes(array), lastBatch, 0);
-        store.saveFeedback(sequence, entry.batch);
+        store.saveBatch(sequence, entry.batch, new ArrayList<>(pending.keySet()));
+        pending.clear();
         batches.put(sequence, entry);
     }
 

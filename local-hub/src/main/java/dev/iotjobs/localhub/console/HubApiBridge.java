@@ -64,6 +64,9 @@ final class HubApiBridge {
         router.get("/api/jobs/v2/:id").handler(this::forward);
         router.put("/api/jobs/v2/:id").handler(this::forward);
         router.post("/api/jobs/v2/:id/cancel").handler(this::forward);
+        router.get("/api/local-hub/devices/:id/messages").handler(this::forward);
+        router.post("/api/local-hub/devices/:id/messages").handler(this::forward);
+        router.delete("/api/devices/:id/commands").handler(this::forward);
         router.route("/api/*").handler(ctx -> ConsoleGuard.refuse(ctx, 404, "The console does not forward "
                 + ctx.request().method() + " " + ctx.request().path() + " to the hub."));
     }

@@ -136,7 +136,8 @@ public final class DeviceEdge implements DeviceConnections, DesiredPropertiesLis
 
     /**
      * Authenticates a connection and makes it the identity's current one (a previous connection is told to
-     * disconnect: IoT Hub keeps one connection per identity).
+     * disconnect: IoT Hub keeps one connection per identity). Nothing is sent to the device until the transport
+     * has told it that it is connected and calls {@link EdgeSession#start()}.
      *
      * @param cleanSession true to forget what the identity's session listened to (MQTT clean session 1)
      * @throws EdgeRefusedException when the credentials are refused (unknown, disabled, wrong key or certificate)
@@ -160,14 +161,17 @@ public final class DeviceEdge implements DeviceConnections, DesiredPropertiesLis
         }
         EdgeSession session = new EdgeSession(this, state, link, sessionPresent,
                 auth.expiryEpochSeconds() == 0 ? "selfSigned" : "sas");
-        EdgeSession previous = state.current;
-        state.current = session;
+        EdgeSession previous;
+        synchronized (state) {
+            previous = state.current;
+            state.current = session;
+        }
         if (previous != null) {
             LOG.info("{} connected again: closing its previous connection", identity);
             previous.link.disconnect("a newer connection of the same identity took over");
         }
         connectionChanged(identity, true);
-        session.started(auth.expiryEpochSeconds());
+        session.expiryEpochSeconds = auth.expiryEpochSeconds();
         return session;
     }
 

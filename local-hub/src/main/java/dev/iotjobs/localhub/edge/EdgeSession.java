@@ -64,7 +64,14 @@ public final class EdgeSession {
         return sessionPresent;
     }
 
-    void started(long expiryEpochSeconds) {
+    /** The SAS token's expiry (epoch seconds), 0 for X.509: set by {@link DeviceEdge#open}. */
+    long expiryEpochSeconds;
+
+    /**
+     * The transport has accepted the connection (MQTT: CONNACK written): from now on the hub sends the device what
+     * its session listens to, and disconnects it when its SAS token expires.
+     */
+    public void start() {
         long graceMillis = edge.settings.resumeGrace().toMillis();
         if (graceMillis <= 0) {
             graceOver = true;

@@ -123,6 +123,7 @@ public final class MqttDeviceHandler {
         endpoint.closeHandler(v -> session.closed());
         endpoint.exceptionHandler(e -> LOG.debug("MQTT connection of {} failed: {}", clientId, e.toString()));
         endpoint.accept(session.sessionPresent());
+        session.start();
     }
 
     /** A device id, or {@code deviceId/moduleId} (both non-empty, one '/'); null for anything else. */

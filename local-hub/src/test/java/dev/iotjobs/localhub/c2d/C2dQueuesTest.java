@@ -193,6 +193,25 @@ class C2dQueuesTest {
         C2dDelivery again = queues.receive("d1", null);
         assertEquals("kept", again.message().messageId(), "the lock did not survive: enqueued again");
         assertNull(queues.receive("d1", null));
+        queues.complete("d1", again.lockToken());
+        JsonNode records = flushFeedback();
+        assertEquals(2, records.size(), "the record waiting for its batch when the queues stopped was stored");
+        assertEquals("done", records.get(0).get("originalMessageId").asText());
+        assertEquals("kept", records.get(1).get("originalMessageId").asText());
+    }
+
+    @Test
+    void feedbackOfADeletedDeviceIsDropped() {
+        send("gone", C2dAck.POSITIVE);
+        queues.complete("d1", queues.receive("d1", null).lockToken());
+        registry.ensureDevice("d2", "gen-2", KEY, KEY);
+        queues.send(new C2dSend("d2", new byte[1], Map.of(), "kept", null, null, null, null, C2dAck.POSITIVE, null));
+        queues.complete("d2", queues.receive("d2", null).lockToken());
+        queues.purge("d1");
+        new dev.iotjobs.localhub.device.RegistryService(registry).delete("d1", null);
+        JsonNode records = flushFeedback();
+        assertEquals(1, records.size(), records.toString());
+        assertEquals("d2", records.get(0).get("deviceId").asText());
     }
 
     /** Lets the feedback interval pass and reads the one batch it produced. */

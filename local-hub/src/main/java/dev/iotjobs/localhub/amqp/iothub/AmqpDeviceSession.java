@@ -56,6 +56,8 @@ final class AmqpDeviceSession implements EdgeLink {
     /** Settles a C2D delivery the device disposed of: (lock token, outcome). Set by {@link DeviceLinks}. */
     BiConsumer<String, org.apache.qpid.proton.amqp.transport.DeliveryState> c2dOutcome;
     private boolean ended;
+    /** Whether the edge session was started (after the identity's first link was answered). */
+    boolean started;
 
     AmqpDeviceSession(IdentityKey identity, IotHubAmqpConnection connection) {
         this.identity = identity;

@@ -122,6 +122,11 @@ final class DeviceLinks {
                 }
             });
             open.accept(ds);
+            if (!ds.started) {
+                // The identity's first link is answered: from now on the hub may send it what it listens to.
+                ds.started = true;
+                ds.session.start();
+            }
         });
     }
 
