@@ -30,7 +30,8 @@ import java.util.Locale;
  * @param consolePort       the web console (plain HTTP on 127.0.0.1 only); 0 picks a free port, {@link #CONSOLE_OFF}
  *                          (the default here; the command line's default is {@link #DEFAULT_CONSOLE_PORT}) starts none
  * @param eventHubsPort     the Event Hubs-compatible endpoint (plain AMQP, as Event Hubs clients expect with
- *                          {@code UseDevelopmentEmulator=true}); 0 picks a free port
+ *                          {@code UseDevelopmentEmulator=true}); 0 (the default here; the command line's default is
+ *                          {@link #DEFAULT_EVENT_HUBS_PORT}) picks a free port
  * @param telemetry         the telemetry log's partitions and retention (the built-in endpoint's)
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
@@ -128,7 +129,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int coreWorkerThreads = 16;
         private int jobWorkerThreads = Math.max(2, CORES);
         private int consolePort = CONSOLE_OFF;
-        private int eventHubsPort = DEFAULT_EVENT_HUBS_PORT;
+        /** Any free port here (Event Hubs clients dial the port their connection string names); the command line's default is {@link #DEFAULT_EVENT_HUBS_PORT}. */
+        private int eventHubsPort = 0;
         private dev.iotjobs.localhub.telemetry.TelemetryOptions telemetry = dev.iotjobs.localhub.telemetry.TelemetryOptions.DEFAULTS;
 
         public Builder dataDirectory(Path value) {
