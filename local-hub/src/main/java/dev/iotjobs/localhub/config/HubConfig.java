@@ -30,7 +30,8 @@ import java.util.Locale;
  * @param consolePort       the web console (plain HTTP on 127.0.0.1 only); 0 picks a free port, {@link #CONSOLE_OFF}
  *                          (the default here; the command line's default is {@link #DEFAULT_CONSOLE_PORT}) starts none
  * @param eventHubsPort     the Event Hubs-compatible endpoint (plain AMQP, as Event Hubs clients expect with
- *                          {@code UseDevelopmentEmulator=true}); 0 picks a free port
+ *                          {@code UseDevelopmentEmulator=true}); 0 (the default here; the command line's default is
+ *                          {@link #DEFAULT_EVENT_HUBS_PORT}) picks a free port
  * @param telemetry         the telemetry log's partitions and retention (the built-in endpoint's)
  * @param c2d               cloud-to-device queue knobs (IoT Hub's defaults: 50 messages, 1 hour time to live, ...)
  * @param sessionResumeGrace how long a device that resumes a persistent session has to subscribe again to methods
@@ -150,8 +151,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int coreWorkerThreads = 16;
         private int jobWorkerThreads = Math.max(2, CORES);
         private int consolePort = CONSOLE_OFF;
-        /** Null: 5672, or a free port when mqttPort is 0 (as for amqpPort). */
-        private Integer eventHubsPort;
+        /** Any free port here (Event Hubs clients dial the port their connection string names); the command line's default is {@link #DEFAULT_EVENT_HUBS_PORT}. */
+        private int eventHubsPort = 0;
         private dev.iotjobs.localhub.telemetry.TelemetryOptions telemetry = dev.iotjobs.localhub.telemetry.TelemetryOptions.DEFAULTS;
         /** Null: 5671, or a free port when mqttPort is 0. */
         private Integer amqpPort;
@@ -272,7 +273,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
                     bindHost, mqttPort, restPort, proxyPort, alwaysProxy, limits == null ? HubLimits.DEFAULTS : limits,
                     twinResponseDelay, tlsEngine, maxActiveJobs, methodsInFlight, eventLoops, coreWorkerThreads, jobWorkerThreads,
-                    consolePort, eventHubsPort != null ? eventHubsPort : mqttPort == 0 ? 0 : DEFAULT_EVENT_HUBS_PORT,
+                    consolePort, eventHubsPort,
                     telemetry == null ? dev.iotjobs.localhub.telemetry.TelemetryOptions.DEFAULTS : telemetry,
                     c2d, sessionResumeGrace, amqpPort != null ? amqpPort : mqttPort == 0 ? 0 : DEFAULT_AMQP_PORT,
                     amqpLimits == null ? AmqpLimits.DEFAULTS : amqpLimits);

@@ -388,14 +388,14 @@ public final class EventHubsEndpoint implements AutoCloseable {
             if (!policy.grants(Permission.SERVICE_CONNECT)) {
                 throw new Cbs.Refusal(401, "Policy '" + policy.name() + "' lacks Service Connect: use iothubowner or service.");
             }
+            if (name == null || !name.equalsIgnoreCase(eventHubName)) {
+                return Replies.response(request, 404, notFound(name) + wrongHub(name), null);
+            }
             if (!covers(new Cbs.Grant(token.resource(), policy, Instant.MAX), eventHubName.toLowerCase(Locale.ROOT))) {
                 throw new Cbs.Refusal(401, "The token's resource '" + token.resource() + "' does not cover event hub " + eventHubName + ".");
             }
         } catch (Cbs.Refusal refusal) {
             return Replies.response(request, refusal.status(), refusal.getMessage(), null);
-        }
-        if (name == null || !name.equalsIgnoreCase(eventHubName)) {
-            return Replies.response(request, 404, notFound(name) + wrongHub(name), null);
         }
         if ("com.microsoft:eventhub".equals(type)) {
             Map<String, Object> body = new HashMap<>();

@@ -21,6 +21,10 @@ import java.nio.file.Path;
  * first test runs, the JVM is set to trust the hub's CA (and to use its CONNECT proxy where port 443 could
  * not be bound), so the unmodified SDKs connect with full certificate checks.
  * <p>
+ * Telemetry the tests' devices send is read back with the Event Hubs client and
+ * {@link LocalHub#eventHubsConnectionString()} (the built-in endpoint listens on a free port here; the connection
+ * string names it).
+ * <p>
  * The hub's web console is off here unless asked for: {@code -Dlocalhub.console.port=8080} (0: any free port)
  * starts it and prints its URL, to watch the tests' devices and jobs in a browser; a test may also call
  * {@link LocalHub#startConsole(int)}.

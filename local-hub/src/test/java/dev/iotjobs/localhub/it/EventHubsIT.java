@@ -299,4 +299,55 @@ class EventHubsIT {
             client.close();
         }
     }
+
+    @Test
+    void acknowledgedTelemetrySurvivesARestart(LocalHub hub) throws Exception {
+        Device device = TestDevices.register(hub, TestDevices.uniqueId("eh-restart"));
+        DeviceClient client = TestDevices.connect(device);
+        try {
+            send(client, "r", 3);
+        } finally {
+            client.close();
+        }
+        List<Long> before = read(hub, device.getDeviceId(), EventPosition.earliest(), 3).stream()
+                .map(e -> e.getData().getSequenceNumber()).toList();
+        hub.restart();
+        consumer.close();
+        consumer(hub);
+        List<PartitionEvent> after = read(hub, device.getDeviceId(), EventPosition.earliest(), 3);
+        assertEquals(List.of("r-0", "r-1", "r-2"), after.stream().map(e -> e.getData().getBodyAsString()).toList());
+        assertEquals(before, after.stream().map(e -> e.getData().getSequenceNumber()).toList(), "same sequence numbers");
+    }
+
+    @Test
+    void aModulesTelemetryCarriesItsModuleId(LocalHub hub) throws Exception {
+        Device device = TestDevices.register(hub, TestDevices.uniqueId("eh-module"));
+        new com.microsoft.azure.sdk.iot.service.registry.RegistryClient(hub.hubConnectionString())
+                .addModule(new com.microsoft.azure.sdk.iot.service.registry.Module(device.getDeviceId(), "sensor"));
+        com.microsoft.azure.sdk.iot.device.ModuleClient module = new com.microsoft.azure.sdk.iot.device.ModuleClient(
+                hub.moduleConnectionString(device.getDeviceId(), "sensor"), IotHubClientProtocol.MQTT);
+        module.open(false);
+        try {
+            module.sendEvent(new Message("from-module"));
+        } finally {
+            module.close();
+        }
+        EventData e = read(hub, device.getDeviceId(), EventPosition.earliest(), 1).get(0).getData();
+        assertEquals("from-module", e.getBodyAsString());
+        assertEquals("sensor", e.getSystemProperties().get("iothub-connection-module-id"));
+        assertTrue(String.valueOf(e.getSystemProperties().get("iothub-connection-auth-method")).contains("\"scope\":\"module\""));
+    }
+
+    @Test
+    void theIotHubPathInsteadOfTheEventHubNameGetsAClearError(LocalHub hub) {
+        String wrong = hub.eventHubsConnectionString().replace("EntityPath=" + hub.eventHubName(), "EntityPath=messages/events");
+        EventHubConsumerClient client = new EventHubClientBuilder().connectionString(wrong)
+                .consumerGroup("$Default").buildConsumerClient();
+        try {
+            AmqpException e = assertThrows(AmqpException.class, client::getEventHubProperties);
+            assertTrue(e.getMessage().contains("EntityPath=" + hub.eventHubName()), e.getMessage());
+        } finally {
+            client.close();
+        }
+    }
 }
