@@ -82,7 +82,7 @@ final class AmqpDeviceSession implements EdgeLink {
             request.setCorrelationId(correlation); // an AMQP uuid: the Java SDK answers with UUID.fromString of it
             request.setApplicationProperties(new ApplicationProperties(Map.of(METHOD_NAME, methodName)));
             request.setBody(new Data(new Binary(payloadJson)));
-            sender.send(request);
+            connection.send(sender, request, null);
         });
         return true;
     }
@@ -110,7 +110,7 @@ final class AmqpDeviceSession implements EdgeLink {
                 annotations.put(DeviceLinks.VERSION, version);
                 m.setMessageAnnotations(new MessageAnnotations(annotations));
                 m.setBody(new Data(new Binary(patchJson)));
-                sender.send(m);
+                connection.send(sender, m, null);
             }
         });
     }
@@ -127,7 +127,7 @@ final class AmqpDeviceSession implements EdgeLink {
                 return;
             }
             boolean[] settled = {false};
-            sender.send(toAmqp(delivery), d -> {
+            connection.send(sender, toAmqp(delivery), d -> {
                 if (!settled[0] && (d.remotelySettled() || d.getRemoteState() != null)) {
                     settled[0] = true;
                     c2dOutcome.accept(delivery.lockToken(), d.getRemoteState());

@@ -15,8 +15,9 @@ import java.security.cert.X509Certificate;
  *
  * @param clientCertificates the TLS client certificate chain, or null when none was presented (or no TLS)
  * @param remotePort         the peer's TCP port
+ * @param socket             the connection's socket (to see whether the client reads what the hub writes), or null
  */
-public record ConnectionFacts(X509Certificate[] clientCertificates, int remotePort) {
+public record ConnectionFacts(X509Certificate[] clientCertificates, int remotePort, NetSocket socket) {
     private static final String KEY = "iothub.connection-facts";
 
     static ConnectionFacts of(NetSocket socket) {
@@ -28,7 +29,7 @@ public record ConnectionFacts(X509Certificate[] clientCertificates, int remotePo
                 chain = null;
             }
         }
-        return new ConnectionFacts(chain, socket.remoteAddress() == null ? -1 : socket.remoteAddress().port());
+        return new ConnectionFacts(chain, socket.remoteAddress() == null ? -1 : socket.remoteAddress().port(), socket);
     }
 
     void attachTo(ProtonConnection connection) {
@@ -37,11 +38,11 @@ public record ConnectionFacts(X509Certificate[] clientCertificates, int remotePo
 
     static ConnectionFacts of(ProtonConnection connection) {
         ConnectionFacts facts = connection.attachments().get(KEY, ConnectionFacts.class);
-        return facts == null ? new ConnectionFacts(null, -1) : facts;
+        return facts == null ? new ConnectionFacts(null, -1, null) : facts;
     }
 
     /** Facts with the client certificates of the WebSocket a bridged connection came through. */
     ConnectionFacts withCertificates(X509Certificate[] chain) {
-        return new ConnectionFacts(chain, remotePort);
+        return new ConnectionFacts(chain, remotePort, socket);
     }
 }

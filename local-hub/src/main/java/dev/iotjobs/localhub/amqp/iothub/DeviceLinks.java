@@ -347,10 +347,7 @@ final class DeviceLinks {
                 answer.setBody(new Data(new Binary(Json.bytes(ErrorJson.of(e)))));
             }
             answer.setMessageAnnotations(new MessageAnnotations(annotations));
-            ProtonSender sender = ds.twinSender;
-            if (sender != null && sender.isOpen()) {
-                sender.send(answer);
-            }
+            ds.connection.send(ds.twinSender, answer, null);
         });
     }
 

@@ -392,6 +392,32 @@ final class IotHubAmqpConnection {
 
     // ---- helpers for the link handlers ---------------------------------------------------------------------------
 
+    /**
+     * Sends on one of the hub's links to this client unless the client stops reading: when the socket's write
+     * queue is full (the bytes the client has not taken), the connection is closed with
+     * {@code amqp:resource-limit-exceeded} instead, as the MQTT endpoint disconnects a device that does not read.
+     *
+     * @return false when nothing was sent
+     */
+    boolean send(ProtonSender sender, org.apache.qpid.proton.message.Message message,
+                 io.vertx.core.Handler<io.vertx.proton.ProtonDelivery> onUpdate) {
+        if (closed || sender == null || !sender.isOpen()) {
+            return false;
+        }
+        if (facts.socket() != null && facts.socket().writeQueueFull()) {
+            LOG.info("AMQP client does not read what the hub sends (its socket's write queue is full): closing its connection");
+            closeWith(AmqpError.RESOURCE_LIMIT_EXCEEDED, "The client does not read what the hub sends; the hub "
+                    + "closed the connection.");
+            return false;
+        }
+        if (onUpdate == null) {
+            sender.send(message);
+        } else {
+            sender.send(message, onUpdate);
+        }
+        return true;
+    }
+
     static Rejected rejected(Symbol condition, String description) {
         Rejected r = new Rejected();
         r.setError(new ErrorCondition(condition, description));
