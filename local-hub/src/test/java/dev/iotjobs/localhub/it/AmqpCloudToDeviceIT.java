@@ -6,7 +6,11 @@ import com.microsoft.azure.sdk.iot.device.IotHubMessageResult;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubDeviceMaximumQueueDepthExceededException;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubException;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubNotFoundException;
+import com.microsoft.azure.sdk.iot.service.ProxyOptions;
+import com.microsoft.azure.sdk.iot.service.exceptions.IotHubUnauthorizedException;
 import com.microsoft.azure.sdk.iot.service.messaging.AcknowledgementType;
+import com.microsoft.azure.sdk.iot.service.messaging.FileUploadNotificationProcessorClient;
+import com.microsoft.azure.sdk.iot.service.messaging.MessagingClientOptions;
 import com.microsoft.azure.sdk.iot.service.messaging.DeliveryAcknowledgement;
 import com.microsoft.azure.sdk.iot.service.messaging.FeedbackRecord;
 import com.microsoft.azure.sdk.iot.service.messaging.FeedbackStatusCode;
@@ -16,10 +20,14 @@ import com.microsoft.azure.sdk.iot.service.messaging.MessageFeedbackProcessorCli
 import com.microsoft.azure.sdk.iot.service.messaging.MessagingClient;
 import com.microsoft.azure.sdk.iot.service.registry.Device;
 import dev.iotjobs.localhub.LocalHub;
+import dev.iotjobs.localhub.config.HubConfig;
+import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.junit.LocalHubExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.net.InetSocketAddress;
+import java.net.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.util.Date;
 import java.util.Map;
@@ -142,6 +150,43 @@ class AmqpCloudToDeviceIT {
             assertEquals(0, hub.cloudToDevice().depth(other.getDeviceId()), "nothing queued");
         } finally {
             messaging.close();
+        }
+    }
+
+    @Test
+    void serviceOverWebSockets_fileNotificationLink_andAPolicyWithoutServiceConnectIsRefused(LocalHub hub) throws Exception {
+        MessagingClientOptions.MessagingClientOptionsBuilder options = MessagingClientOptions.builder();
+        if (hub.restPort() != HubConfig.DEFAULT_REST_PORT && hub.proxyPort() > 0) {
+            options.proxyOptions(new ProxyOptions(new Proxy(Proxy.Type.HTTP,
+                    new InetSocketAddress(WellKnownKeys.HOST_NAME, hub.proxyPort()))));
+        }
+        MessagingClient overWebSockets = new MessagingClient(hub.hubConnectionString(),
+                IotHubServiceClientProtocol.AMQPS_WS, options.build());
+        overWebSockets.open();
+        try {
+            Device device = TestDevices.register(hub, TestDevices.uniqueId("amqp-c2d-ws"));
+            overWebSockets.send(device.getDeviceId(), new Message("over a WebSocket"));
+            assertEquals(1, hub.cloudToDevice().depth(device.getDeviceId()));
+        } finally {
+            overWebSockets.close();
+        }
+
+        FileUploadNotificationProcessorClient notifications = new FileUploadNotificationProcessorClient(
+                hub.hubConnectionString(), IotHubServiceClientProtocol.AMQPS, n -> AcknowledgementType.COMPLETE);
+        notifications.start();
+        try {
+            assertTrue(notifications.isRunning(), "the file-upload notification link is open");
+        } finally {
+            notifications.stop();
+        }
+
+        MessagingClient registryOnly = new MessagingClient("HostName=" + WellKnownKeys.HOST_NAME
+                + ";SharedAccessKeyName=registryRead;SharedAccessKey=" + WellKnownKeys.REGISTRY_READ_KEY,
+                IotHubServiceClientProtocol.AMQPS);
+        try {
+            assertThrows(IotHubUnauthorizedException.class, registryOnly::open);
+        } finally {
+            registryOnly.close();
         }
     }
 }
