@@ -182,6 +182,20 @@ class AmqpFaultIT {
     }
 
     @Test
+    void aNewerConnectionOfTheSameDevice_stealsItsLinks() throws Exception {
+        try (RawAmqp older = authenticated(3600); RawAmqp newer = authenticated(3600)) {
+            RawAmqp.Link<io.vertx.proton.ProtonSender> first = older.sender("/devices/" + DEVICE + "/messages/events");
+            first.attached.get(20, TimeUnit.SECONDS);
+            RawAmqp.Link<io.vertx.proton.ProtonSender> second = newer.sender("/devices/" + DEVICE + "/messages/events");
+            second.attached.get(20, TimeUnit.SECONDS);
+            ErrorCondition stolen = first.detached.get(20, TimeUnit.SECONDS);
+            assertNotNull(stolen);
+            assertEquals("amqp:link:stolen", stolen.getCondition().toString());
+            assertNull(second.detached.getNow(null), "the newer connection keeps its link");
+        }
+    }
+
+    @Test
     void anExpiredTokenClosesTheLinksItAuthorised() throws Exception {
         try (RawAmqp amqp = authenticated(2)) {
             RawAmqp.Link<io.vertx.proton.ProtonSender> telemetry = amqp.sender("/devices/" + DEVICE + "/messages/events");

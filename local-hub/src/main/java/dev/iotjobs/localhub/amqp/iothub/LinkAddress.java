@@ -71,16 +71,20 @@ public record LinkAddress(Kind kind, IdentityKey identity) {
             return UNKNOWN;
         }
         String deviceId = decode(s[2]);
+        if (deviceId == null) {
+            return UNKNOWN; // a malformed escape
+        }
         int rest = 3;
         IdentityKey identity;
         if (s.length >= 6 && s[3].equals("modules") && !s[4].isEmpty()) {
-            identity = IdentityKey.module(deviceId, decode(s[4]));
+            String moduleId = decode(s[4]);
+            if (moduleId == null) {
+                return UNKNOWN;
+            }
+            identity = IdentityKey.module(deviceId, moduleId);
             rest = 5;
         } else {
             identity = IdentityKey.device(deviceId);
-        }
-        if (deviceId == null || identity.isModule() && identity.moduleId() == null) {
-            return UNKNOWN;
         }
         String tail = String.join("/", java.util.Arrays.copyOfRange(s, rest, s.length));
         Kind kind = switch (tail) {
