@@ -124,7 +124,7 @@ final class Listeners {
     /** Starts the console; when its port cannot be bound the hub runs on without it and says why. */
     void startConsoleOrExplain(int port) {
         try {
-            bindOrExplain("web console", "--no-console or --console-port", port, () -> {
+            bindOrExplain("web console", "--console-port", " or --no-console", port, () -> {
                 startConsole(port);
                 return console.port();
             });
@@ -218,6 +218,11 @@ final class Listeners {
      * endpoint and the option that moves it.
      */
     int bindOrExplain(String endpoint, String option, int port, IntSupplier bind) {
+        return bindOrExplain(endpoint, option, "", port, bind);
+    }
+
+    /** As above; {@code alternative} follows the option in the advice (" or --no-console"). */
+    private int bindOrExplain(String endpoint, String option, String alternative, int port, IntSupplier bind) {
         try {
             return bind.getAsInt();
         } catch (RuntimeException e) {
@@ -229,7 +234,7 @@ final class Listeners {
                     ? "Another local hub (or another server) is probably running there: stop it, or start this hub with "
                     : "Start this hub with ";
             throw new IllegalStateException("port " + port + " on " + config.bindHost() + " (" + endpoint
-                    + ") cannot be bound: " + why + ". " + hint + option + " <another port>.", e);
+                    + ") cannot be bound: " + why + ". " + hint + option + " <another port>" + alternative + ".", e);
         }
     }
 

@@ -159,8 +159,11 @@ public final class DeviceEdge implements DeviceConnections, DesiredPropertiesLis
             }
             sessionPresent = !state.features.isEmpty();
         }
-        EdgeSession session = new EdgeSession(this, state, link, sessionPresent,
-                auth.expiryEpochSeconds() == 0 ? "selfSigned" : "sas");
+        // How the connection authenticated, as IoT Hub stamps it on telemetry (iothub-connection-auth-method).
+        Device d = registryOf(identity).find(identity.toString());
+        String authMethod = credentials.certificateChain() != null && auth.expiryEpochSeconds() == 0 && d != null
+                ? d.authType() : "sas";
+        EdgeSession session = new EdgeSession(this, state, link, sessionPresent, authMethod);
         EdgeSession previous;
         synchronized (state) {
             previous = state.current;
