@@ -36,14 +36,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class EventProcessorIT {
     private static final long WAIT_NANOS = Duration.ofSeconds(90).toNanos();
 
-    /** A checkpoint store in memory (ownership records with fresh ETags, as a blob store keeps them). */
+    /** A checkpoint store in memory, with the optimistic concurrency (ETags) the processors rely on. */
     static final class InMemoryCheckpointStore implements CheckpointStore {
         final Map<String, PartitionOwnership> ownership = new ConcurrentHashMap<>();
         final Map<String, Checkpoint> checkpoints = new ConcurrentHashMap<>();
 
         @Override
         public Flux<PartitionOwnership> listOwnership(String namespace, String eventHub, String group) {
-            return Flux.fromIterable(new ArrayList<>(ownership.values()));
+            // Deferred: the processor subscribes to this Flux again at every load-balancing cycle.
+            return Flux.defer(() -> Flux.fromIterable(new ArrayList<>(ownership.values())));
         }
 
         @Override
@@ -51,8 +52,8 @@ class EventProcessorIT {
             List<PartitionOwnership> claimed = new ArrayList<>();
             for (PartitionOwnership r : requested) {
                 PartitionOwnership current = ownership.get(r.getPartitionId());
-                // The processors send no ETag (5.21.5); one that is sent must match.
-                if (current == null || r.getETag() == null || current.getETag().equals(r.getETag())) {
+                // Optimistic concurrency: a claim names the ETag it saw (none for a partition never owned).
+                if (current == null ? r.getETag() == null : current.getETag().equals(r.getETag())) {
                     PartitionOwnership owned = new PartitionOwnership().setFullyQualifiedNamespace(r.getFullyQualifiedNamespace())
                             .setEventHubName(r.getEventHubName()).setConsumerGroup(r.getConsumerGroup())
                             .setPartitionId(r.getPartitionId()).setOwnerId(r.getOwnerId())
@@ -66,7 +67,7 @@ class EventProcessorIT {
 
         @Override
         public Flux<Checkpoint> listCheckpoints(String namespace, String eventHub, String group) {
-            return Flux.fromIterable(new ArrayList<>(checkpoints.values()));
+            return Flux.defer(() -> Flux.fromIterable(new ArrayList<>(checkpoints.values())));
         }
 
         @Override
