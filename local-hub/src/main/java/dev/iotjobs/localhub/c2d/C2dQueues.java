@@ -177,6 +177,23 @@ public final class C2dQueues implements AutoCloseable {
         return null;
     }
 
+    /** True while {@code lockToken} still locks one of the device's messages. */
+    public boolean holds(String deviceId, String lockToken) {
+        DeviceQueue q = queues.get(deviceId);
+        if (q == null || lockToken == null) {
+            return false;
+        }
+        Instant now = clock.instant();
+        synchronized (q) {
+            for (Entry e : q.entries.values()) {
+                if (lockToken.equals(e.lockToken) && e.locked(now)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** The device completed a message (blocking): removed, positive feedback. 412002 when its lock was lost. */
     public void complete(String deviceId, String lockToken) {
         Entry e = settle(deviceId, lockToken);

@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -79,11 +78,13 @@ public final class DeviceEdge implements DeviceConnections, DesiredPropertiesLis
         this.store = store;
         this.clock = clock;
         this.settings = settings;
-        this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
+        java.util.concurrent.ScheduledThreadPoolExecutor timerPool = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "local-hub-edge-timers");
             t.setDaemon(true);
             return t;
         });
+        timerPool.setRemoveOnCancelPolicy(true); // a closed connection's timers go at once, not when they were due
+        this.timers = timerPool;
         store.loadAll((key, stored) -> {
             IdentityState s = state(parseKey(key));
             synchronized (s) {

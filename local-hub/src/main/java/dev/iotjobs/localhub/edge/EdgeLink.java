@@ -21,6 +21,15 @@ public interface EdgeLink {
      */
     boolean c2dMessage(C2dDelivery delivery);
 
+    /**
+     * How long a cloud-to-device message handed to this connection stays locked: null (MQTT) keeps it locked until
+     * the device settles it or the connection closes, since MQTT cannot abandon; a transport whose devices can
+     * abandon (AMQP) returns the hub's lock duration, after which an unsettled message goes back to the queue.
+     */
+    default java.time.Duration c2dLock() {
+        return null;
+    }
+
     /** The hub ends the connection: SAS token expired, identity disabled or deleted, or a newer connection took over. */
     void disconnect(String reason);
 }

@@ -40,6 +40,8 @@ public final class EdgeSession {
     /** Guarded by state. */
     private final Set<Feature> subscribedHere = EnumSet.noneOf(Feature.class);
     private volatile boolean graceOver;
+    /** The resume grace and SAS expiry timers, cancelled when the connection closes. */
+    private final List<java.util.concurrent.ScheduledFuture<?>> timers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean closed;
     /** The expiry of the SAS token this session runs on (epoch seconds; 0: none, X.509). */
     private volatile long tokenExpiry;
@@ -72,14 +74,17 @@ public final class EdgeSession {
      * its session listens to, and disconnects it when its SAS token expires.
      */
     public void start() {
+        if (closed) {
+            return; // the connection went before it was accepted
+        }
         long graceMillis = edge.settings.resumeGrace().toMillis();
         if (graceMillis <= 0) {
             graceOver = true;
         } else {
-            edge.timers.schedule(() -> {
+            timers.add(edge.timers.schedule(() -> {
                 graceOver = true;
                 ready();
-            }, graceMillis, TimeUnit.MILLISECONDS);
+            }, graceMillis, TimeUnit.MILLISECONDS));
         }
         // IoT Hub disconnects a device when its SAS token expires; the SDK then reconnects with a new one.
         tokenExpiry = expiryEpochSeconds;
@@ -92,12 +97,12 @@ public final class EdgeSession {
         if (expiryEpochSeconds > 0) {
             long millisLeft = (expiryEpochSeconds - edge.clock.instant().getEpochSecond() + 1) * 1000;
             if (millisLeft < Long.MAX_VALUE / 2) {
-                edge.timers.schedule(() -> {
+                timers.add(edge.timers.schedule(() -> {
                     if (!closed && tokenExpiry == expiryEpochSeconds) {
                         LOG.info("SAS token of {} expired: disconnecting it", state.identity);
                         link.disconnect("SAS token expired");
                     }
-                }, Math.max(1, millisLeft), TimeUnit.MILLISECONDS);
+                }, Math.max(1, millisLeft), TimeUnit.MILLISECONDS));
             }
         }
     }
@@ -249,11 +254,15 @@ public final class EdgeSession {
             return;
         }
         C2dDelivery delivery;
+        java.time.Duration lock = link.c2dLock();
         synchronized (this) {
             if (c2dInFlight != null) {
-                return;
+                if (lock == null || edge.c2d.holds(state.identity.deviceId(), c2dInFlight)) {
+                    return;
+                }
+                c2dInFlight = null; // its lock expired: the message is back in the queue
             }
-            delivery = edge.c2d.receive(state.identity.deviceId(), null);
+            delivery = edge.c2d.receive(state.identity.deviceId(), lock);
             if (delivery == null) {
                 return;
             }
@@ -300,6 +309,7 @@ public final class EdgeSession {
             return;
         }
         closed = true;
+        timers.forEach(t -> t.cancel(false));
         String inFlight;
         synchronized (this) {
             inFlight = c2dInFlight;

@@ -58,6 +58,8 @@ final class AmqpDeviceSession implements EdgeLink {
     private boolean ended;
     /** Whether the edge session was started (after the identity's first link was answered). */
     boolean started;
+    /** How long a C2D message handed to this device stays locked (the hub's lock duration: AMQP devices can abandon). */
+    java.time.Duration c2dLockDuration;
 
     AmqpDeviceSession(IdentityKey identity, IotHubAmqpConnection connection) {
         this.identity = identity;
@@ -113,6 +115,11 @@ final class AmqpDeviceSession implements EdgeLink {
                 connection.send(sender, m, null);
             }
         });
+    }
+
+    @Override
+    public java.time.Duration c2dLock() {
+        return c2dLockDuration;
     }
 
     @Override

@@ -57,10 +57,13 @@ final class DeviceLinks {
 
     private final WorkerExecutor workers;
     private final DeviceEdge edge;
+    private final java.time.Duration c2dLock;
 
-    DeviceLinks(WorkerExecutor workers, DeviceEdge edge) {
+    /** @param c2dLock how long a C2D message handed to a device stays locked unless settled (IoT Hub: 60 s) */
+    DeviceLinks(WorkerExecutor workers, DeviceEdge edge, java.time.Duration c2dLock) {
         this.workers = workers;
         this.edge = edge;
+        this.c2dLock = c2dLock;
     }
 
     // ---- sessions ------------------------------------------------------------------------------------------------
@@ -70,6 +73,7 @@ final class DeviceLinks {
         return c.deviceSessions().computeIfAbsent(identity, id -> {
             AmqpDeviceSession ds = new AmqpDeviceSession(id, c);
             ds.c2dOutcome = (lockToken, outcome) -> settleC2d(ds, lockToken, outcome);
+            ds.c2dLockDuration = c2dLock;
             EdgeCredentials credentials = new EdgeCredentials(id, claim.token(),
                     claim.token() == null ? c.facts().clientCertificates() : null);
             // Authentication and the session's first C2D hand-out may commit: on a worker.

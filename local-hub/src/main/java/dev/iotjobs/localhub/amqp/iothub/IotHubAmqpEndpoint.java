@@ -54,7 +54,7 @@ public final class IotHubAmqpEndpoint {
         this.limits = limits;
         this.clock = clock;
         this.tokens = new TokenCheck(deviceAuthenticator, moduleAuthenticator, serviceAuthenticator);
-        this.devices = new DeviceLinks(workers, edge);
+        this.devices = new DeviceLinks(workers, edge, c2d.settings().lockDuration());
         this.services = new ServiceLinks(workers, c2d);
     }
 
