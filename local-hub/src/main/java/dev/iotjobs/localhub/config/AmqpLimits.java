@@ -4,7 +4,8 @@ package dev.iotjobs.localhub.config;
  * What one client of the IoT Hub AMQP endpoint may cost the hub (docs/local-hub.md, "Limits under load and
  * attack"). Every receiving link grants a fixed credit and tops it up only when a delivery is settled, so the
  * unsettled deliveries of a connection are bounded by {@code links x credit}, and their bytes by the message size.
- * The frame size (64 KB) and the heartbeat (60 s) are those of every AMQP listener of the hub ({@code AmqpServer}).
+ * The heartbeat (60 s) is that of every AMQP listener of the hub ({@code AmqpServer}); the IoT Hub endpoint accepts
+ * frames of up to 16 KB ({@code IotHubAmqpEndpoint}).
  *
  * @param connections           connections the endpoint accepts at once (TLS and WebSocket together); more are
  *                              refused at once with {@code amqp:resource-limit-exceeded} and a log line
