@@ -1,5 +1,7 @@
 package dev.iotjobs.localhub;
 
+import dev.iotjobs.localhub.amqp.iothub.AmqpWebSocketBridge;
+import dev.iotjobs.localhub.amqp.iothub.IotHubAmqpEndpoint;
 import dev.iotjobs.localhub.concurrent.Futures;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
@@ -42,7 +44,8 @@ import java.util.function.Supplier;
 
 /**
  * Every network listener of the hub, bound in one place: MQTT over TLS (devices), HTTPS (services, and MQTT over
- * WebSockets on the same port), the CONNECT proxy when 443 cannot be bound, and the web console. A port that
+ * WebSockets on the same port), AMQP over TLS (devices and services; AMQP over WebSockets on the HTTPS port), the
+ * CONNECT proxy when 443 cannot be bound, and the web console. A port that
  * cannot be bound is explained the same way for each: which port, which endpoint, and the option that moves it.
  * A new endpoint (AMQP on 5671/5672) is one more method here.
  */
@@ -59,6 +62,7 @@ final class Listeners {
     private ConsoleServer console;
     private String consoleProblem;
     private int mqttPort;
+    private int amqpPort;
     private int restPort;
     private int proxyPort = -1;
     private String restBindProblem;
@@ -74,15 +78,19 @@ final class Listeners {
      * Binds the device and service endpoints and returns once they listen: MQTT, HTTPS (with MQTT over
      * WebSockets), and the CONNECT proxy when the REST port was refused or the configuration asks for it.
      */
-    void bind(MqttDeviceHandler mqtt, Router router, HttpDeadlines deadlines) {
+    void bind(MqttDeviceHandler mqtt, IotHubAmqpEndpoint amqp, Router router, HttpDeadlines deadlines) {
         this.deadlines = deadlines;
         // The listeners bind at once (each TLS one builds its context on a Vert.x worker thread);
         // "any port" requests get distinct free ports first.
-        int anyPorts = 1 + (config.mqttPort() == 0 ? 1 : 0) + (config.restPort() == 0 ? 1 : 0);
+        int anyPorts = 2 + (config.mqttPort() == 0 ? 1 : 0) + (config.restPort() == 0 ? 1 : 0)
+                + (config.amqpPort() == 0 ? 1 : 0);
         int[] free = freePorts(anyPorts);
         int webSocketMqttPort = free[0];
-        int wantedMqttPort = config.mqttPort() == 0 ? free[1] : config.mqttPort();
-        int wantedRestPort = config.restPort() == 0 ? free[anyPorts - 1] : config.restPort();
+        int webSocketAmqpPort = free[1];
+        int nextFree = 2;
+        int wantedMqttPort = config.mqttPort() == 0 ? free[nextFree++] : config.mqttPort();
+        int wantedRestPort = config.restPort() == 0 ? free[nextFree++] : config.restPort();
+        int wantedAmqpPort = config.amqpPort() == 0 ? free[nextFree++] : config.amqpPort();
         // One listener per event loop: Vert.x spreads connections over them (no thread per device).
         Future<Integer> mqttListening = listenOnEveryEventLoop(() -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
                 .endpointHandler(mqtt::handle)
@@ -93,10 +101,19 @@ final class Listeners {
                         .setHost(config.bindHost()).setPort(webSocketMqttPort).setMaxMessageSize(256 * 1024))
                 .endpointHandler(webSockets.guard(mqtt::handle))
                 .listen().map(MqttServer::actualPort));
-        Handler<HttpServerRequest> restHandler = webSockets.in(router);
+        // AMQP (devices and services) on 5671, and AMQP over WebSockets on the REST port next to MQTT's.
+        Future<Integer> amqpListening = listenOnEveryEventLoop(() -> amqp.listenTls(config.bindHost(), wantedAmqpPort,
+                VertxTlsOptions.serverKeyCertOptions(certificates), VertxTlsOptions.engine(config.tlsEngine()),
+                TrustOptions.wrap(dev.iotjobs.localhub.tls.DeviceCertificates.acceptAnyClientCertificate())));
+        AmqpWebSocketBridge amqpWebSockets = new AmqpWebSocketBridge(vertx, config.bindHost(), webSocketAmqpPort);
+        Future<Integer> amqpBridgeListening = listenOnEveryEventLoop(() ->
+                amqp.listenBehind(amqpWebSockets, config.bindHost(), webSocketAmqpPort));
+        Handler<HttpServerRequest> restHandler = amqpWebSockets.in(webSockets.in(router));
         Future<Integer> restListening = listenRest(restHandler, wantedRestPort);
         mqttPort = bindOrExplain("MQTT (devices)", "--mqtt-port", wantedMqttPort, () -> await(mqttListening));
         await(bridgeListening);
+        amqpPort = bindOrExplain("AMQP (devices and services)", "--amqp-port", wantedAmqpPort, () -> await(amqpListening));
+        await(amqpBridgeListening);
         restPort = restPortOrRefused(restListening);
         if (restPort < 0) {
             restPort = restPortOrRefused(listenRest(restHandler, freePorts(1)[0]));
@@ -158,6 +175,10 @@ final class Listeners {
         return mqttPort;
     }
 
+    int amqpPort() {
+        return amqpPort;
+    }
+
     int restPort() {
         return restPort;
     }
@@ -200,7 +221,7 @@ final class Listeners {
      * Runs a bind; "address already in use" (or "permission denied") becomes a message that names the port, the
      * endpoint and the option that moves it.
      */
-    private int bindOrExplain(String endpoint, String option, int port, IntSupplier bind) {
+    int bindOrExplain(String endpoint, String option, int port, IntSupplier bind) {
         return bindOrExplain(endpoint, option, "", port, bind);
     }
 
@@ -231,13 +252,13 @@ final class Listeners {
     /** Starts binding the REST server (HTTPS, and MQTT over WebSockets) on {@code port}. */
     private Future<Integer> listenRest(Handler<HttpServerRequest> handler, int port) {
         return listenOnEveryEventLoop(() -> vertx.createHttpServer(requestClientCertificates(
-                        MqttWebSocketBridge.configure(new HttpServerOptions()
+                        AmqpWebSocketBridge.configure(MqttWebSocketBridge.configure(new HttpServerOptions()
                         .setSsl(true).setKeyCertOptions(VertxTlsOptions.serverKeyCertOptions(certificates))
                         .setSslEngineOptions(VertxTlsOptions.engine(config.tlsEngine()))
                         .setHost(config.bindHost()).setPort(port).setCompressionSupported(false)
                         .setMaxInitialLineLength(RestApi.MAX_REQUEST_LINE_BYTES)
                         .setMaxHeaderSize(RestApi.MAX_HEADER_BYTES)
-                        .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS))))
+                        .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)))))
                 .invalidRequestHandler(RestApi::invalidRequest)
                 .connectionHandler(deadlines::onConnection)
                 .requestHandler(handler).listen().map(HttpServer::actualPort));

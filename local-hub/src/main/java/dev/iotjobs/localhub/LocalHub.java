@@ -1,5 +1,6 @@
 package dev.iotjobs.localhub;
 
+import dev.iotjobs.localhub.amqp.iothub.IotHubAmqpEndpoint;
 import dev.iotjobs.localhub.auth.DeviceAuthenticator;
 import dev.iotjobs.localhub.auth.ModuleAuthenticator;
 import dev.iotjobs.localhub.auth.ServiceAuthenticator;
@@ -8,8 +9,9 @@ import dev.iotjobs.localhub.concurrent.Futures;
 import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
-import dev.iotjobs.localhub.console.ConsoleServer;
 import dev.iotjobs.localhub.device.Device;
+import dev.iotjobs.localhub.eventhubs.EventHubsEndpoint;
+import dev.iotjobs.localhub.telemetry.TelemetryLog;
 import dev.iotjobs.localhub.device.DeviceRegistry;
 import dev.iotjobs.localhub.device.DeviceStore;
 import dev.iotjobs.localhub.device.ModuleService;
@@ -23,13 +25,9 @@ import dev.iotjobs.localhub.jobs.JobStore;
 import dev.iotjobs.localhub.method.MethodService;
 import dev.iotjobs.localhub.method.ModuleMethodService;
 import dev.iotjobs.localhub.mqtt.MqttDeviceHandler;
-import dev.iotjobs.localhub.mqtt.MqttWebSocketBridge;
 import dev.iotjobs.localhub.c2d.C2dQueues;
-import dev.iotjobs.localhub.c2d.C2dSettings;
 import dev.iotjobs.localhub.edge.DeviceEdge;
-import dev.iotjobs.localhub.telemetry.TelemetrySink;
 import dev.iotjobs.localhub.query.QueryService;
-import dev.iotjobs.localhub.rest.ConnectProxy;
 import dev.iotjobs.localhub.rest.HttpDeadlines;
 import dev.iotjobs.localhub.rest.RestApi;
 import dev.iotjobs.localhub.rest.RestSupport;
@@ -41,28 +39,12 @@ import dev.iotjobs.localhub.store.StoreFormat;
 import dev.iotjobs.localhub.tls.DevCertificateAuthority;
 import dev.iotjobs.localhub.tls.DeviceCertificates;
 import dev.iotjobs.localhub.tls.VertxTlsOptions;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.http.ClientAuth;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.net.NetServerOptions;
-import io.vertx.core.net.TCPSSLOptions;
-import io.vertx.core.net.TrustOptions;
-import io.vertx.mqtt.MqttServer;
-import io.vertx.mqtt.MqttServerOptions;
 
 import java.io.IOException;
-import java.net.BindException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -72,9 +54,6 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.IntSupplier;
-import java.util.function.Supplier;
 
 /**
  * A local Azure IoT Hub, embeddable: {@code try (LocalHub hub = LocalHub.start(config)) { ... }}.
@@ -83,6 +62,8 @@ import java.util.function.Supplier;
  */
 public final class LocalHub implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LocalHub.class);
+    /** The built-in endpoint's event hub name: IoT Hub uses the hub's name; this hub's is {@value}. */
+    public static final String EVENT_HUB_NAME = "local-hub";
     private HubConfig config;
     private final Clock clock = Clock.systemUTC();
     private Vertx vertx;
@@ -98,9 +79,14 @@ public final class LocalHub implements AutoCloseable {
     private Listeners listeners;
     private HubThrottles throttles = HubThrottles.none();
     private int mqttPort;
+    private int amqpPort;
     private int restPort;
     private int proxyPort = -1;
     private String restBindProblem;
+    /** The telemetry stream (built-in endpoint) and its Event Hubs-compatible endpoint. */
+    private TelemetryLog telemetry;
+    private Path telemetryTempDirectory;
+    private EventHubsEndpoint eventHubs;
 
     private LocalHub(HubConfig config) {
         this.config = config;
@@ -140,6 +126,7 @@ public final class LocalHub implements AutoCloseable {
             store = config.inMemory() ? new MemoryHubStore() : MvHubStore.open(DataDirectory.storeFile(config.dataDirectory()));
             StoreFormat.check(store, config.dataDirectory());
             trace.mark("store");
+            telemetry = openTelemetry();
             registry = new DeviceRegistry(new DeviceStore(store), clock);
             registry.ensureDevice(WellKnownKeys.DEFAULT_DEVICE_ID, "638000000000000000",
                     WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY, WellKnownKeys.DEFAULT_DEVICE_SECONDARY_KEY);
@@ -152,7 +139,7 @@ public final class LocalHub implements AutoCloseable {
             certificates = tls.await(); // the device edge checks X.509 devices against the development CA
             edge = new DeviceEdge(new DeviceAuthenticator(registry, clock, certificates.caCertificate()),
                     new ModuleAuthenticator(registry, moduleRegistry, clock, certificates.caCertificate()), registry, moduleRegistry, twins,
-                    moduleTwins, c2d, telemetrySink, new SessionStore(store), clock,
+                    moduleTwins, c2d, telemetry, new SessionStore(store), clock,
                     new DeviceEdge.Settings(config.sessionResumeGrace(), config.limits().mqttTwinRequestsInFlight()));
             methods = new MethodService(registry, edge);
             twins.onDesiredChanged(edge);
@@ -173,8 +160,12 @@ public final class LocalHub implements AutoCloseable {
         vertx.exceptionHandler(LocalHub::unhandled);
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("local-hub-core", config.coreWorkerThreads());
         MqttDeviceHandler mqtt = new MqttDeviceHandler(vertx, workers, edge, config.limits(), config.twinResponseDelay());
-        RestSupport rest = new RestSupport(new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
-                SharedAccessPolicy.defaults(), clock), workers);
+        ServiceAuthenticator serviceAuthenticator = new ServiceAuthenticator(WellKnownKeys.HOST_NAME,
+                SharedAccessPolicy.defaults(), clock);
+        RestSupport rest = new RestSupport(serviceAuthenticator, workers);
+        IotHubAmqpEndpoint amqp = new IotHubAmqpEndpoint(vertx, workers, edge, c2d,
+                new DeviceAuthenticator(registry, clock, certificates.caCertificate()),
+                new ModuleAuthenticator(registry, moduleRegistry, clock), serviceAuthenticator, config.amqpLimits(), clock);
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
         // Tier emulation (off without --tier): one set of throttles, asked by the REST adapter and the jobs.
         throttles = config.tier() == null ? HubThrottles.none() : HubThrottles.of(config.tier(), config.units(), clock);
@@ -198,12 +189,18 @@ public final class LocalHub implements AutoCloseable {
 
         try {
             listeners = new Listeners(vertx, config, certificates, throttles);
-            listeners.bind(mqtt, router, deadlines);
+            listeners.bind(mqtt, amqp, router, deadlines);
             mqttPort = listeners.mqttPort();
+            amqpPort = listeners.amqpPort();
             restPort = listeners.restPort();
             proxyPort = listeners.proxyPort();
             restBindProblem = listeners.restBindProblem();
             trace.mark("listeners");
+            listeners.bindOrExplain("Event Hubs-compatible endpoint, AMQP", "--event-hubs-port", config.eventHubsPort(), () -> {
+                eventHubs = Listeners.await(EventHubsEndpoint.start(vertx, config.bindHost(), config.eventHubsPort(), telemetry,
+                        EVENT_HUB_NAME, config.telemetry().consumerGroups(), SharedAccessPolicy.defaults(), clock));
+                return eventHubs.port();
+            });
         } catch (RuntimeException e) {
             stop();
             throw e;
@@ -248,9 +245,13 @@ public final class LocalHub implements AutoCloseable {
         Properties p = new Properties();
         p.setProperty("mqttPort", Integer.toString(mqttPort));
         p.setProperty("restPort", Integer.toString(restPort));
+        p.setProperty("amqpPort", Integer.toString(amqpPort));
         p.setProperty("proxyPort", Integer.toString(proxyPort));
         p.setProperty("hubConnectionString", hubConnectionString());
         p.setProperty("deviceConnectionString", WellKnownKeys.DEVICE_CONNECTION_STRING);
+        p.setProperty("eventHubsPort", Integer.toString(eventHubsPort()));
+        p.setProperty("eventHubName", EVENT_HUB_NAME);
+        p.setProperty("eventHubsConnectionString", eventHubsConnectionString());
         Path file = DataDirectory.endpointsFile(config.dataDirectory());
         Path flags = DataDirectory.clientJvmFlagsFile(config.dataDirectory());
         try (var out = Files.newOutputStream(file)) {
@@ -306,9 +307,45 @@ public final class LocalHub implements AutoCloseable {
             c2d.close(); // before the store: its sweeper commits
             c2d = null;
         }
+        eventHubs = null; // closed with Vert.x
+        if (telemetry != null) {
+            telemetry.close(); // after the device listeners: what they acknowledged is stored
+            telemetry = null;
+        }
+        if (telemetryTempDirectory != null) {
+            deleteTree(telemetryTempDirectory);
+            telemetryTempDirectory = null;
+        }
         if (store != null) {
             store.close();
             store = null;
+        }
+    }
+
+    /**
+     * The telemetry log: under the data directory ({@code telemetry/}), or for an in-memory hub in a temporary
+     * directory removed when the hub stops.
+     */
+    private TelemetryLog openTelemetry() {
+        Path directory;
+        if (config.inMemory()) {
+            try {
+                telemetryTempDirectory = Files.createTempDirectory("local-hub-telemetry");
+            } catch (IOException e) {
+                throw new IllegalStateException("Cannot create a temporary directory for telemetry: " + e.getMessage(), e);
+            }
+            directory = telemetryTempDirectory;
+        } else {
+            directory = config.dataDirectory().resolve("telemetry");
+        }
+        return TelemetryLog.open(directory, config.telemetry(), clock);
+    }
+
+    private static void deleteTree(Path root) {
+        try (var paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            LOG.debug("Could not delete {}", root, e);
         }
     }
 
@@ -323,13 +360,16 @@ public final class LocalHub implements AutoCloseable {
      */
     public synchronized LocalHub restart() {
         int consolePort = listeners != null && listeners.consolePort() > 0 ? listeners.consolePort() : config.consolePort();
+        int eventHubsPort = eventHubsPort();
         stop();
-        config = config.toBuilder().mqttPort(mqttPort).restPort(restPort).consolePort(consolePort)
+        config = config.toBuilder().mqttPort(mqttPort).restPort(restPort).amqpPort(amqpPort).consolePort(consolePort)
+                .eventHubsPort(eventHubsPort)
                 .proxyPort(proxyPort > 0 ? proxyPort : config.proxyPort())
                 .alwaysProxy(config.alwaysProxy() || proxyPort > 0).build();
         restBindProblem = null;
         proxyPort = -1;
         mqttPort = 0;
+        amqpPort = 0;
         startUp();
         return this;
     }
@@ -342,8 +382,41 @@ public final class LocalHub implements AutoCloseable {
         return mqttPort;
     }
 
+    /** The AMQP over TLS port (devices and services). */
+    public int amqpPort() {
+        return amqpPort;
+    }
+
     public int restPort() {
         return restPort;
+    }
+
+    /** The Event Hubs-compatible endpoint's port (plain AMQP). */
+    public int eventHubsPort() {
+        return eventHubs == null ? config.eventHubsPort() : eventHubs.port();
+    }
+
+    /** The event hub name of the built-in endpoint (the portal's "Event Hub-compatible name"). */
+    public String eventHubName() {
+        return EVENT_HUB_NAME;
+    }
+
+    /**
+     * The built-in endpoint's Event Hubs-compatible connection string with the {@code service} policy, as the
+     * portal's "Built-in endpoints" blade shows it (plus {@code UseDevelopmentEmulator=true}: plain AMQP, no TLS).
+     */
+    public String eventHubsConnectionString() {
+        return eventHubsConnectionString("service", WellKnownKeys.SERVICE_KEY);
+    }
+
+    /** As {@link #eventHubsConnectionString()} with another policy (one lacking Service Connect is refused). */
+    public String eventHubsConnectionString(String policy, String key) {
+        return EventHubsEndpoint.connectionString(WellKnownKeys.HOST_NAME, eventHubsPort(), EVENT_HUB_NAME, policy, key);
+    }
+
+    /** The telemetry stream (the console and tests read it; devices append to it). */
+    public TelemetryLog telemetry() {
+        return telemetry;
     }
 
     /** The CONNECT proxy port, or -1 when the REST endpoint is reachable directly on 443. */
@@ -373,12 +446,6 @@ public final class LocalHub implements AutoCloseable {
     public C2dQueues cloudToDevice() {
         return c2d;
     }
-
-    /**
-     * Where accepted device-to-cloud messages go. Until a telemetry stream is plugged in, they are acknowledged
-     * and dropped.
-     */
-    private final TelemetrySink telemetrySink = TelemetrySink.DROP;
 
     /** "BoringSSL" or "JDK": the TLS engine the listeners use. */
     public String tlsEngineName() {

@@ -26,6 +26,12 @@ class MainIT {
             assertTrue(banner.contains("service  (HTTPS):    127.0.0.1:" + hub.restPort()), banner);
             assertTrue(banner.contains("TLS engine:          " + hub.tlsEngineName()), banner);
             assertTrue(banner.contains(hub.hubConnectionString()), banner);
+            assertTrue(banner.contains("built-in endpoint:   127.0.0.1:" + hub.eventHubsPort()
+                    + " (Event Hubs-compatible, AMQP; event hub 'local-hub', 4 partitions)"), banner);
+            assertTrue(banner.contains(hub.eventHubsConnectionString()), banner);
+            assertTrue(hub.eventHubsConnectionString().startsWith("Endpoint=sb://127.0.0.1:" + hub.eventHubsPort()
+                    + "/;SharedAccessKeyName=service;SharedAccessKey="), hub.eventHubsConnectionString());
+            assertTrue(hub.eventHubsConnectionString().endsWith(";EntityPath=local-hub;UseDevelopmentEmulator=true"));
             assertTrue(banner.endsWith("\nReady in 0.83 s. Ctrl-C stops the hub."), banner);
             assertTrue(Main.banner(hub, null).endsWith("\nReady. Ctrl-C stops the hub."), "start-up time unknown");
         }

@@ -1,6 +1,7 @@
 package dev.iotjobs.localhub.config;
 
 import dev.iotjobs.localhub.c2d.C2dSettings;
+import dev.iotjobs.localhub.telemetry.TelemetryOptions;
 import dev.iotjobs.localhub.throttle.Tier;
 
 import java.nio.file.Path;
@@ -32,18 +33,27 @@ import java.util.Locale;
  * @param jobWorkerThreads  threads running job work (selection, batches, method pumps, record commits)
  * @param consolePort       the web console (plain HTTP on 127.0.0.1 only); 0 picks a free port, {@link #CONSOLE_OFF}
  *                          (the default here; the command line's default is {@link #DEFAULT_CONSOLE_PORT}) starts none
+ * @param eventHubsPort     the Event Hubs-compatible endpoint (plain AMQP, as Event Hubs clients expect with
+ *                          {@code UseDevelopmentEmulator=true}); 0 (the default here; the command line's default is
+ *                          {@link #DEFAULT_EVENT_HUBS_PORT}) picks a free port
+ * @param telemetry         the telemetry log's partitions and retention (the built-in endpoint's)
  * @param c2d               cloud-to-device queue knobs (IoT Hub's defaults: 50 messages, 1 hour time to live, ...)
  * @param sessionResumeGrace how long a device that resumes a persistent session has to subscribe again to methods
  *                          and desired properties before they go out on its remembered subscriptions
  *                          ({@link #DEFAULT_SESSION_RESUME_GRACE}; see {@code EdgeSession})
  * @param tier              the IoT Hub tier whose quotas and throttles to apply, or null (the default) for none
  * @param units             the tier's unit count (1 by default)
+ * @param amqpPort          device and service endpoint, AMQP over TLS (the SDKs always dial 5671); 0 picks a free port.
+ *                          Unless set, it is 5671, or a free port when {@code mqttPort} is 0 (a hub on free ports
+ *                          beside another one)
+ * @param amqpLimits        what one AMQP client may cost the hub (frames, sessions, links, credit, message size)
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
                         int proxyPort, boolean alwaysProxy, HubLimits limits, Duration twinResponseDelay,
                         TlsEngine tlsEngine, int maxActiveJobs, int methodsInFlight, int eventLoops,
-                        int coreWorkerThreads, int jobWorkerThreads, int consolePort,
-                        C2dSettings c2d, Duration sessionResumeGrace, Tier tier, int units) {
+                        int coreWorkerThreads, int jobWorkerThreads, int consolePort, int eventHubsPort,
+                        TelemetryOptions telemetry, C2dSettings c2d, Duration sessionResumeGrace, int amqpPort,
+                        AmqpLimits amqpLimits, Tier tier, int units) {
     /**
      * Device SDKs subscribe to methods within milliseconds of connecting when the application asks for them; one
      * that reconnects after a drop does not subscribe again. Two seconds tells the two apart on a loaded machine.
@@ -54,6 +64,9 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
     public static final int DEFAULT_REST_PORT = 443;
     public static final int DEFAULT_PROXY_PORT = 4443;
     public static final int DEFAULT_CONSOLE_PORT = 8080;
+    /** AMQP without TLS: the port Event Hubs clients dial with {@code UseDevelopmentEmulator=true}. */
+    public static final int DEFAULT_EVENT_HUBS_PORT = 5672;
+    public static final int DEFAULT_AMQP_PORT = 5671;
     public static final int CONSOLE_OFF = -1;
     /**
      * A real hub PUBACKs and answers a twin request after milliseconds; a PUBACK written in the same instant as
@@ -118,10 +131,14 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.coreWorkerThreads = coreWorkerThreads;
         b.jobWorkerThreads = jobWorkerThreads;
         b.consolePort = consolePort;
+        b.eventHubsPort = eventHubsPort;
+        b.telemetry = telemetry;
         b.c2d = c2d;
         b.sessionResumeGrace = sessionResumeGrace;
         b.tier = tier;
         b.units = units;
+        b.amqpPort = amqpPort;
+        b.amqpLimits = amqpLimits;
         return b;
     }
 
@@ -148,6 +165,12 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int consolePort = CONSOLE_OFF;
         private Tier tier;
         private int units = 1;
+        /** Any free port here (Event Hubs clients dial the port their connection string names); the command line's default is {@link #DEFAULT_EVENT_HUBS_PORT}. */
+        private int eventHubsPort = 0;
+        private TelemetryOptions telemetry = TelemetryOptions.DEFAULTS;
+        /** Null: 5671, or a free port when mqttPort is 0. */
+        private Integer amqpPort;
+        private AmqpLimits amqpLimits = AmqpLimits.DEFAULTS;
 
         public Builder dataDirectory(Path value) {
             dataDirectory = value;
@@ -251,11 +274,33 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
+        public Builder eventHubsPort(int value) {
+            eventHubsPort = value;
+            return this;
+        }
+
+        public Builder telemetry(TelemetryOptions value) {
+            telemetry = value;
+            return this;
+        }
+
+        public Builder amqpPort(int value) {
+            amqpPort = value;
+            return this;
+        }
+
+        public Builder amqpLimits(AmqpLimits value) {
+            amqpLimits = value;
+            return this;
+        }
+
         public HubConfig build() {
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
                     bindHost, mqttPort, restPort, proxyPort, alwaysProxy, limits == null ? HubLimits.DEFAULTS : limits,
                     twinResponseDelay, tlsEngine, maxActiveJobs, methodsInFlight, eventLoops, coreWorkerThreads, jobWorkerThreads,
-                    consolePort, c2d, sessionResumeGrace, tier, units);
+                    consolePort, eventHubsPort, telemetry == null ? TelemetryOptions.DEFAULTS : telemetry,
+                    c2d, sessionResumeGrace, amqpPort != null ? amqpPort : mqttPort == 0 ? 0 : DEFAULT_AMQP_PORT,
+                    amqpLimits == null ? AmqpLimits.DEFAULTS : amqpLimits, tier, units);
         }
     }
 }

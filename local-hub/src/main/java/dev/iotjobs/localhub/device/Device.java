@@ -83,10 +83,6 @@ public final class Device {
         return slash < 0 ? null : id.substring(slash + 1);
     }
 
-    public String generationId() {
-        return generationId;
-    }
-
     public boolean enabled() {
         return enabled;
     }
@@ -97,6 +93,11 @@ public final class Device {
 
     public String secondaryKey() {
         return secondaryKey;
+    }
+
+    /** The identity's generation id (IoT Hub stamps it on telemetry: iothub-connection-auth-generation-id). */
+    public String generationId() {
+        return generationId;
     }
 
     public String authType() {

@@ -43,6 +43,8 @@ public final class EdgeSession {
     /** The resume grace and SAS expiry timers, cancelled when the connection closes. */
     private final List<java.util.concurrent.ScheduledFuture<?>> timers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean closed;
+    /** The expiry of the SAS token this session runs on (epoch seconds; 0: none, X.509). */
+    private volatile long tokenExpiry;
     private final AtomicInteger twinRequests = new AtomicInteger();
     /** The lock token of the cloud-to-device message this connection holds, or null; guarded by this. */
     private String c2dInFlight;
@@ -85,20 +87,35 @@ public final class EdgeSession {
             }, graceMillis, TimeUnit.MILLISECONDS));
         }
         // IoT Hub disconnects a device when its SAS token expires; the SDK then reconnects with a new one.
-        long expiryEpochSeconds = this.expiryEpochSeconds;
+        tokenExpiry = expiryEpochSeconds;
+        scheduleExpiry(expiryEpochSeconds);
+        edge.methodReadinessChanged(state);
+        pumpC2d();
+    }
+
+    private void scheduleExpiry(long expiryEpochSeconds) {
         if (expiryEpochSeconds > 0) {
             long millisLeft = (expiryEpochSeconds - edge.clock.instant().getEpochSecond() + 1) * 1000;
             if (millisLeft < Long.MAX_VALUE / 2) {
                 timers.add(edge.timers.schedule(() -> {
-                    if (!closed) {
+                    if (!closed && tokenExpiry == expiryEpochSeconds) {
                         LOG.info("SAS token of {} expired: disconnecting it", state.identity);
                         link.disconnect("SAS token expired");
                     }
                 }, Math.max(1, millisLeft), TimeUnit.MILLISECONDS));
             }
         }
-        edge.methodReadinessChanged(state);
-        pumpC2d();
+    }
+
+    /**
+     * The connection presented a newer SAS token for this identity (AMQP put-token renewal on the live connection,
+     * checked by the caller): the session now expires with it instead.
+     */
+    public void tokenRenewed(long expiryEpochSeconds) {
+        if (expiryEpochSeconds > tokenExpiry && tokenExpiry > 0) {
+            tokenExpiry = expiryEpochSeconds;
+            scheduleExpiry(expiryEpochSeconds);
+        }
     }
 
     /** Whether this connection gets (now or after the resume grace) what a feature sends. */

@@ -1,0 +1,99 @@
+package dev.iotjobs.localhub.amqp.iothub;
+
+import dev.iotjobs.localhub.auth.DeviceAuthenticator;
+import dev.iotjobs.localhub.auth.ModuleAuthenticator;
+import dev.iotjobs.localhub.auth.Permission;
+import dev.iotjobs.localhub.auth.SasToken;
+import dev.iotjobs.localhub.auth.ServiceAuthenticator;
+import dev.iotjobs.localhub.auth.SharedAccessPolicy;
+import dev.iotjobs.localhub.config.WellKnownKeys;
+import dev.iotjobs.localhub.model.HubException;
+import dev.iotjobs.localhub.model.IdentityKey;
+
+import java.security.cert.X509Certificate;
+import java.util.Locale;
+
+/**
+ * Turns a put-token's SAS token, or a TLS client certificate, into a {@link Claim}: what IoT Hub's
+ * "Control access to IoT Hub with shared access signatures" page describes. The token decides, not the
+ * put-token's {@code name} (Java module clients send their device's name with a module token):
+ * {@code sr={host}/devices/{d}} is device {@code d} (its keys), {@code sr={host}/devices/{d}/modules/{m}} is that
+ * module (its keys), and {@code sr={host}} with {@code skn} is a hub policy (its key and permissions).
+ */
+final class TokenCheck {
+    private final DeviceAuthenticator devices;
+    private final ModuleAuthenticator modules;
+    private final ServiceAuthenticator service;
+
+    TokenCheck(DeviceAuthenticator devices, ModuleAuthenticator modules, ServiceAuthenticator service) {
+        this.devices = devices;
+        this.modules = modules;
+        this.service = service;
+    }
+
+    /** A checked token: the claim it grants, or why it is refused (and the put-token status to answer). */
+    record Outcome(Claim claim, int status, String reason) {
+        static Outcome refused(String reason) {
+            return new Outcome(null, 401, reason);
+        }
+    }
+
+    Outcome check(String tokenText) {
+        SasToken token = SasToken.parse(tokenText);
+        if (token == null) {
+            return Outcome.refused("the put-token body is not a SharedAccessSignature token");
+        }
+        String resource = token.resource();
+        int slash = resource.indexOf('/');
+        String host = slash < 0 ? resource : resource.substring(0, slash);
+        if (!host.equalsIgnoreCase(WellKnownKeys.HOST_NAME)) {
+            return Outcome.refused("the token's resource " + resource + " is not this hub (" + WellKnownKeys.HOST_NAME + ")");
+        }
+        String path = slash < 0 ? "" : trimSlashes(resource.substring(slash + 1));
+        if (token.keyName() != null) {
+            return policy(tokenText, token, path);
+        }
+        String[] s = path.split("/");
+        if (s.length == 2 && s[0].equals("devices")) {
+            DeviceAuthenticator.Result r = devices.authenticate(s[1], tokenText);
+            return r.accepted() ? new Outcome(Claim.device(IdentityKey.device(s[1]), r.expiryEpochSeconds(), tokenText), 200, null)
+                    : Outcome.refused(r.reason());
+        }
+        if (s.length == 4 && s[0].equals("devices") && s[2].equals("modules")) {
+            DeviceAuthenticator.Result r = modules.authenticate(s[1] + "/" + s[3], tokenText);
+            return r.accepted() ? new Outcome(Claim.device(IdentityKey.module(s[1], s[3]), r.expiryEpochSeconds(), tokenText), 200, null)
+                    : Outcome.refused(r.reason());
+        }
+        return Outcome.refused("the token's resource " + resource + " names neither the hub, a device nor a module");
+    }
+
+    private Outcome policy(String tokenText, SasToken token, String path) {
+        try {
+            SharedAccessPolicy policy = service.authorize(tokenText, Permission.SERVICE_CONNECT);
+            return new Outcome(Claim.policy(policy, path.toLowerCase(Locale.ROOT), token.expiry()), 200, null);
+        } catch (HubException e) {
+            return Outcome.refused(e.getMessage());
+        }
+    }
+
+    /** An X.509 device's (or SAS device's refusal) check for a connection's TLS client certificate. */
+    Outcome certificate(IdentityKey identity, X509Certificate[] chain) {
+        if (identity.isModule()) {
+            return Outcome.refused("module " + identity + " has no token on this connection (module X.509 authentication is not emulated)");
+        }
+        DeviceAuthenticator.Result r = devices.authenticate(identity.deviceId(), null, chain);
+        return r.accepted() ? new Outcome(Claim.device(identity, 0, null), 200, null) : Outcome.refused(r.reason());
+    }
+
+    private static String trimSlashes(String s) {
+        int start = 0;
+        int end = s.length();
+        while (start < end && s.charAt(start) == '/') {
+            start++;
+        }
+        while (end > start && s.charAt(end - 1) == '/') {
+            end--;
+        }
+        return s.substring(start, end);
+    }
+}
