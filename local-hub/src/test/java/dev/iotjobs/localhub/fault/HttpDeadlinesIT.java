@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Issue 11, D7: the service endpoint has server-side deadlines. A connection that sends half a request's headers
+ * The service endpoint has server-side deadlines. A connection that sends half a request's headers
  * (or nothing) is closed, a request whose body stops short gets 408 in IoT Hub's shape, and a slow client costs
  * nothing once its deadline passed. The deadlines are 1 s here; the client waits up to 15 s before calling the
  * connection held.

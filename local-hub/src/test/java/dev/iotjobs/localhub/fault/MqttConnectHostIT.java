@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Issue 11, D6: an MQTT CONNECT must name this hub, in the username and in the token's sr, as IoT Hub requires. */
+/** An MQTT CONNECT must name this hub, in the username and in the token's sr, as IoT Hub requires. */
 @ExtendWith(LocalHubExtension.class)
 class MqttConnectHostIT {
     private static Vertx vertx;

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Issue 11, D1: a device that floods twin GETs and never reads cannot make the hub buffer without bound. The
+ * A device that floods twin GETs and never reads cannot make the hub buffer without bound. The
  * hub (default 1 MiB outbound limit) disconnects it, without waiting for the device to read; other devices and the service keep working, and the
  * offender can connect again. A device that reads but sends too many twin requests at once gets 429.
  */

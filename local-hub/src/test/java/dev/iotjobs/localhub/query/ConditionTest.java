@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Job queryCondition (§6.9): WHERE body only, "*" = all devices. */
+/** Job queryCondition: WHERE body only, "*" = all devices. */
 class ConditionTest {
     private static final List<JsonNode> TWINS = Fixtures.twins();
 
