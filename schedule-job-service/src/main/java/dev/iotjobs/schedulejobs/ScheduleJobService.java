@@ -18,6 +18,7 @@ import com.microsoft.azure.sdk.iot.service.twin.Twin;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Date;
 import java.util.EnumSet;
@@ -35,76 +36,63 @@ import java.util.regex.Pattern;
  * <pre>
  *   ScheduleJobService "HostName=...;SharedAccessKeyName=...;SharedAccessKey=..." [deviceId]
  *   (or set IOTHUB_CONNECTION_STRING and IOTHUB_DEVICE_ID; POLL_INTERVAL_SECONDS, default 5)</pre>
- * The policy needs Registry Write and Service Connect. Exit code: 0 when both jobs completed on every device,
- * 1 when they did not, 2 for bad settings, 3 when the hub cannot be reached or refuses a request.
+ * The policy needs Registry Write and Service Connect.
  */
 public final class ScheduleJobService {
+    // Exit codes: both jobs completed on every device, they did not, bad settings, hub unreachable or refusing.
     static final int SUCCESS = 0, JOBS_UNSUCCESSFUL = 1, BAD_SETTINGS = 2, HUB_ERROR = 3;
     static final int MAX_EXECUTION_SECONDS = 60, CONNECT_TIMEOUT_SECONDS = 30, RESPONSE_TIMEOUT_SECONDS = 30;
     static final Set<ScheduledJobStatus> ENDED = EnumSet.of(ScheduledJobStatus.completed, ScheduledJobStatus.failed,
             ScheduledJobStatus.cancelled);
     private static volatile boolean finished; // false while the jobs are followed: then Ctrl-C says goodbye
 
-    /** Every setting, read once: an argument wins over its environment variable, which wins over the default. */
-    record Settings(String connectionString, String host, String deviceId, long pollMillis) {
-        static Settings read(String[] args) {
-            String connectionString = setting(args, 0, "IOTHUB_CONNECTION_STRING", "");
-            String pollSeconds = setting(new String[0], 0, "POLL_INTERVAL_SECONDS", "5");
-            return connectionString.isEmpty() || !pollSeconds.matches("[1-9][0-9]{0,3}") ? null
-                    : new Settings(connectionString, part(connectionString, "HostName"),
-                    setting(args, 1, "IOTHUB_DEVICE_ID", "myDeviceId"), Long.parseLong(pollSeconds) * 1000);
-        }
-
-        static String setting(String[] args, int index, String variable, String fallback) {
-            String value = args.length > index ? args[index] : System.getenv(variable);
-            return value == null || value.isBlank() ? fallback : value.trim();
-        }
-    }
-
     public static void main(String[] args) throws InterruptedException {
-        Settings settings = Settings.read(args);
-        if (settings == null) {
+        // The settings, read once: an argument wins over its environment variable, which wins over the default.
+        String[] arguments = Arrays.copyOf(args, 2); // a missing argument is null
+        String connectionString = setting(arguments[0], "IOTHUB_CONNECTION_STRING", "");
+        String deviceId = setting(arguments[1], "IOTHUB_DEVICE_ID", "myDeviceId");
+        String pollSeconds = setting(null, "POLL_INTERVAL_SECONDS", "5");
+        if (connectionString.isEmpty() || !pollSeconds.matches("[1-9][0-9]{0,3}")) {
             System.out.println("Usage: ScheduleJobService <hub connection string> [device id], or set "
                     + "IOTHUB_CONNECTION_STRING (POLL_INTERVAL_SECONDS, if set, is 1 to 9999)");
             System.exit(BAD_SETTINGS);
         }
+        String host = part(connectionString, "HostName");
         System.out.println("Starting the IoT Hub jobs Java sample...");
-        System.out.println("    Connection string = " + hideKeys(settings.connectionString()));
-        System.out.println("    Device ID         = " + settings.deviceId());
+        System.out.println("    Connection string = " + hideKeys(connectionString));
+        System.out.println("    Device ID         = " + deviceId);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> System.out.print(finished ? "" : System.lineSeparator()
                 + "Stopped; the jobs go on running on the hub until they end." + System.lineSeparator())));
-        int exitCode = run(settings);
-        finished = true;
-        System.exit(exitCode);
-    }
 
-    static int run(Settings settings) throws InterruptedException {
+        int exitCode;
         try {
-            checkKeyIsBase64(part(settings.connectionString(), "SharedAccessKey")); // a typo shows now, not later
-            ScheduledJobsClient client = new ScheduledJobsClient(settings.connectionString());
+            checkKeyIsBase64(part(connectionString, "SharedAccessKey")); // a typo shows now, not later
+            ScheduledJobsClient client = new ScheduledJobsClient(connectionString);
             // Jobs pick their devices with a query; quoting the id keeps a quote inside it from changing the query.
-            String condition = "DeviceId IN [" + quote(settings.deviceId()) + "]";
-            String methodJobId = schedule(jobId -> scheduleMethodJob(client, jobId, condition));    // step 1
-            String twinJobId = schedule(jobId -> scheduleTwinJob(client, jobId, condition));        // step 2
-            List<ScheduledJob> jobs = followJobs(client, settings.pollMillis(), methodJobId, twinJobId); // step 3
-            printDeviceOutcomes(new QueryClient(settings.connectionString()), methodJobId);          // step 4
-            return verdict(jobs);
+            String condition = "DeviceId IN [" + quote(deviceId) + "]";
+            String methodJobId = schedule(jobId -> scheduleMethodJob(client, jobId, condition));               // step 1
+            String twinJobId = schedule(jobId -> scheduleTwinJob(client, jobId, condition));                   // step 2
+            List<ScheduledJob> jobs = followJobs(client, Long.parseLong(pollSeconds), methodJobId, twinJobId); // step 3
+            printDeviceOutcomes(new QueryClient(connectionString), methodJobId);                               // step 4
+            exitCode = verdict(jobs);
         } catch (IllegalArgumentException e) {      // the SDK's checks of the connection string and its key
             System.out.println("The hub connection string is malformed: " + hideKeys(e.getMessage())
                     + ". Expected HostName=<hub>.azure-devices.net;SharedAccessKeyName=<policy>;SharedAccessKey=<key>");
-            return BAD_SETTINGS;
+            exitCode = BAD_SETTINGS;
         } catch (IotHubUnauthorizedException e) {
-            System.out.println("The hub " + settings.host() + " refused the credentials: check the policy name and key.");
-            return HUB_ERROR;
+            System.out.println("The hub " + host + " refused the credentials: check the policy name and key.");
+            exitCode = HUB_ERROR;
         } catch (IotHubException e) {               // throttling (429xxx) and the daily quota (403002) included
-            System.out.println("The hub " + settings.host() + " refused the request: IoT Hub error "
-                    + e.getErrorCode() + " (" + e.getErrorCodeDescription() + "): " + e.getMessage());
-            return HUB_ERROR;
+            System.out.println("The hub " + host + " refused the request: IoT Hub error " + e.getErrorCode()
+                    + " (" + e.getErrorCodeDescription() + "): " + e.getMessage());
+            exitCode = HUB_ERROR;
         } catch (IOException e) {
-            System.out.println("Could not reach the hub " + settings.host() + ": " + rootCause(e)
+            System.out.println("Could not reach the hub " + host + ": " + rootCause(e)
                     + ". Is the host right and the hub running?");
-            return HUB_ERROR;
+            exitCode = HUB_ERROR;
         }
+        finished = true;
+        System.exit(exitCode);
     }
 
     interface JobRequest {
@@ -155,26 +143,22 @@ public final class ScheduleJobService {
         System.out.println("Device twin called with Job Id: " + jobId);
     }
 
-    static String quote(String value) {
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
-    }
-
     // Step 3: ask the hub for both jobs until each has ended. A job that has not ended well after its own
     // time limit is not going to, so the app stops waiting then.
-    static List<ScheduledJob> followJobs(ScheduledJobsClient client, long pollMillis, String... jobIds)
+    static List<ScheduledJob> followJobs(ScheduledJobsClient client, long pollSeconds, String... jobIds)
             throws IOException, IotHubException, InterruptedException {
         Instant giveUpAt = Instant.now().plusSeconds(3L * MAX_EXECUTION_SECONDS);
-        for (int poll = 0; ; poll++) {
-            List<ScheduledJob> jobs = new ArrayList<>();
+        for (int poll = 1; ; poll++) {
             System.out.println();
+            List<ScheduledJob> jobs = new ArrayList<>();
             for (String jobId : jobIds) {
                 ScheduledJob job = client.get(jobId);
                 jobs.add(job);
                 JobStatistics s = job.getJobStatistics(); // null until the hub has picked the devices
-                System.out.println("...job " + jobId + " " + job.getJobStatus() + (s == null ? "" : " (devices: "
-                        + s.getSucceededCount() + " succeeded, " + s.getFailedCount() + " failed, " + s.getRunningCount()
-                        + " running, " + s.getPendingCount() + " pending of " + s.getDeviceCount() + ")"));
-                if (poll > 0 && s != null && s.getRunningCount() > 0 && job.getJobType() == ScheduledJobType.scheduleDeviceMethod) {
+                System.out.println("...job " + jobId + " " + job.getJobStatus() + (s == null ? "" : String.format(
+                        " (devices: %d succeeded, %d failed, %d running, %d pending of %d)", s.getSucceededCount(),
+                        s.getFailedCount(), s.getRunningCount(), s.getPendingCount(), s.getDeviceCount())));
+                if (poll > 1 && s != null && s.getRunningCount() > 0 && job.getJobType() == ScheduledJobType.scheduleDeviceMethod) {
                     System.out.println("   (the job waits up to " + CONNECT_TIMEOUT_SECONDS + " s for the device to "
                             + "connect, then " + RESPONSE_TIMEOUT_SECONDS + " s for its answer: is the device app running?)");
                 }
@@ -183,20 +167,20 @@ public final class ScheduleJobService {
                 return jobs;
             }
             System.out.println("Job status posted, press Ctrl-C to exit");
-            Thread.sleep(pollMillis);
+            Thread.sleep(pollSeconds * 1000);
         }
     }
 
-    // Step 4: what did each device answer? Every device a job touched has a record in devices.jobs.
+    // Step 4: what did each device answer? Every device a job touched has a record in devices.jobs (read raw:
+    // the SDK's typed queryJobs does not keep the device's answer).
     static void printDeviceOutcomes(QueryClient client, String jobId) throws IOException, IotHubException {
         System.out.println(System.lineSeparator() + "Device outcomes of job " + jobId + ":");
         RawQueryResponse rows = client.queryRaw("SELECT * FROM devices.jobs WHERE devices.jobs.jobId = " + quote(jobId));
         while (rows.hasNext()) {
             JsonObject row = JsonParser.parseString(rows.next()).getAsJsonObject();
             String line = "    " + row.get("deviceId").getAsString() + ": " + row.get("status").getAsString();
-            JsonObject outcome = row.has("outcome") ? row.getAsJsonObject("outcome") : new JsonObject();
-            if (outcome.has("deviceMethodResponse") && outcome.get("deviceMethodResponse").isJsonObject()) {
-                JsonObject answer = outcome.getAsJsonObject("deviceMethodResponse");
+            if (row.get("outcome") instanceof JsonObject outcome
+                    && outcome.get("deviceMethodResponse") instanceof JsonObject answer) { // a method job's device answered
                 line += ", the device answered " + answer.get("status") + " " + answer.get("payload");
             }
             System.out.println(row.has("error") ? line + ", error " + row.get("error") : line);
@@ -207,8 +191,10 @@ public final class ScheduleJobService {
     static int verdict(List<ScheduledJob> jobs) {
         List<String> problems = jobs.stream().map(ScheduleJobService::problem).filter(Objects::nonNull).toList();
         System.out.println();
-        problems.forEach(System.out::println);
-        System.out.print(problems.isEmpty() ? "Both jobs completed on every device." + System.lineSeparator() : "");
+        problems.forEach(problem -> System.out.println("Not successful: " + problem));
+        if (problems.isEmpty()) {
+            System.out.println("Both jobs completed on every device.");
+        }
         return problems.isEmpty() ? SUCCESS : JOBS_UNSUCCESSFUL;
     }
 
@@ -224,7 +210,12 @@ public final class ScheduleJobService {
         } else if (s.getFailedCount() > 0) {
             problem = "failed on " + s.getFailedCount() + " of " + s.getDeviceCount() + " devices";
         }
-        return problem == null ? null : "Not successful: job " + job.getJobId() + " " + problem;
+        return problem == null ? null : "job " + job.getJobId() + " " + problem;
+    }
+
+    static String setting(String argument, String variable, String fallback) {
+        String value = argument != null ? argument : System.getenv(variable);
+        return value == null || value.isBlank() ? fallback : value.trim();
     }
 
     /** One part of a connection string, e.g. part(s, "HostName"); empty when it is missing. */
@@ -233,10 +224,15 @@ public final class ScheduleJobService {
         return part.find() ? part.group(1).trim() : "";
     }
 
+    // A typo in a key's last characters still decodes (the unused bits are dropped), but no longer re-encodes.
     static void checkKeyIsBase64(String key) {
         if (!key.equals(Base64.getEncoder().encodeToString(Base64.getDecoder().decode(key)))) {
             throw new IllegalArgumentException("its SharedAccessKey is not valid base64 (a typo in its last characters?)");
         }
+    }
+
+    static String quote(String value) {
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
     }
 
     static String hideKeys(String text) {
