@@ -5,7 +5,6 @@ import dev.iotjobs.localhub.auth.DeviceAuthenticator;
 import dev.iotjobs.localhub.auth.ModuleAuthenticator;
 import dev.iotjobs.localhub.auth.ServiceAuthenticator;
 import dev.iotjobs.localhub.auth.SharedAccessPolicy;
-import dev.iotjobs.localhub.concurrent.Futures;
 import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
@@ -52,8 +51,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A local Azure IoT Hub, embeddable: {@code try (LocalHub hub = LocalHub.start(config)) { ... }}.
@@ -274,15 +271,6 @@ public final class LocalHub implements AutoCloseable {
         }
     }
 
-    private static <T> T await(Future<T> future) {
-        try {
-            return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            throw Futures.rethrowable(e);
-        } catch (Exception e) {
-            throw new IllegalStateException(e.getMessage(), e);
-        }
-    }
 
     /** Stops the listeners and closes the store (everything acknowledged is already committed). */
     public synchronized void stop() {
@@ -296,7 +284,7 @@ public final class LocalHub implements AutoCloseable {
         }
         listeners = null; // closed with Vert.x
         if (vertx != null) {
-            await(vertx.close());
+            Listeners.await(vertx.close());
             vertx = null;
         }
         if (edge != null) {

@@ -1,26 +1,20 @@
 package dev.iotjobs.localhub.mqtt;
 
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import dev.iotjobs.localhub.websocket.WebSocketTunnel;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.mqtt.MqttEndpoint;
-import dev.iotjobs.localhub.tls.DeviceCertificates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import javax.net.ssl.SSLPeerUnverifiedException;
 import java.security.cert.X509Certificate;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 
 /**
@@ -49,22 +43,14 @@ public final class MqttWebSocketBridge {
     /** Above the MQTT listener's 256 KB packet limit, so a packet always fits one frame. */
     private static final int MAX_FRAME_BYTES = 512 * 1024;
 
-    private final Vertx vertx;
-    private final String host;
-    private final int internalPort;
-    private final NetClient client;
-    /** The bridge's own connections to the internal listener (by local port): the WebSocket's client certificates. */
-    private final Map<Integer, Optional<X509Certificate[]>> bridged = new ConcurrentHashMap<>();
+    private final WebSocketTunnel tunnel;
 
     /**
      * @param host         the internal listener's (loopback) address
      * @param internalPort the internal plain-TCP MQTT listener's port
      */
     public MqttWebSocketBridge(Vertx vertx, String host, int internalPort) {
-        this.vertx = vertx;
-        this.host = host;
-        this.internalPort = internalPort;
-        this.client = vertx.createNetClient();
+        this.tunnel = new WebSocketTunnel(vertx, "MQTT", host, internalPort);
     }
 
     /** Lets the HTTPS server negotiate the {@code mqtt} sub-protocol and carry whole MQTT packets per frame. */
@@ -78,7 +64,7 @@ public final class MqttWebSocketBridge {
     public Handler<HttpServerRequest> in(Handler<HttpServerRequest> rest) {
         return request -> {
             if (isMqttUpgrade(request)) {
-                bridge(request);
+                tunnel.bridge(request);
             } else {
                 rest.handle(request);
             }
@@ -92,7 +78,7 @@ public final class MqttWebSocketBridge {
     public Handler<MqttEndpoint> guard(BiConsumer<MqttEndpoint, X509Certificate[]> devices) {
         return endpoint -> {
             SocketAddress remote = endpoint.remoteAddress();
-            Optional<X509Certificate[]> certificates = remote == null ? null : bridged.get(remote.port());
+            Optional<X509Certificate[]> certificates = remote == null ? null : tunnel.opened(remote.port());
             if (certificates != null) {
                 devices.accept(endpoint, certificates.orElse(null));
             } else {
@@ -107,47 +93,7 @@ public final class MqttWebSocketBridge {
         return (PATH.equals(path) || "/%24iothub/websocket".equalsIgnoreCase(path)) && request.canUpgradeToWebSocket();
     }
 
-    private void bridge(HttpServerRequest request) {
-        request.toWebSocket().onComplete(upgraded -> {
-            if (upgraded.failed()) {
-                LOG.debug("MQTT WebSocket upgrade failed: {}", upgraded.cause().toString());
-                return;
-            }
-            ServerWebSocket ws = upgraded.result();
-            ws.pause(); // nothing is read until the internal connection is there
-            client.connect(internalPort, host).onComplete(connected -> {
-                if (connected.failed()) {
-                    LOG.warn("MQTT WebSocket: cannot reach the internal MQTT listener", connected.cause());
-                    ws.close((short) 1011, "MQTT endpoint unavailable");
-                    return;
-                }
-                NetSocket socket = connected.result();
-                int localPort = socket.localAddress().port();
-                bridged.put(localPort, Optional.ofNullable(clientCertificates(ws)));
-                socket.closeHandler(v -> {
-                    bridged.remove(localPort);
-                    if (!ws.isClosed()) {
-                        ws.close();
-                    }
-                });
-                ws.closeHandler(v -> socket.close());
-                ws.exceptionHandler(e -> LOG.debug("MQTT WebSocket failed: {}", e.toString()));
-                ws.pipeTo(socket);
-                socket.pipeTo(ws);
-            });
-        });
-    }
-
-    private static X509Certificate[] clientCertificates(ServerWebSocket ws) {
-        try {
-            return ws.isSsl() && ws.sslSession() != null
-                    ? DeviceCertificates.x509(ws.sslSession().getPeerCertificates()) : null;
-        } catch (SSLPeerUnverifiedException e) {
-            return null;
-        }
-    }
-
     public Future<Void> close() {
-        return client.close();
+        return tunnel.close();
     }
 }

@@ -43,7 +43,7 @@ class ArchitectureTest {
     private static final String[] CORE_ABOVE_STORE = Arrays.stream(CORE)
             .filter(p -> !p.contains("concurrent")).toArray(String[]::new);
     private static final String[] ADAPTERS = {"..localhub.rest..", "..localhub.mqtt..", "..localhub.tls..",
-            "..localhub.console..", "..localhub.amqp..", "..localhub.eventhubs.."};
+            "..localhub.console..", "..localhub.amqp..", "..localhub.eventhubs..", "..localhub.websocket.."};
 
     private static final ArchRule NO_PACKAGE_CYCLES = slices().matching("dev.iotjobs.localhub.(*)..")
             .should().beFreeOfCycles()

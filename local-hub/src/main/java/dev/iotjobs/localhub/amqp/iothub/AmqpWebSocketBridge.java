@@ -1,26 +1,21 @@
 package dev.iotjobs.localhub.amqp.iothub;
 
-import dev.iotjobs.localhub.tls.DeviceCertificates;
+import dev.iotjobs.localhub.websocket.WebSocketTunnel;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 import io.vertx.proton.ProtonConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import javax.net.ssl.SSLPeerUnverifiedException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * AMQP over WebSockets ({@code IotHubClientProtocol.AMQPS_WS}, and the service SDK's {@code AMQPS_WS}) on the
@@ -39,15 +34,10 @@ public final class AmqpWebSocketBridge {
     public static final String SUB_PROTOCOL = "AMQPWSB10";
     private static final String PATH = "/$iothub/websocket";
 
-    private final String host;
-    private final int internalPort;
-    private final NetClient client;
-    private final Map<Integer, Optional<X509Certificate[]>> bridged = new ConcurrentHashMap<>();
+    private final WebSocketTunnel tunnel;
 
     public AmqpWebSocketBridge(Vertx vertx, String host, int internalPort) {
-        this.host = host;
-        this.internalPort = internalPort;
-        this.client = vertx.createNetClient();
+        this.tunnel = new WebSocketTunnel(vertx, "AMQP", host, internalPort);
     }
 
     /** Adds the {@code AMQPWSB10} sub-protocol to those the HTTPS server negotiates. */
@@ -64,7 +54,7 @@ public final class AmqpWebSocketBridge {
     public Handler<HttpServerRequest> in(Handler<HttpServerRequest> others) {
         return request -> {
             if (isAmqpUpgrade(request)) {
-                bridge(request);
+                tunnel.bridge(request);
             } else {
                 others.handle(request);
             }
@@ -94,7 +84,7 @@ public final class AmqpWebSocketBridge {
      */
     boolean admit(NetSocket socket, ProtonConnection connection) {
         ConnectionFacts facts = ConnectionFacts.of(socket);
-        Optional<X509Certificate[]> certificates = bridged.get(facts.remotePort());
+        Optional<X509Certificate[]> certificates = tunnel.opened(facts.remotePort());
         if (certificates == null) {
             LOG.info("Refused an AMQP connection to the internal WebSocket listener not made by the hub (port {})",
                     facts.remotePort());
@@ -104,47 +94,7 @@ public final class AmqpWebSocketBridge {
         return true;
     }
 
-    private void bridge(HttpServerRequest request) {
-        request.toWebSocket().onComplete(upgraded -> {
-            if (upgraded.failed()) {
-                LOG.debug("AMQP WebSocket upgrade failed: {}", upgraded.cause().toString());
-                return;
-            }
-            ServerWebSocket ws = upgraded.result();
-            ws.pause();
-            client.connect(internalPort, host).onComplete(connected -> {
-                if (connected.failed()) {
-                    LOG.warn("AMQP WebSocket: cannot reach the internal AMQP listener", connected.cause());
-                    ws.close((short) 1011, "AMQP endpoint unavailable");
-                    return;
-                }
-                NetSocket socket = connected.result();
-                int localPort = socket.localAddress().port();
-                bridged.put(localPort, Optional.ofNullable(clientCertificates(ws)));
-                socket.closeHandler(v -> {
-                    bridged.remove(localPort);
-                    if (!ws.isClosed()) {
-                        ws.close();
-                    }
-                });
-                ws.closeHandler(v -> socket.close());
-                ws.exceptionHandler(e -> LOG.debug("AMQP WebSocket failed: {}", e.toString()));
-                ws.pipeTo(socket);
-                socket.pipeTo(ws);
-            });
-        });
-    }
-
-    private static X509Certificate[] clientCertificates(ServerWebSocket ws) {
-        try {
-            return ws.isSsl() && ws.sslSession() != null
-                    ? DeviceCertificates.x509(ws.sslSession().getPeerCertificates()) : null;
-        } catch (SSLPeerUnverifiedException e) {
-            return null;
-        }
-    }
-
     public Future<Void> close() {
-        return client.close();
+        return tunnel.close();
     }
 }
