@@ -200,7 +200,7 @@ final class Listeners {
      * Runs a bind; "address already in use" (or "permission denied") becomes a message that names the port, the
      * endpoint and the option that moves it.
      */
-    private int bindOrExplain(String endpoint, String option, int port, IntSupplier bind) {
+    int bindOrExplain(String endpoint, String option, int port, IntSupplier bind) {
         return bindOrExplain(endpoint, option, "", port, bind);
     }
 

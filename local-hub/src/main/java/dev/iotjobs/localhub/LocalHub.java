@@ -10,6 +10,8 @@ import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.console.ConsoleServer;
 import dev.iotjobs.localhub.device.Device;
+import dev.iotjobs.localhub.eventhubs.EventHubsEndpoint;
+import dev.iotjobs.localhub.telemetry.TelemetryLog;
 import dev.iotjobs.localhub.device.DeviceRegistry;
 import dev.iotjobs.localhub.device.DeviceStore;
 import dev.iotjobs.localhub.device.ModuleService;
@@ -27,7 +29,6 @@ import dev.iotjobs.localhub.mqtt.MqttWebSocketBridge;
 import dev.iotjobs.localhub.c2d.C2dQueues;
 import dev.iotjobs.localhub.c2d.C2dSettings;
 import dev.iotjobs.localhub.edge.DeviceEdge;
-import dev.iotjobs.localhub.telemetry.TelemetrySink;
 import dev.iotjobs.localhub.query.QueryService;
 import dev.iotjobs.localhub.rest.ConnectProxy;
 import dev.iotjobs.localhub.rest.HttpDeadlines;
@@ -80,6 +81,8 @@ import java.util.function.Supplier;
  */
 public final class LocalHub implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LocalHub.class);
+    /** The built-in endpoint's event hub name: IoT Hub uses the hub's name; this hub's is {@value}. */
+    public static final String EVENT_HUB_NAME = "local-hub";
     private HubConfig config;
     private final Clock clock = Clock.systemUTC();
     private Vertx vertx;
@@ -98,6 +101,10 @@ public final class LocalHub implements AutoCloseable {
     private int restPort;
     private int proxyPort = -1;
     private String restBindProblem;
+    /** The telemetry stream (built-in endpoint) and its Event Hubs-compatible endpoint. */
+    private TelemetryLog telemetry;
+    private Path telemetryTempDirectory;
+    private EventHubsEndpoint eventHubs;
 
     private LocalHub(HubConfig config) {
         this.config = config;
@@ -137,6 +144,7 @@ public final class LocalHub implements AutoCloseable {
             store = config.inMemory() ? new MemoryHubStore() : MvHubStore.open(DataDirectory.storeFile(config.dataDirectory()));
             StoreFormat.check(store, config.dataDirectory());
             trace.mark("store");
+            telemetry = openTelemetry();
             registry = new DeviceRegistry(new DeviceStore(store), clock);
             registry.ensureDevice(WellKnownKeys.DEFAULT_DEVICE_ID, "638000000000000000",
                     WellKnownKeys.DEFAULT_DEVICE_PRIMARY_KEY, WellKnownKeys.DEFAULT_DEVICE_SECONDARY_KEY);
@@ -149,7 +157,7 @@ public final class LocalHub implements AutoCloseable {
             certificates = tls.await(); // the device edge checks X.509 devices against the development CA
             edge = new DeviceEdge(new DeviceAuthenticator(registry, clock, certificates.caCertificate()),
                     new ModuleAuthenticator(registry, moduleRegistry, clock, certificates.caCertificate()), registry, moduleRegistry, twins,
-                    moduleTwins, c2d, telemetrySink, new SessionStore(store), clock,
+                    moduleTwins, c2d, telemetry, new SessionStore(store), clock,
                     new DeviceEdge.Settings(config.sessionResumeGrace(), config.limits().mqttTwinRequestsInFlight()));
             methods = new MethodService(registry, edge);
             twins.onDesiredChanged(edge);
@@ -201,6 +209,11 @@ public final class LocalHub implements AutoCloseable {
             proxyPort = listeners.proxyPort();
             restBindProblem = listeners.restBindProblem();
             trace.mark("listeners");
+            listeners.bindOrExplain("Event Hubs-compatible endpoint, AMQP", "--event-hubs-port", config.eventHubsPort(), () -> {
+                eventHubs = Listeners.await(EventHubsEndpoint.start(vertx, config.bindHost(), config.eventHubsPort(), telemetry,
+                        EVENT_HUB_NAME, config.telemetry().consumerGroups(), SharedAccessPolicy.defaults(), clock));
+                return eventHubs.port();
+            });
         } catch (RuntimeException e) {
             stop();
             throw e;
@@ -248,6 +261,9 @@ public final class LocalHub implements AutoCloseable {
         p.setProperty("proxyPort", Integer.toString(proxyPort));
         p.setProperty("hubConnectionString", hubConnectionString());
         p.setProperty("deviceConnectionString", WellKnownKeys.DEVICE_CONNECTION_STRING);
+        p.setProperty("eventHubsPort", Integer.toString(eventHubsPort()));
+        p.setProperty("eventHubName", EVENT_HUB_NAME);
+        p.setProperty("eventHubsConnectionString", eventHubsConnectionString());
         Path file = DataDirectory.endpointsFile(config.dataDirectory());
         Path flags = DataDirectory.clientJvmFlagsFile(config.dataDirectory());
         try (var out = Files.newOutputStream(file)) {
@@ -303,9 +319,45 @@ public final class LocalHub implements AutoCloseable {
             c2d.close(); // before the store: its sweeper commits
             c2d = null;
         }
+        eventHubs = null; // closed with Vert.x
+        if (telemetry != null) {
+            telemetry.close(); // after the device listeners: what they acknowledged is stored
+            telemetry = null;
+        }
+        if (telemetryTempDirectory != null) {
+            deleteTree(telemetryTempDirectory);
+            telemetryTempDirectory = null;
+        }
         if (store != null) {
             store.close();
             store = null;
+        }
+    }
+
+    /**
+     * The telemetry log: under the data directory ({@code telemetry/}), or for an in-memory hub in a temporary
+     * directory removed when the hub stops.
+     */
+    private TelemetryLog openTelemetry() {
+        Path directory;
+        if (config.inMemory()) {
+            try {
+                telemetryTempDirectory = Files.createTempDirectory("local-hub-telemetry");
+            } catch (IOException e) {
+                throw new IllegalStateException("Cannot create a temporary directory for telemetry: " + e.getMessage(), e);
+            }
+            directory = telemetryTempDirectory;
+        } else {
+            directory = config.dataDirectory().resolve("telemetry");
+        }
+        return TelemetryLog.open(directory, config.telemetry(), clock);
+    }
+
+    private static void deleteTree(Path root) {
+        try (var paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            LOG.debug("Could not delete {}", root, e);
         }
     }
 
@@ -320,8 +372,9 @@ public final class LocalHub implements AutoCloseable {
      */
     public synchronized LocalHub restart() {
         int consolePort = listeners != null && listeners.consolePort() > 0 ? listeners.consolePort() : config.consolePort();
+        int eventHubsPort = eventHubsPort();
         stop();
-        config = config.toBuilder().mqttPort(mqttPort).restPort(restPort).consolePort(consolePort)
+        config = config.toBuilder().mqttPort(mqttPort).restPort(restPort).consolePort(consolePort).eventHubsPort(eventHubsPort)
                 .proxyPort(proxyPort > 0 ? proxyPort : config.proxyPort())
                 .alwaysProxy(config.alwaysProxy() || proxyPort > 0).build();
         restBindProblem = null;
@@ -341,6 +394,34 @@ public final class LocalHub implements AutoCloseable {
 
     public int restPort() {
         return restPort;
+    }
+
+    /** The Event Hubs-compatible endpoint's port (plain AMQP). */
+    public int eventHubsPort() {
+        return eventHubs == null ? config.eventHubsPort() : eventHubs.port();
+    }
+
+    /** The event hub name of the built-in endpoint (the portal's "Event Hub-compatible name"). */
+    public String eventHubName() {
+        return EVENT_HUB_NAME;
+    }
+
+    /**
+     * The built-in endpoint's Event Hubs-compatible connection string with the {@code service} policy, as the
+     * portal's "Built-in endpoints" blade shows it (plus {@code UseDevelopmentEmulator=true}: plain AMQP, no TLS).
+     */
+    public String eventHubsConnectionString() {
+        return eventHubsConnectionString("service", WellKnownKeys.SERVICE_KEY);
+    }
+
+    /** As {@link #eventHubsConnectionString()} with another policy (one lacking Service Connect is refused). */
+    public String eventHubsConnectionString(String policy, String key) {
+        return EventHubsEndpoint.connectionString(WellKnownKeys.HOST_NAME, eventHubsPort(), EVENT_HUB_NAME, policy, key);
+    }
+
+    /** The telemetry stream (the console and tests read it; devices append to it). */
+    public TelemetryLog telemetry() {
+        return telemetry;
     }
 
     /** The CONNECT proxy port, or -1 when the REST endpoint is reachable directly on 443. */
@@ -370,12 +451,6 @@ public final class LocalHub implements AutoCloseable {
     public C2dQueues cloudToDevice() {
         return c2d;
     }
-
-    /**
-     * Where accepted device-to-cloud messages go. Until a telemetry stream is plugged in, they are acknowledged
-     * and dropped.
-     */
-    private final TelemetrySink telemetrySink = TelemetrySink.DROP;
 
     /** "BoringSSL" or "JDK": the TLS engine the listeners use. */
     public String tlsEngineName() {

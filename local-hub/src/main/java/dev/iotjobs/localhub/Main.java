@@ -3,6 +3,7 @@ package dev.iotjobs.localhub;
 import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
+import dev.iotjobs.localhub.telemetry.TelemetryOptions;
 
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -28,6 +29,12 @@ public final class Main {
               --tier T           apply IoT Hub tier T's quotas and throttles: F1, S1, S2 or S3 (default: none,
                                  as fast as the hub can; see docs/local-hub.md, "Tiers")
               --units N          units of that tier (default 1)
+              --event-hubs-port N   built-in endpoint, Event Hubs-compatible AMQP without TLS (default 5672;
+                                    Event Hubs clients dial it with UseDevelopmentEmulator=true)
+              --telemetry-partitions N   partitions of the built-in endpoint, 1-32 (default 4; fixed once created)
+              --telemetry-retention D    how long telemetry is kept: 1d, 12h, 30m or 90s (default 1d)
+              --telemetry-max-mb N       size cap of the telemetry on disk, in MB (default 1024)
+              --consumer-group NAME      a consumer group besides $Default (repeatable)
               --console-port N   web console, http://127.0.0.1:N (default 8080; 0 picks a free port)
               --no-console       no web console
               --help             this text
@@ -80,7 +87,9 @@ public final class Main {
     }
 
     static HubConfig parse(String[] args) {
-        HubConfig.Builder b = HubConfig.builder().consolePort(HubConfig.DEFAULT_CONSOLE_PORT);
+        HubConfig.Builder b = HubConfig.builder().consolePort(HubConfig.DEFAULT_CONSOLE_PORT)
+                .eventHubsPort(HubConfig.DEFAULT_EVENT_HUBS_PORT);
+        TelemetryOptions telemetry = TelemetryOptions.DEFAULTS;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -100,10 +109,36 @@ public final class Main {
                 case "--units" -> b.units(positive(value(args, ++i, a), a));
                 case "--console-port" -> b.consolePort(port(value(args, ++i, a), a));
                 case "--no-console" -> b.consolePort(HubConfig.CONSOLE_OFF);
+                case "--event-hubs-port" -> b.eventHubsPort(port(value(args, ++i, a), a));
+                case "--telemetry-partitions" -> {
+                    int n = positive(value(args, ++i, a), a);
+                    if (n > TelemetryOptions.MAX_PARTITIONS) {
+                        throw new IllegalArgumentException(a + " must be 1 to " + TelemetryOptions.MAX_PARTITIONS + ", not " + n);
+                    }
+                    telemetry = telemetry.withPartitions(n);
+                }
+                case "--telemetry-retention" -> telemetry = telemetry.withRetention(duration(value(args, ++i, a), a));
+                case "--telemetry-max-mb" -> telemetry = telemetry.withMaxBytes(positive(value(args, ++i, a), a) * (1L << 20));
+                case "--consumer-group" -> telemetry = telemetry.withConsumerGroup(value(args, ++i, a));
                 default -> throw new IllegalArgumentException("Unknown option: " + a);
             }
         }
-        return b.build();
+        return b.telemetry(telemetry).build();
+    }
+
+    /** {@code 1d}, {@code 12h}, {@code 30m}, {@code 90s}: a positive duration. */
+    static Duration duration(String text, String option) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})([dhms])").matcher(text.trim());
+        if (m.matches() && Long.parseLong(m.group(1)) > 0) {
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "d" -> Duration.ofDays(n);
+                case "h" -> Duration.ofHours(n);
+                case "m" -> Duration.ofMinutes(n);
+                default -> Duration.ofSeconds(n);
+            };
+        }
+        throw new IllegalArgumentException(option + " must be a positive number followed by d, h, m or s (e.g. 1d), not '" + text + "'");
     }
 
     private static String value(String[] args, int i, String option) {
@@ -148,6 +183,9 @@ public final class Main {
         s.append("local-hub ").append(VERSION).append(" - a local Azure IoT Hub for development (never for production)\n");
         s.append("  devices  (MQTT/TLS): ").append(c.bindHost()).append(':').append(hub.mqttPort()).append('\n');
         s.append("  service  (HTTPS):    ").append(c.bindHost()).append(':').append(hub.restPort()).append('\n');
+        s.append("  built-in endpoint:   ").append(c.bindHost()).append(':').append(hub.eventHubsPort())
+                .append(" (Event Hubs-compatible, AMQP; event hub '").append(hub.eventHubName()).append("', ")
+                .append(c.telemetry().partitions()).append(" partitions)\n");
         if (hub.consoleUrl() != null) {
             s.append("  console  (HTTP):     ").append(hub.consoleUrl())
                     .append("  (loopback only; acts with the iothubowner policy)\n");
@@ -170,6 +208,8 @@ public final class Main {
                 .append(hub.hubConnectionString()).append('\n');
         s.append("Device connection string (").append(WellKnownKeys.DEFAULT_DEVICE_ID).append("):\n  ")
                 .append(WellKnownKeys.DEVICE_CONNECTION_STRING).append('\n');
+        s.append("Event Hubs-compatible connection string (built-in endpoint, service policy; docs/telemetry.md):\n  ")
+                .append(hub.eventHubsConnectionString()).append('\n');
         s.append("Java apps reach this hub with these JVM options (also in ")
                 .append(DataDirectory.clientJvmFlagsFile(c.dataDirectory())).append("):\n  ")
                 .append(String.join(" ", hub.clientJvmFlags())).append('\n');

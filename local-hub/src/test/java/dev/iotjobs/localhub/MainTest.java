@@ -24,6 +24,12 @@ class MainTest {
             assertTrue(banner.contains("service  (HTTPS):    127.0.0.1:" + hub.restPort()), banner);
             assertTrue(banner.contains("TLS engine:          " + hub.tlsEngineName()), banner);
             assertTrue(banner.contains(hub.hubConnectionString()), banner);
+            assertTrue(banner.contains("built-in endpoint:   127.0.0.1:" + hub.eventHubsPort()
+                    + " (Event Hubs-compatible, AMQP; event hub 'local-hub', 4 partitions)"), banner);
+            assertTrue(banner.contains(hub.eventHubsConnectionString()), banner);
+            assertTrue(hub.eventHubsConnectionString().startsWith("Endpoint=sb://127.0.0.1:" + hub.eventHubsPort()
+                    + "/;SharedAccessKeyName=service;SharedAccessKey="), hub.eventHubsConnectionString());
+            assertTrue(hub.eventHubsConnectionString().endsWith(";EntityPath=local-hub;UseDevelopmentEmulator=true"));
             assertTrue(banner.endsWith("\nReady in 0.83 s. Ctrl-C stops the hub."), banner);
             assertTrue(Main.banner(hub, null).endsWith("\nReady. Ctrl-C stops the hub."), "start-up time unknown");
         }
@@ -37,6 +43,27 @@ class MainTest {
         assertEquals(4443, c.proxyPort());
         assertEquals("127.0.0.1", c.bindHost());
         assertEquals(false, c.inMemory());
+        assertEquals(5672, c.eventHubsPort());
+        assertEquals(4, c.telemetry().partitions());
+        assertEquals(Duration.ofDays(1), c.telemetry().retention());
+    }
+
+    @Test
+    void parse_readsTheTelemetryOptions() {
+        HubConfig c = Main.parse(new String[]{"--event-hubs-port", "5673", "--telemetry-partitions", "8",
+                "--telemetry-retention", "12h", "--telemetry-max-mb", "64", "--consumer-group", "analytics",
+                "--consumer-group", "alerts"});
+        assertEquals(5673, c.eventHubsPort());
+        assertEquals(8, c.telemetry().partitions());
+        assertEquals(Duration.ofHours(12), c.telemetry().retention());
+        assertEquals(64L << 20, c.telemetry().maxBytes());
+        assertEquals(java.util.Set.of("analytics", "alerts"), c.telemetry().consumerGroups());
+        assertEquals("--telemetry-partitions must be 1 to 32, not 33",
+                assertThrows(IllegalArgumentException.class, () -> Main.parse(new String[]{"--telemetry-partitions", "33"})).getMessage());
+        assertEquals("--telemetry-retention must be a positive number followed by d, h, m or s (e.g. 1d), not '1 week'",
+                assertThrows(IllegalArgumentException.class, () -> Main.parse(new String[]{"--telemetry-retention", "1 week"})).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Main.parse(new String[]{"--consumer-group", "a/b"}))
+                .getMessage().startsWith("Consumer group 'a/b' is not a valid name"));
     }
 
     @Test

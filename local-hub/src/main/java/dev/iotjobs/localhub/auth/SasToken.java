@@ -77,6 +77,24 @@ public record SasToken(String resourceAsSent, String signature, long expiry, Str
         return false;
     }
 
+    /**
+     * As {@link #isSignedWith(String)}, but with the UTF-8 bytes of the key's text as the HMAC key: how Event Hubs
+     * and Service Bus clients sign ({@code EventHubSharedKeyCredential}), where the IoT SDKs base64-decode it first.
+     */
+    public boolean isSignedWithKeyText(String keyText) {
+        if (keyText == null) {
+            return false;
+        }
+        byte[] key = keyText.getBytes(StandardCharsets.UTF_8);
+        String decoded = resource();
+        for (String sr : new String[]{resourceAsSent, decoded, URLEncoder.encode(decoded, StandardCharsets.UTF_8)}) {
+            if (constantTimeEquals(sign(key, sr + "\n" + expiry), signature)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Builds a token (used by the hub's own tools: fleet simulator, tests). */
     public static String create(String resource, String base64Key, String keyName, long expiry) {
         String sr = URLEncoder.encode(resource, StandardCharsets.UTF_8);

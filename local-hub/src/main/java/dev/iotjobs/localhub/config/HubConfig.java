@@ -38,12 +38,17 @@ import java.util.Locale;
  *                          ({@link #DEFAULT_SESSION_RESUME_GRACE}; see {@code EdgeSession})
  * @param tier              the IoT Hub tier whose quotas and throttles to apply, or null (the default) for none
  * @param units             the tier's unit count (1 by default)
+ * @param eventHubsPort     the Event Hubs-compatible endpoint (plain AMQP, as Event Hubs clients expect with
+ *                          {@code UseDevelopmentEmulator=true}); 0 (the default here; the command line's default is
+ *                          {@link #DEFAULT_EVENT_HUBS_PORT}) picks a free port
+ * @param telemetry         the telemetry log's partitions and retention (the built-in endpoint's)
  */
 public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, int mqttPort, int restPort,
                         int proxyPort, boolean alwaysProxy, HubLimits limits, Duration twinResponseDelay,
                         TlsEngine tlsEngine, int maxActiveJobs, int methodsInFlight, int eventLoops,
                         int coreWorkerThreads, int jobWorkerThreads, int consolePort,
-                        C2dSettings c2d, Duration sessionResumeGrace, Tier tier, int units) {
+                        C2dSettings c2d, Duration sessionResumeGrace, Tier tier, int units, int eventHubsPort,
+                        dev.iotjobs.localhub.telemetry.TelemetryOptions telemetry) {
     /**
      * Device SDKs subscribe to methods within milliseconds of connecting when the application asks for them; one
      * that reconnects after a drop does not subscribe again. Two seconds tells the two apart on a loaded machine.
@@ -54,6 +59,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
     public static final int DEFAULT_REST_PORT = 443;
     public static final int DEFAULT_PROXY_PORT = 4443;
     public static final int DEFAULT_CONSOLE_PORT = 8080;
+    /** AMQP without TLS: the port Event Hubs clients dial with {@code UseDevelopmentEmulator=true}. */
+    public static final int DEFAULT_EVENT_HUBS_PORT = 5672;
     public static final int CONSOLE_OFF = -1;
     /**
      * A real hub PUBACKs and answers a twin request after milliseconds; a PUBACK written in the same instant as
@@ -122,6 +129,8 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.sessionResumeGrace = sessionResumeGrace;
         b.tier = tier;
         b.units = units;
+        b.eventHubsPort = eventHubsPort;
+        b.telemetry = telemetry;
         return b;
     }
 
@@ -148,6 +157,9 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int consolePort = CONSOLE_OFF;
         private Tier tier;
         private int units = 1;
+        /** Any free port here (Event Hubs clients dial the port their connection string names); the command line's default is {@link #DEFAULT_EVENT_HUBS_PORT}. */
+        private int eventHubsPort = 0;
+        private dev.iotjobs.localhub.telemetry.TelemetryOptions telemetry = dev.iotjobs.localhub.telemetry.TelemetryOptions.DEFAULTS;
 
         public Builder dataDirectory(Path value) {
             dataDirectory = value;
@@ -251,11 +263,22 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
+        public Builder eventHubsPort(int value) {
+            eventHubsPort = value;
+            return this;
+        }
+
+        public Builder telemetry(dev.iotjobs.localhub.telemetry.TelemetryOptions value) {
+            telemetry = value;
+            return this;
+        }
+
         public HubConfig build() {
             return new HubConfig(dataDirectory == null ? DataDirectory.defaultPath() : dataDirectory, inMemory,
                     bindHost, mqttPort, restPort, proxyPort, alwaysProxy, limits == null ? HubLimits.DEFAULTS : limits,
                     twinResponseDelay, tlsEngine, maxActiveJobs, methodsInFlight, eventLoops, coreWorkerThreads, jobWorkerThreads,
-                    consolePort, c2d, sessionResumeGrace, tier, units);
+                    consolePort, c2d, sessionResumeGrace, tier, units,
+                    eventHubsPort, telemetry == null ? dev.iotjobs.localhub.telemetry.TelemetryOptions.DEFAULTS : telemetry);
         }
     }
 }

@@ -26,6 +26,10 @@ import java.nio.file.Path;
  * the JVM's hub is restarted (same CA; a tiered hub keeps its store in memory) whenever a class needs another tier than the running
  * one's, so tiered classes cost a hub start each, and untiered ones see an untiered hub as before.
  * <p>
+ * Telemetry the tests' devices send is read back with the Event Hubs client and
+ * {@link LocalHub#eventHubsConnectionString()} (the built-in endpoint listens on a free port here; the connection
+ * string names it).
+ * <p>
  * The hub's web console is off here unless asked for: {@code -Dlocalhub.console.port=8080} (0: any free port)
  * starts it and prints its URL, to watch the tests' devices and jobs in a browser; a test may also call
  * {@link LocalHub#startConsole(int)}.

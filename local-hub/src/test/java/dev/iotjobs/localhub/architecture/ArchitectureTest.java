@@ -19,7 +19,8 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  * The layers of local-hub (docs/local-hub.md, "Architecture"), checked on the main classes:
  * <pre>
  * wiring     LocalHub, Main, junit            may use everything
- * adapters   rest, mqtt, tls, console         protocols (Vert.x, Netty) around the core
+ * adapters   rest, mqtt, tls, console,        protocols (Vert.x, Netty, Proton) around the core
+ *            eventhubs
  * core       edge, device, jobs, method,      IoT Hub's behaviour, protocol-free; device transports reach it
  *            query, auth, session, x509,      through edge (DeviceEdge, EdgeSession) only
  *            c2d, telemetry, model, json, concurrent
@@ -40,7 +41,7 @@ class ArchitectureTest {
     private static final String[] CORE_ABOVE_STORE = java.util.Arrays.stream(CORE)
             .filter(p -> !p.contains("concurrent")).toArray(String[]::new);
     private static final String[] ADAPTERS = {"..localhub.rest..", "..localhub.mqtt..", "..localhub.tls..",
-            "..localhub.console.."};
+            "..localhub.console..", "..localhub.amqp..", "..localhub.eventhubs.."};
 
     private static final ArchRule NO_PACKAGE_CYCLES = slices().matching("dev.iotjobs.localhub.(*)..")
             .should().beFreeOfCycles()
