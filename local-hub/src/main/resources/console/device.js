@@ -159,7 +159,7 @@ export function devicePage(view, deviceId) {
       h('p', {}, h('button', { class: 'primary', type: 'submit', 'data-testid': 'c2d-send' }, 'Send'), ' ',
         h('button', { type: 'button', 'data-testid': 'c2d-purge', onclick: purge }, 'Purge the queue')),
       c2dResult),
-    h('div', { class: 'card', 'data-testid': 'telemetry-card' },
+    h('div', { class: 'card spaced', 'data-testid': 'telemetry-card' },
       h('h2', {}, 'Telemetry ', h('a', { class: 'muted', href: '#/telemetry/' + seg(deviceId) }, '(full page)')), telemetry.el),
     h('h2', {}, 'Job records'), h('div', { class: 'toolbar' }, refreshButton, recordsNote), records, pager.el);
 
