@@ -2,7 +2,7 @@
 # Job fan-out benchmarks of the local hub (see docs/benchmarks.md).
 #   ./bench.sh                      small mode, every scenario (a minute or two)
 #   ./bench.sh full                 full mode: 1,000,000 twins, 10,000 connected devices (tens of minutes)
-#   ./bench.sh [small|full] twin-job method-job query scaling startup    chosen scenarios
+#   ./bench.sh [small|full] twin-job method-job query scaling startup telemetry    chosen scenarios
 #   ./bench.sh [small|full] limit-rpc limit-store limit-merge limit-scan    limit scenarios (also alone)
 # Each real scenario starts its own in-process hub on free ports (it does not need 443 or 8883) and prints
 #   BENCH <scenario> devices=<n> seconds=<s> rate=<devices per second> heapMB=<m> [p50ms=<x> p99ms=<y>]
@@ -14,6 +14,10 @@
 # in the same JVM at its size, after it: twin-job and scaling min(store, merge), method-job rpc, query scan.
 # Each scenario runs in a JVM of its own, so a real scenario's coldRate is the first job of a fresh hub in a
 # fresh JVM.
+# The telemetry scenario (devices from the fleet simulator send over MQTT, the Event Hubs client reads every
+# partition; TelemetryBenchmark) prints
+#   BENCH telemetry messages=<n> devices=<d> seconds=<s> rate=<read back/s> ingestRate=<acknowledged/s> p50ms= p99ms=
+#         heapMBPerMillion=<m> diskMBPerMillion=<m> limit=<the telemetry log's raw appends/s> ratio=<rate/limit>
 # The startup scenario times `java -jar local-hub/target/local-hub.jar` (free ports, an existing data
 # directory) until it serves, and LocalHub.start of an embedded hub, and prints
 #   BENCH startup runs=<n> medianSeconds=<s> minSeconds=<s> maxSeconds=<s> embeddedMedianSeconds=<s>
@@ -45,7 +49,7 @@ memory=()
 if [ -z "${BENCH_PLAIN_JVM:-}" ] && grep -qs '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled; then
   memory=(-XX:+UseTransparentHugePages)
 fi
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(twin-job method-job query scaling startup)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(twin-job method-job query scaling startup telemetry)
 for scenario in "${scenarios[@]}"; do
   # shellcheck disable=SC2086
   java $heap ${memory[@]+"${memory[@]}"} ${BENCH_JAVA_OPTS:-} -Dbench.fleet.javaOptions="${BENCH_FLEET_JAVA_OPTS:-}" \

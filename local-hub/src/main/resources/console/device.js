@@ -1,8 +1,9 @@
 // One device: its twin, refreshed live; a merge patch of desired properties or tags sent with the etag the
 // edit started from (a change made meanwhile elsewhere is shown as a conflict, not overwritten); a direct
-// method call; its cloud-to-device queue (send, purge); the device's job records.
+// method call; its cloud-to-device queue (send, purge); its telemetry, live; the device's job records.
 import { api, query, seg, quote, totalJobRecords, LIVE_RECORDS_LIMIT } from './api.js';
 import { h, show, showIfChanged, time, json, compact, badge, errorBox, withoutMetadata, Live, Pager } from './ui.js';
+import { telemetryView } from './telemetry.js';
 
 export function devicePage(view, deviceId) {
   const live = new Live();
@@ -117,6 +118,9 @@ export function devicePage(view, deviceId) {
     }
   };
 
+  // Its telemetry, newest first, with the rate of the last minute.
+  const telemetry = telemetryView({ deviceId, showDevice: false });
+
   // Job records of this device.
   const records = h('div', { 'data-testid': 'device-jobs' });
   const pager = new Pager(() => refreshRecords());
@@ -155,6 +159,8 @@ export function devicePage(view, deviceId) {
       h('p', {}, h('button', { class: 'primary', type: 'submit', 'data-testid': 'c2d-send' }, 'Send'), ' ',
         h('button', { type: 'button', 'data-testid': 'c2d-purge', onclick: purge }, 'Purge the queue')),
       c2dResult),
+    h('div', { class: 'card spaced', 'data-testid': 'telemetry-card' },
+      h('h2', {}, 'Telemetry ', h('a', { class: 'muted', href: '#/telemetry/' + seg(deviceId) }, '(full page)')), telemetry.el),
     h('h2', {}, 'Job records'), h('div', { class: 'toolbar' }, refreshButton, recordsNote), records, pager.el);
 
   function renderTwin() {
@@ -215,6 +221,7 @@ export function devicePage(view, deviceId) {
 
   live.every(1000, refreshTwin);
   live.every(2000, refreshQueue);
+  live.every(1000, telemetry.poll);
   let loaded = false;
   live.every(2000, async () => {
     const cheap = (await totalJobRecords()) <= LIVE_RECORDS_LIMIT;

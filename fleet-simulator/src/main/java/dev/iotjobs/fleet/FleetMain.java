@@ -20,6 +20,10 @@ import java.util.List;
  * {@code CALLS <lockDoor calls> PATCHES <desired patches>} and exits. {@code FLEET_FAULTS} (e.g.
  * {@code methodError=0.1,methodSilent=0.05,noReport=0.2}) turns on failure injection ({@link FleetSimulator.Faults}). A separate process keeps the hub's
  * and the devices' sockets in different processes (each side needs one descriptor per device).
+ * <p>
+ * A line {@code TELEMETRY <messages per device> <messages/s per device, 0: no limit> <PUBACK window> <body bytes>}
+ * on its input makes every device send that telemetry ({@link FleetSimulator#sendTelemetry}); it prints
+ * {@code TELEMETRY <messages> <seconds>} once the hub acknowledged them all, or {@code TELEMETRY-FAILED <why>}.
  */
 public final class FleetMain {
     /** The local hub's documented defaults (its host name and its client trust store's public password). */
@@ -56,8 +60,11 @@ public final class FleetMain {
         System.out.printf("CONNECTED %d %.1f%n", fleet.connectedCount(), (System.nanoTime() - start) / 1e9);
         System.out.flush();
         try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
-            while (in.readLine() != null) {
+            for (String line; (line = in.readLine()) != null; ) {
                 // keep running until the parent closes our input
+                if (line.startsWith("TELEMETRY ")) {
+                    telemetry(fleet, line.substring("TELEMETRY ".length()).trim().split("\\s+"));
+                }
             }
         }
         System.out.printf("CALLS %d PATCHES %d%n", fleet.totalMethodCalls(), fleet.totalDesiredPatches());
@@ -65,5 +72,16 @@ public final class FleetMain {
         fleet.close();
         vertx.close().toCompletionStage().toCompletableFuture().join();
         System.exit(0);
+    }
+
+    private static void telemetry(FleetSimulator fleet, String[] a) {
+        try {
+            FleetSimulator.TelemetryStats stats = fleet.sendTelemetry(new FleetSimulator.TelemetryPlan(
+                    Integer.parseInt(a[0]), Double.parseDouble(a[1]), Integer.parseInt(a[2]), Integer.parseInt(a[3]))).join();
+            System.out.printf("TELEMETRY %d %.3f%n", stats.messages(), stats.elapsed().toNanos() / 1e9);
+        } catch (RuntimeException e) {
+            System.out.println("TELEMETRY-FAILED " + e.getMessage());
+        }
+        System.out.flush();
     }
 }

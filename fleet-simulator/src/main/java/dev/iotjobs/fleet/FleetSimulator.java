@@ -165,6 +165,33 @@ public final class FleetSimulator implements AutoCloseable {
         }
     }
 
+    /**
+     * A telemetry run ({@link #sendTelemetry}): every device sends {@code messagesPerDevice} device-to-cloud messages
+     * over MQTT at QoS 1, at most {@code window} of them awaiting their PUBACK at once, at {@code perDeviceRate}
+     * messages per second (0: as fast as the window allows).
+     *
+     * @param bodyBytes the body's size at least: a JSON object with the device's message number and the send time
+     *                  ({@code {"n":12,"sentMicros":...}}), padded with spaces
+     */
+    public record TelemetryPlan(int messagesPerDevice, double perDeviceRate, int window, int bodyBytes) {
+        public TelemetryPlan {
+            if (messagesPerDevice < 0 || perDeviceRate < 0 || window < 1 || window > MAX_WINDOW || bodyBytes < 0) {
+                throw new IllegalArgumentException("a telemetry plan needs messages >= 0, rate >= 0, window 1-" + MAX_WINDOW
+                        + " and body bytes >= 0: " + messagesPerDevice + ", " + perDeviceRate + ", " + window + ", " + bodyBytes);
+            }
+        }
+    }
+
+    /** What a telemetry run did: messages acknowledged by the hub (PUBACK) and how long it took. */
+    public record TelemetryStats(long messages, Duration elapsed) {
+        public double messagesPerSecond() {
+            return elapsed.isZero() ? messages : messages * 1e9 / elapsed.toNanos();
+        }
+    }
+
+    /** The largest PUBACK window of a telemetry run (the MQTT client's in-flight limit). */
+    public static final int MAX_WINDOW = 100;
+
     static final String API_VERSION = "2020-09-30";
     static final int KEEP_ALIVE_SECONDS = 230; // as the device SDK
     /** SAS tokens live a day: reconnecting is out of scope, and the hub disconnects at expiry. */
@@ -369,6 +396,10 @@ public final class FleetSimulator implements AutoCloseable {
                 d.connected = false;
                 connected.decrementAndGet();
             }
+            TelemetryRun run = telemetryRun;
+            if (run != null && !closed && d.telemetryAcked < run.plan.messagesPerDevice()) {
+                run.fail("device " + id + " was disconnected after " + d.telemetryAcked + " acknowledged messages");
+            }
         });
         client.exceptionHandler(e -> { /* surfaced through the connect future or closeHandler */ });
         Map<String, Integer> filters = new LinkedHashMap<>();
@@ -499,7 +530,117 @@ public final class FleetSimulator implements AutoCloseable {
         Long received = pending == null ? null : pending.remove(packetId);
         if (received != null) {
             latencies.add(System.nanoTime() - received);
+        } else if (d.telemetryInFlight > 0) {
+            d.telemetryInFlight--;
+            d.telemetryAcked++;
+            TelemetryRun run = telemetryRun;
+            if (run != null) {
+                if (d.telemetryAcked == run.plan.messagesPerDevice()) {
+                    run.deviceDone();
+                } else {
+                    pump(d, run);
+                }
+            }
         }
+    }
+
+    // ---------------------------------------------------------------- telemetry (on the devices' event loops)
+
+    private volatile TelemetryRun telemetryRun;
+
+    /** One telemetry run's shared state: the plan, when it started, the devices still sending. */
+    private final class TelemetryRun {
+        final TelemetryPlan plan;
+        final long startNanos = System.nanoTime();
+        final AtomicInteger remaining;
+        final CompletableFuture<TelemetryStats> done = new CompletableFuture<>();
+
+        TelemetryRun(TelemetryPlan plan, int devices) {
+            this.plan = plan;
+            this.remaining = new AtomicInteger(devices);
+        }
+
+        void deviceDone() {
+            if (remaining.decrementAndGet() == 0) {
+                done.complete(new TelemetryStats((long) plan.messagesPerDevice() * devices.size(),
+                        Duration.ofNanos(System.nanoTime() - startNanos)));
+            }
+        }
+
+        void fail(String why) {
+            done.completeExceptionally(new IllegalStateException(why));
+        }
+    }
+
+    /**
+     * Every device sends {@code plan.messagesPerDevice()} telemetry messages to {@code devices/{id}/messages/events/}
+     * (with the application property {@code fleet=1}), QoS 1, keeping at most {@code plan.window()} unacknowledged.
+     * Completes when the hub has acknowledged every message, or fails when a device's connection closes first
+     * (the simulator does not reconnect). One run at a time.
+     */
+    public synchronized CompletableFuture<TelemetryStats> sendTelemetry(TelemetryPlan plan) {
+        if (telemetryRun != null && !telemetryRun.done.isDone()) {
+            throw new IllegalStateException("a telemetry run is under way");
+        }
+        TelemetryRun run = new TelemetryRun(plan, devices.size());
+        telemetryRun = run;
+        if (devices.isEmpty() || plan.messagesPerDevice() == 0) {
+            run.done.complete(new TelemetryStats(0, Duration.ZERO));
+            return run.done;
+        }
+        for (SimDevice d : devices.values()) {
+            d.context.runOnContext(v -> {
+                d.telemetrySent = 0;
+                d.telemetryAcked = 0;
+                d.telemetryInFlight = 0;
+                pump(d, run);
+            });
+        }
+        return run.done;
+    }
+
+    /** Sends what the window and the rate allow now; when the rate holds it back, comes back when it allows more. */
+    private void pump(SimDevice d, TelemetryRun run) {
+        TelemetryPlan plan = run.plan;
+        MqttClient client = d.client;
+        if (client == null || !client.isConnected()) {
+            run.fail("device " + d.credentials.deviceId() + " is not connected: its telemetry cannot be sent");
+            return;
+        }
+        while (d.telemetrySent < plan.messagesPerDevice() && d.telemetryInFlight < plan.window()) {
+            long elapsed = System.nanoTime() - run.startNanos;
+            if (plan.perDeviceRate() > 0 && d.telemetrySent >= 1 + (long) (elapsed / 1e9 * plan.perDeviceRate())) {
+                if (!d.telemetryTimer) {
+                    d.telemetryTimer = true;
+                    long due = (long) ((d.telemetrySent / plan.perDeviceRate()) * 1e9) - elapsed;
+                    vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(due)), t -> {
+                        d.telemetryTimer = false;
+                        pump(d, run);
+                    });
+                }
+                return;
+            }
+            d.telemetryInFlight++;
+            d.telemetrySent++;
+            client.publish(d.telemetryTopic(), telemetryBody(d.telemetrySent - 1, plan.bodyBytes()),
+                    MqttQoS.AT_LEAST_ONCE, false, false).onFailure(e -> run.fail("device " + d.credentials.deviceId()
+                    + " could not send telemetry: " + e.getMessage()));
+        }
+    }
+
+    /** Wall-clock microseconds since the epoch (the send time a reader in another process compares with its own clock). */
+    public static long currentMicros() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
+    }
+
+    private static Buffer telemetryBody(long n, int bytes) {
+        StringBuilder b = new StringBuilder(Math.max(bytes, 48)).append("{\"n\":").append(n)
+                .append(",\"sentMicros\":").append(currentMicros()).append('}');
+        while (b.length() < bytes) {
+            b.append(' ');
+        }
+        return Buffer.buffer(b.toString());
     }
 
     // ---------------------------------------------------------------- close
@@ -575,6 +716,7 @@ public final class FleetSimulator implements AutoCloseable {
         o.setSslHandshakeTimeout(60);
         o.setSslHandshakeTimeoutUnit(TimeUnit.SECONDS);
         o.setAckTimeout(-1);
+        o.setMaxInflightQueue(MAX_WINDOW); // a telemetry run's PUBACK window (method answers need 1)
         o.setReconnectAttempts(0);
         return o;
     }
@@ -612,12 +754,29 @@ public final class FleetSimulator implements AutoCloseable {
         volatile String lastDesired;
         /** Request id of this device's reported patches (event loop only). */
         int reportRequests;
+        /** Telemetry of the current run (event loop only): sent, acknowledged, awaiting PUBACK; a rate timer set. */
+        long telemetrySent;
+        volatile long telemetryAcked;
+        int telemetryInFlight;
+        boolean telemetryTimer;
+        private String telemetryTopic;
         /** packet id of an unacknowledged method response -> nanoTime the request arrived (event loop only). */
         Map<Integer, Long> pendingAcks;
 
         SimDevice(DeviceCredentials credentials, Context context) {
             this.credentials = credentials;
             this.context = context;
+        }
+
+        /** {@code devices/{d}/messages/events/} (a module: {@code devices/{d}/modules/{m}/messages/events/}) with a property bag. */
+        String telemetryTopic() {
+            if (telemetryTopic == null) {
+                String id = credentials.deviceId();
+                int slash = id.indexOf('/');
+                telemetryTopic = (slash < 0 ? "devices/" + id : "devices/" + id.substring(0, slash) + "/modules/"
+                        + id.substring(slash + 1)) + "/messages/events/fleet=1";
+            }
+            return telemetryTopic;
         }
 
         Map<Integer, Long> pendingAcks() {

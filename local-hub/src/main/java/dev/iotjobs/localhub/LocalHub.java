@@ -178,6 +178,7 @@ public final class LocalHub implements AutoCloseable {
                 RestApi.queries(rest, queries),
                 RestApi.devices(rest, new RegistryService(registry, twins, modules)),
                 RestApi.cloudToDevice(rest, c2d),
+                RestApi.telemetry(rest, new dev.iotjobs.localhub.telemetry.RecentTelemetry(telemetry, clock)),
                 RestApi.twins(rest, twins, methods),
                 RestApi.modules(rest, modules, moduleMethods),
                 RestApi.jobs(rest, jobs));

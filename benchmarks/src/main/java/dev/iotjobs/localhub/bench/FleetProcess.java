@@ -55,6 +55,12 @@ final class FleetProcess implements AutoCloseable {
         return BenchOutput.awaitLine(out, "fleet", prefix);
     }
 
+    /** Sends the fleet a command line (FleetMain's {@code TELEMETRY ...}). */
+    void command(String line) throws IOException {
+        process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        process.getOutputStream().flush();
+    }
+
     /**
      * Closes the fleet's input, so it reports its calls, and checks that it answered exactly {@code expected}
      * lockDoor calls and saw no desired-property patch.

@@ -39,7 +39,7 @@ public final class JobBenchmark {
         scenarios.remove("full");
         scenarios.remove("small");
         if (scenarios.isEmpty()) {
-            scenarios = List.of("twin-job", "method-job", "query", "scaling", "startup");
+            scenarios = List.of("twin-job", "method-job", "query", "scaling", "startup", "telemetry");
         }
         int twins = Integer.getInteger("bench.twins", full ? 1_000_000 : 20_000);
         int connected = full ? 10_000 : 1_000;
@@ -61,8 +61,9 @@ public final class JobBenchmark {
                 case "limit-merge" -> limits.measureMerge(twins);
                 case "limit-scan" -> limits.measureScan(queried);
                 case "startup" -> StartupBenchmark.run();
+                case "telemetry" -> TelemetryBenchmark.run(full);
                 default -> throw new IllegalArgumentException("unknown scenario " + scenario
-                        + " (twin-job, method-job, query, scaling, startup, limit-rpc, limit-store, limit-merge, limit-scan)");
+                        + " (twin-job, method-job, query, scaling, startup, telemetry, limit-rpc, limit-store, limit-merge, limit-scan)");
             }
         }
         System.exit(0);

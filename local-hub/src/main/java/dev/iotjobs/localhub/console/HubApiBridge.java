@@ -35,7 +35,8 @@ final class HubApiBridge {
             "x-ms-max-item-count");
     private static final List<String> RESPONSE_HEADERS = List.of("Content-Type", "ETag", "x-ms-continuation",
             "x-ms-item-type", "iothub-errorcode");
-    private static final List<String> QUERY_PARAMETERS = List.of("jobType", "jobStatus");
+    private static final List<String> QUERY_PARAMETERS = List.of("jobType", "jobStatus", "deviceId", "top",
+            "after");
     /** A direct method may take up to 300 s (its responseTimeoutInSeconds) plus its connect timeout. */
     private static final long CALL_TIMEOUT_MILLIS = 330_000;
 
@@ -70,6 +71,7 @@ final class HubApiBridge {
         router.get("/api/local-hub/devices/:id/messages").handler(this::forward);
         router.post("/api/local-hub/devices/:id/messages").handler(this::forward);
         router.delete("/api/devices/:id/commands").handler(this::forward);
+        router.get("/api/local-hub/telemetry").handler(this::forward);
         router.route("/api/*").handler(ctx -> ConsoleGuard.refuse(ctx, 404, "The console does not forward "
                 + ctx.request().method() + " " + ctx.request().path() + " to the hub."));
     }

@@ -16,7 +16,7 @@ import java.util.Map;
  */
 final class StaticFiles {
     static final List<String> FILES = List.of("index.html", "console.css", "app.js", "api.js", "ui.js",
-            "devices.js", "device.js", "jobs.js", "job.js", "favicon.svg", "tier.js");
+            "devices.js", "device.js", "jobs.js", "job.js", "favicon.svg", "tier.js", "telemetry.js");
     private final Map<String, Buffer> bodies = new HashMap<>();
 
     private StaticFiles() {

@@ -112,6 +112,11 @@ public final class RestApi {
         return new CloudToDeviceRoutes(rest, queues)::register;
     }
 
+    /** The hub's own read of its built-in endpoint, for the console ({@code /local-hub/telemetry}). */
+    public static RouteGroup telemetry(RestSupport rest, dev.iotjobs.localhub.telemetry.RecentTelemetry telemetry) {
+        return new TelemetryRoutes(rest, telemetry)::register;
+    }
+
     public static RouteGroup queries(RestSupport rest, QueryService queries) {
         return new QueryRoutes(rest, queries)::register;
     }
