@@ -24,7 +24,7 @@ import java.util.function.LongSupplier;
  * Every adapter asks this class; none keeps a limit of its own.
  */
 public final class HubThrottles {
-    /** How long an over-limit operation may wait for its turn before it is refused. */
+    /** How long an over-limit operation may wait for its turn before it is refused, unless configured. */
     public static final long BACKLOG_MILLIS = 10_000;
     /**
      * The header the hub's web console puts on its REST calls: they are not counted (the console polls every
@@ -54,10 +54,19 @@ public final class HubThrottles {
 
     /** The limits of {@code tier} with {@code units} units. */
     public static HubThrottles of(Tier tier, int units, Clock clock) {
-        return of(tier, units, clock, System::nanoTime);
+        return of(tier, units, clock, BACKLOG_MILLIS, System::nanoTime);
+    }
+
+    /** The limits of {@code tier} with {@code units} units, refusing what would wait over {@code backlogMillis}. */
+    public static HubThrottles of(Tier tier, int units, Clock clock, long backlogMillis) {
+        return of(tier, units, clock, backlogMillis, System::nanoTime);
     }
 
     static HubThrottles of(Tier tier, int units, Clock clock, LongSupplier nanoTime) {
+        return of(tier, units, clock, BACKLOG_MILLIS, nanoTime);
+    }
+
+    static HubThrottles of(Tier tier, int units, Clock clock, long backlogMillis, LongSupplier nanoTime) {
         tier.checkUnits(units);
         Map<Operation, Throttle> throttles = new EnumMap<>(Operation.class);
         for (Operation op : Operation.values()) {
@@ -68,7 +77,7 @@ public final class HubThrottles {
                 throttles.put(op, new Throttle(rate, (int) Math.max(2, rate / 10), Long.MAX_VALUE / 2_000_000, nanoTime));
             } else {
                 int burst = (int) Math.max(1, Math.floor(rate * (op.window() == Operation.Window.MINUTE ? 60 : 1)));
-                throttles.put(op, new Throttle(rate, burst, BACKLOG_MILLIS, nanoTime));
+                throttles.put(op, new Throttle(rate, burst, backlogMillis, nanoTime));
             }
         }
         return new HubThrottles(tier, units, throttles, clock);
@@ -115,13 +124,22 @@ public final class HubThrottles {
      * @throws dev.iotjobs.localhub.model.HubException 429001 when the wait would exceed the backlog
      */
     public long admit(Operation op, int permits) {
+        return admit(op, permits, ErrorCode.THROTTLING);
+    }
+
+    /**
+     * As {@link #admit(Operation, int)}, refusing with {@code refusal}: 429002 ThrottleBacklogLimitExceeded for
+     * device-to-cloud sends (the code IoT Hub records when it closes an over-limit device's connection), 429001
+     * ThrottlingException for the rest.
+     */
+    public long admit(Operation op, int permits, ErrorCode refusal) {
         Throttle t = throttles.get(op);
         if (t == null) {
             return 0;
         }
         long delay = t.reserve(Math.max(1, permits));
         if (delay < 0) {
-            throw ErrorCode.THROTTLING.exception("IoT Hub throttling limits have been exceeded: " + op.docsName()
+            throw refusal.exception("IoT Hub throttling limits have been exceeded: " + op.docsName()
                     + " on a " + describe() + " hub are limited to " + rate(t.perSecond())
                     + "; retry later with a back-off (see the \"IoT Hub quotas and throttling\" page).");
         }
