@@ -11,11 +11,14 @@ import java.util.function.LongSupplier;
 
 /**
  * The quotas and throttles of one IoT Hub tier and unit count, or none (the default: the local hub runs as
- * fast as it can). One {@link Throttle} per operation class of the "IoT Hub quotas and throttling" page:
+ * fast as it can). One {@link Throttle} per operation class of the "IoT Hub quotas and throttling" page, asked by
+ * the REST adapter for service requests and by the device edge for what devices do (new connections,
+ * device-to-cloud sends, twin reads and updates, which share the twin throttles with the service side):
  * <ul>
  *   <li>classes stated per minute let a minute's worth pass at once, classes stated per second a second's
  *       worth; beyond that an operation is delayed until it conforms (traffic shaping), and refused with
- *       429001 ThrottlingException when it would wait longer than {@link #BACKLOG_MILLIS};</li>
+ *       429001 ThrottlingException (device-to-cloud sends: 429002 ThrottleBacklogLimitExceeded) when it
+ *       would wait longer than the backlog ({@link #BACKLOG_MILLIS} unless configured);</li>
  *   <li>jobs device operations are paced by the hub itself at the tier's rate (a tenth of a second's worth at
  *       once, at least 2), never refused;</li>
  *   <li>the daily message quota (metered operations, one message per started meter block) is refused with
@@ -144,6 +147,18 @@ public final class HubThrottles {
                     + "; retry later with a back-off (see the \"IoT Hub quotas and throttling\" page).");
         }
         return (delay + 999_999) / 1_000_000;
+    }
+
+    /**
+     * Fault injection for tests and demonstrations: fills an operation class's backlog as a flood of other clients
+     * would, so that for the next {@code millis} every operation of the class is refused and then delayed until
+     * the backlog has drained. Without a tier: nothing.
+     */
+    public void saturate(Operation op, long millis) {
+        Throttle t = throttles.get(op);
+        if (t != null) {
+            t.saturate(millis);
+        }
     }
 
     /** Messages of {@code bytes} as the daily quota meters them (at least one). */
