@@ -47,6 +47,7 @@ class DeviceTierIT {
     void connectionFlood_isRefused_andTheSdkRetriesUntilItConnects(IotHubClientProtocol protocol, LocalHub hub)
             throws Exception {
         Device device = TestDevices.register(hub, TestDevices.uniqueId("tier-connect"));
+        long start = System.nanoTime();
         hub.throttles().saturate(Operation.DEVICE_CONNECTIONS, 1500);
 
         // Over the backlog: MQTT gets CONNACK 3 (server unavailable), AMQP a link detached as
@@ -62,6 +63,8 @@ class DeviceTierIT {
         DeviceClient client = new DeviceClient(TestDevices.connectionString(device), protocol);
         try {
             client.open(true);
+            long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(tookMillis >= 1500, "connected only after the flood: " + tookMillis + " ms");
         } finally {
             client.close();
         }
