@@ -209,6 +209,16 @@ public final class DeviceEdge implements DeviceConnections, DesiredPropertiesLis
     }
 
     /**
+     * Admits a cloud-to-device message of {@code bytes} that the service sends, under the tier's "Cloud-to-device
+     * sends" throttle (a minute's worth at once, then shaped) and the daily quota: fails with 429001 beyond the
+     * backlog (the service endpoint rejects the transfer as throttled) or 403002 once the quota is used up.
+     * Without a tier: completed, nothing counted.
+     */
+    public CompletableFuture<Void> admitCloudToDeviceSend(long bytes) {
+        return admit(Operation.CLOUD_TO_DEVICE_SENDS, ErrorCode.THROTTLING, bytes);
+    }
+
+    /**
      * Admits one operation of a class: now, after a delay (shaping), or refused with {@code refusal}; metered
      * operations ({@code meteredBytes >= 0}) are also charged to the daily quota (403002 once used up).
      */

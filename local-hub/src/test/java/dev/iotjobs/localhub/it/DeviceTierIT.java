@@ -7,7 +7,10 @@ import com.microsoft.azure.sdk.iot.device.IotHubStatusCode;
 import com.microsoft.azure.sdk.iot.device.Message;
 import com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException;
 import com.microsoft.azure.sdk.iot.device.twin.TwinCollection;
+import com.microsoft.azure.sdk.iot.service.exceptions.IotHubException;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubTooManyRequestsException;
+import com.microsoft.azure.sdk.iot.service.messaging.IotHubServiceClientProtocol;
+import com.microsoft.azure.sdk.iot.service.messaging.MessagingClient;
 import com.microsoft.azure.sdk.iot.service.registry.Device;
 import com.microsoft.azure.sdk.iot.service.twin.TwinClient;
 import dev.iotjobs.localhub.LocalHub;
@@ -30,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The device side of an S1 hub (100 new connections/s, 100 device-to-cloud sends/s, 100 twin reads/s, 50 twin
- * updates/s, a second's worth at once), through the unmodified device SDK over MQTT and AMQP. The backlog is 1 s
+ * updates/s, a second's worth at once; 100 cloud-to-device sends/min, a minute's worth at once), through the unmodified device SDK over MQTT and AMQP. The backlog is 1 s
  * here (10 s by default) so that refusals come quickly. A flood of other clients is stood in for by
  * {@code HubThrottles.saturate} / {@code admit} on the hub's own throttles (deterministic, unlike a race of
  * hundreds of real connections on a shared machine); what is under test is what the hub does to the next
@@ -146,6 +149,34 @@ class DeviceTierIT {
             assertEquals("1.0", twins.get(device.getDeviceId()).getReportedProperties().get("firmware"));
         } finally {
             client.close();
+        }
+    }
+
+    @Test
+    void cloudToDeviceSendsOverTheLimit_areRejectedAsThrottled_thenAccepted(LocalHub hub) throws Exception {
+        Device device = TestDevices.register(hub, TestDevices.uniqueId("tier-c2d"));
+        MessagingClient messaging = new MessagingClient(hub.hubConnectionString(), IotHubServiceClientProtocol.AMQPS);
+        messaging.open();
+        try {
+            hub.throttles().saturate(Operation.CLOUD_TO_DEVICE_SENDS, 1500);
+            // Rejected as com.microsoft:device-container-throttled, which the service SDK reports as a plain
+            // IotHubException with the condition and the hub's description (429001 ...).
+            IotHubException e = assertThrows(IotHubException.class,
+                    () -> messaging.send(device.getDeviceId(), new com.microsoft.azure.sdk.iot.service.messaging.Message("x")));
+            assertTrue(e.getMessage().contains("429001"), e.getMessage());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            while (true) {
+                try {
+                    messaging.send(device.getDeviceId(), new com.microsoft.azure.sdk.iot.service.messaging.Message("y"));
+                    break;
+                } catch (IotHubException refused) {
+                    assertTrue(refused.getMessage().contains("429001") && System.nanoTime() < deadline,
+                            refused.getMessage());
+                    Thread.sleep(250);
+                }
+            }
+        } finally {
+            messaging.close();
         }
     }
 
