@@ -114,9 +114,16 @@ public final class MqttDeviceHandler {
             return;
         }
         Context context = vertx.getOrCreateContext();
+        // A device that gives up while it waits must not be connected afterwards (nothing would disconnect it).
+        java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
+        endpoint.closeHandler(v -> gone.set(true));
         admitted.whenComplete((v, e) -> context.runOnContext(x -> {
-            if (e != null) {
-                LOG.info("Refused MQTT connection of {}: {}", clientId, e.getMessage());
+            if (gone.get()) {
+                return;
+            }
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause != null) {
+                LOG.info("Refused MQTT connection of {}: {}", clientId, cause.getMessage());
                 endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
             } else {
                 connect(endpoint, clientCertificates, clientId, identity, password);
@@ -293,7 +300,10 @@ public final class MqttDeviceHandler {
                         ack(endpoint, msg);
                     } else {
                         // MQTT has no negative acknowledgement: IoT Hub closes the connection.
-                        LOG.info("Telemetry of {} refused: {}", session.identity(), e.getMessage());
+                        Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                                ? e.getCause() : e;
+                        LOG.info("Telemetry of {} refused, closing its connection: {}", session.identity(),
+                                cause.getMessage());
                         if (endpoint.isConnected()) {
                             endpoint.close();
                         }
