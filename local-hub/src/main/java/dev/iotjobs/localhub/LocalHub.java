@@ -134,10 +134,15 @@ public final class LocalHub implements AutoCloseable {
             modules = new ModuleService(registry, moduleRegistry, moduleTwins);
             c2d = new C2dQueues(store, registry, clock, config.c2d());
             certificates = tls.await(); // the device edge checks X.509 devices against the development CA
+            // Tier emulation (off without --tier): one set of throttles, asked by the device edge, the REST adapter
+            // and the jobs.
+            throttles = config.tier() == null ? HubThrottles.none()
+                    : HubThrottles.of(config.tier(), config.units(), clock, config.throttleBacklog().toMillis());
             edge = new DeviceEdge(new DeviceAuthenticator(registry, clock, certificates.caCertificate()),
                     new ModuleAuthenticator(registry, moduleRegistry, clock, certificates.caCertificate()), registry, moduleRegistry, twins,
                     moduleTwins, c2d, telemetry, new SessionStore(store), clock,
-                    new DeviceEdge.Settings(config.sessionResumeGrace(), config.limits().mqttTwinRequestsInFlight()));
+                    new DeviceEdge.Settings(config.sessionResumeGrace(), config.limits().mqttTwinRequestsInFlight()),
+                    throttles);
             methods = new MethodService(registry, edge);
             twins.onDesiredChanged(edge);
             moduleTwins.onDesiredChanged(edge);
@@ -164,8 +169,6 @@ public final class LocalHub implements AutoCloseable {
                 new DeviceAuthenticator(registry, clock, certificates.caCertificate()),
                 new ModuleAuthenticator(registry, moduleRegistry, clock), serviceAuthenticator, config.amqpLimits(), clock);
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
-        // Tier emulation (off without --tier): one set of throttles, asked by the REST adapter and the jobs.
-        throttles = config.tier() == null ? HubThrottles.none() : HubThrottles.of(config.tier(), config.units(), clock);
         jobs = new JobService(new JobStore(store), registry, twins, methods, jobExecutors,
                 new JobLimits(throttles.maxActiveJobs(config.maxActiveJobs()), config.methodsInFlight(),
                         throttles.jobDeviceOperations()));

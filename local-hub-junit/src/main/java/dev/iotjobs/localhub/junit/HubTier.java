@@ -16,4 +16,10 @@ public @interface HubTier {
     String value();
 
     int units() default 1;
+
+    /**
+     * How long an over-limit operation may wait before it is refused, in milliseconds (IoT Hub-like default:
+     * 10 s); a short backlog lets a test see refusals without flooding the hub for long.
+     */
+    long backlogMillis() default 10_000;
 }

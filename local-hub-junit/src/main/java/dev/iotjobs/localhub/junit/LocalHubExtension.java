@@ -53,7 +53,7 @@ public final class LocalHubExtension implements BeforeAllCallback, ParameterReso
 
     private static LocalHub hub(ExtensionContext context) {
         HubTier tier = context.getTestClass().map(c -> c.getAnnotation(HubTier.class)).orElse(null);
-        String key = tier == null ? "" : tier.value() + "x" + tier.units();
+        String key = tier == null ? "" : tier.value() + "x" + tier.units() + "/" + tier.backlogMillis();
         return context.getRoot().getStore(NAMESPACE)
                 .getOrComputeIfAbsent(SharedHub.class, k -> new SharedHub(), SharedHub.class).hub(key, tier);
     }
@@ -86,7 +86,8 @@ public final class LocalHubExtension implements BeforeAllCallback, ParameterReso
                 HubConfig.Builder config = HubConfig.builder().dataDirectory(dir).consolePort(console == null
                         ? HubConfig.CONSOLE_OFF : Integer.parseInt(console.trim()));
                 if (tier != null) { // in memory: the untiered hub's store stays as it was for the classes after
-                    config.tier(Tier.parse(tier.value())).units(tier.units()).inMemory(true);
+                    config.tier(Tier.parse(tier.value())).units(tier.units()).inMemory(true)
+                            .throttleBacklog(java.time.Duration.ofMillis(tier.backlogMillis()));
                 }
                 LocalHub hub = LocalHub.start(config.build());
                 hub.configureThisJvm();

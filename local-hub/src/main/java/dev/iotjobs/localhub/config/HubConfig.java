@@ -43,6 +43,8 @@ import java.util.Locale;
  *                          ({@link #DEFAULT_SESSION_RESUME_GRACE}; see {@code EdgeSession})
  * @param tier              the IoT Hub tier whose quotas and throttles to apply, or null (the default) for none
  * @param units             the tier's unit count (1 by default)
+ * @param throttleBacklog   with a tier: how long an over-limit operation may wait for its turn (traffic shaping) before
+ *                          it is refused ({@link #DEFAULT_THROTTLE_BACKLOG}; null: the default)
  * @param amqpPort          device and service endpoint, AMQP over TLS (the SDKs always dial 5671); 0 picks a free port.
  *                          Unless set, it is 5671, or a free port when {@code mqttPort} is 0 (a hub on free ports
  *                          beside another one)
@@ -53,7 +55,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
                         TlsEngine tlsEngine, int maxActiveJobs, int methodsInFlight, int eventLoops,
                         int coreWorkerThreads, int jobWorkerThreads, int consolePort, int eventHubsPort,
                         TelemetryOptions telemetry, C2dSettings c2d, Duration sessionResumeGrace, int amqpPort,
-                        AmqpLimits amqpLimits, Tier tier, int units) {
+                        AmqpLimits amqpLimits, Tier tier, int units, Duration throttleBacklog) {
     /**
      * Device SDKs subscribe to methods within milliseconds of connecting when the application asks for them; one
      * that reconnects after a drop does not subscribe again. Two seconds tells the two apart on a loaded machine.
@@ -95,7 +97,15 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         }
     }
 
+    /** How long an over-limit operation may wait in the traffic-shaping backlog before it is refused. */
+    public static final Duration DEFAULT_THROTTLE_BACKLOG = Duration.ofSeconds(10);
+
     public HubConfig {
+        if (throttleBacklog == null) {
+            throttleBacklog = DEFAULT_THROTTLE_BACKLOG;
+        } else if (throttleBacklog.isNegative()) {
+            throw new IllegalArgumentException("throttleBacklog must be zero or positive: " + throttleBacklog);
+        }
         if (twinResponseDelay == null || twinResponseDelay.isNegative()) {
             throw new IllegalArgumentException("twinResponseDelay must be zero or positive: " + twinResponseDelay);
         }
@@ -137,6 +147,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         b.sessionResumeGrace = sessionResumeGrace;
         b.tier = tier;
         b.units = units;
+        b.throttleBacklog = throttleBacklog;
         b.amqpPort = amqpPort;
         b.amqpLimits = amqpLimits;
         return b;
@@ -165,6 +176,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
         private int consolePort = CONSOLE_OFF;
         private Tier tier;
         private int units = 1;
+        private Duration throttleBacklog;
         /** Any free port here (Event Hubs clients dial the port their connection string names); the command line's default is {@link #DEFAULT_EVENT_HUBS_PORT}. */
         private int eventHubsPort = 0;
         private TelemetryOptions telemetry = TelemetryOptions.DEFAULTS;
@@ -274,6 +286,12 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
             return this;
         }
 
+        /** With a tier: how long an over-limit operation may wait before it is refused (default 10 s). */
+        public Builder throttleBacklog(Duration value) {
+            throttleBacklog = value;
+            return this;
+        }
+
         public Builder eventHubsPort(int value) {
             eventHubsPort = value;
             return this;
@@ -300,7 +318,7 @@ public record HubConfig(Path dataDirectory, boolean inMemory, String bindHost, i
                     twinResponseDelay, tlsEngine, maxActiveJobs, methodsInFlight, eventLoops, coreWorkerThreads, jobWorkerThreads,
                     consolePort, eventHubsPort, telemetry == null ? TelemetryOptions.DEFAULTS : telemetry,
                     c2d, sessionResumeGrace, amqpPort != null ? amqpPort : mqttPort == 0 ? 0 : DEFAULT_AMQP_PORT,
-                    amqpLimits == null ? AmqpLimits.DEFAULTS : amqpLimits, tier, units);
+                    amqpLimits == null ? AmqpLimits.DEFAULTS : amqpLimits, tier, units, throttleBacklog);
         }
     }
 }

@@ -11,9 +11,13 @@ import dev.iotjobs.localhub.device.TwinService;
 import dev.iotjobs.localhub.json.Json;
 import dev.iotjobs.localhub.method.DeviceConnections;
 import dev.iotjobs.localhub.method.MethodResponse;
+import dev.iotjobs.localhub.model.ErrorCode;
+import dev.iotjobs.localhub.model.HubException;
 import dev.iotjobs.localhub.model.IdentityKey;
 import dev.iotjobs.localhub.session.SessionStore;
 import dev.iotjobs.localhub.telemetry.TelemetrySink;
+import dev.iotjobs.localhub.throttle.HubThrottles;
+import dev.iotjobs.localhub.throttle.Operation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,12 +65,26 @@ public final class DeviceEdge implements DeviceConnections, DesiredPropertiesLis
     final Settings settings;
     private final SessionStore store;
     final ScheduledExecutorService timers;
+    /** The tier's throttles ({@link HubThrottles#none()} without a tier: then only {@code enabled()} is asked). */
+    final HubThrottles throttles;
+    /** What an admission returns when the operation may run now. */
+    static final CompletableFuture<Void> ADMITTED = CompletableFuture.completedFuture(null);
     private final Map<String, IdentityState> states = new ConcurrentHashMap<>();
     private final Map<String, List<CompletableFuture<Void>>> readyWaiters = new ConcurrentHashMap<>();
 
     public DeviceEdge(DeviceAuthenticator deviceAuth, ModuleAuthenticator moduleAuth, DeviceRegistry devices,
                       DeviceRegistry modules, TwinService deviceTwins, TwinService moduleTwins, C2dQueues c2d,
                       TelemetrySink telemetry, SessionStore store, Clock clock, Settings settings) {
+        this(deviceAuth, moduleAuth, devices, modules, deviceTwins, moduleTwins, c2d, telemetry, store, clock, settings,
+                HubThrottles.none());
+    }
+
+    /** @param throttles the tier's device-side quotas and throttles, or {@link HubThrottles#none()} */
+    public DeviceEdge(DeviceAuthenticator deviceAuth, ModuleAuthenticator moduleAuth, DeviceRegistry devices,
+                      DeviceRegistry modules, TwinService deviceTwins, TwinService moduleTwins, C2dQueues c2d,
+                      TelemetrySink telemetry, SessionStore store, Clock clock, Settings settings,
+                      HubThrottles throttles) {
+        this.throttles = throttles;
         this.deviceAuth = deviceAuth;
         this.moduleAuth = moduleAuth;
         this.devices = devices;
@@ -177,6 +195,52 @@ public final class DeviceEdge implements DeviceConnections, DesiredPropertiesLis
         connectionChanged(identity, true);
         session.expiryEpochSeconds = auth.expiryEpochSeconds();
         return session;
+    }
+
+    /**
+     * Admits a new device connection under the tier's "New device connections" throttle, before it authenticates:
+     * the future completes when the connection may proceed (at once, or later when a burst is over the tier's
+     * rate: traffic shaping), or fails with 429001 when it would wait longer than the backlog. The transport
+     * refuses it then (MQTT: CONNACK 3, server unavailable; AMQP: the link detached as throttled); the device
+     * SDKs retry both with a back-off. Without a tier: completed, nothing counted.
+     */
+    public CompletableFuture<Void> admitConnection() {
+        return admit(Operation.DEVICE_CONNECTIONS, ErrorCode.THROTTLING, -1);
+    }
+
+    /**
+     * Admits a cloud-to-device message of {@code bytes} that the service sends, under the tier's "Cloud-to-device
+     * sends" throttle (a minute's worth at once, then shaped) and the daily quota: fails with 429001 beyond the
+     * backlog (the service endpoint rejects the transfer as throttled) or 403002 once the quota is used up.
+     * Without a tier: completed, nothing counted.
+     */
+    public CompletableFuture<Void> admitCloudToDeviceSend(long bytes) {
+        return admit(Operation.CLOUD_TO_DEVICE_SENDS, ErrorCode.THROTTLING, bytes);
+    }
+
+    /**
+     * Admits one operation of a class: now, after a delay (shaping), or refused with {@code refusal}; metered
+     * operations ({@code meteredBytes >= 0}) are also charged to the daily quota (403002 once used up).
+     */
+    CompletableFuture<Void> admit(Operation op, ErrorCode refusal, long meteredBytes) {
+        if (!throttles.enabled()) {
+            return ADMITTED;
+        }
+        long delay;
+        try {
+            delay = throttles.admit(op, 1, refusal);
+            if (meteredBytes >= 0) {
+                throttles.charge(throttles.meteredMessages(meteredBytes));
+            }
+        } catch (HubException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (delay == 0) {
+            return ADMITTED;
+        }
+        CompletableFuture<Void> admitted = new CompletableFuture<>();
+        timers.schedule(() -> admitted.complete(null), delay, TimeUnit.MILLISECONDS);
+        return admitted;
     }
 
     /** Commits what an identity's session listens to (blocking). */

@@ -7,6 +7,7 @@ import dev.iotjobs.localhub.method.MethodResponse;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.IdentityKey;
 import dev.iotjobs.localhub.telemetry.TelemetryMessage;
+import dev.iotjobs.localhub.throttle.Operation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -220,12 +221,45 @@ public final class EdgeSession {
     }
 
     /**
+     * Admits a twin read ({@code update} false) or reported-properties update of {@code bytes} under the tier's
+     * twin throttles, which IoT Hub shares between devices and the service: the future completes when the
+     * request may run (later when over the rate), or fails with 429001 when it would wait longer than the
+     * backlog; the transport answers 429 then (MQTT {@code $iothub/twin/res/429/}, AMQP status 429), which the
+     * device SDKs hand to the application as THROTTLED (retryable). Without a tier: completed, nothing counted.
+     */
+    public CompletableFuture<Void> admitTwin(boolean update, int bytes) {
+        return edge.admit(update ? Operation.TWIN_UPDATES : Operation.TWIN_READS, ErrorCode.THROTTLING, bytes);
+    }
+
+    /**
      * A device-to-cloud message: counted, then handed to the telemetry sink. The transport acknowledges it to the
      * device when the future completes, and refuses it when it fails.
+     * <p>
+     * With a tier, the message first passes the "Device-to-cloud sends" throttle and the daily quota: over the
+     * rate it is acknowledged later (traffic shaping); when it would wait longer than the backlog it is refused
+     * with 429002 ThrottleBacklogLimitExceeded, and once the day's quota is used up with 403002. IoT Hub closes
+     * an MQTT connection then (MQTT has no negative acknowledgement) and rejects the AMQP transfer
+     * ({@code com.microsoft:device-container-throttled}, {@code amqp:resource-limit-exceeded}).
      */
     public CompletableFuture<Void> telemetry(byte[] body, java.util.Map<String, String> properties, String messageId,
                                             String correlationId, String contentType, String contentEncoding,
                                             java.time.Instant creationTime, String componentName) {
+        if (edge.throttles.enabled()) {
+            long bytes = body.length;
+            for (java.util.Map.Entry<String, String> p : properties.entrySet()) {
+                bytes += p.getKey().length() + p.getValue().length();
+            }
+            return edge.admit(Operation.DEVICE_TO_CLOUD_SENDS, ErrorCode.THROTTLE_BACKLOG_LIMIT_EXCEEDED, bytes)
+                    .thenCompose(v -> accept(body, properties, messageId, correlationId, contentType, contentEncoding,
+                            creationTime, componentName));
+        }
+        return accept(body, properties, messageId, correlationId, contentType, contentEncoding, creationTime,
+                componentName);
+    }
+
+    private CompletableFuture<Void> accept(byte[] body, java.util.Map<String, String> properties, String messageId,
+                                           String correlationId, String contentType, String contentEncoding,
+                                           java.time.Instant creationTime, String componentName) {
         Device d = edge.registryOf(state.identity).find(state.identity.toString());
         String generationId = null;
         if (d != null) {

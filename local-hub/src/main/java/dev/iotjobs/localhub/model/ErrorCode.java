@@ -29,6 +29,8 @@ public enum ErrorCode {
     /** Request headers over the HTTP layer's limit (code chosen by us, in the status's family). */
     REQUEST_HEADERS_TOO_LARGE(431, 431000, "RequestHeaderFieldsTooLarge"),
     THROTTLING(429, 429001, "ThrottlingException"),
+    /** A device's telemetry found the traffic-shaping backlog full (IoT Hub then closes an MQTT connection). */
+    THROTTLE_BACKLOG_LIMIT_EXCEEDED(429, 429002, "ThrottleBacklogLimitExceeded"),
     MAX_ACTIVE_JOBS(429, 429004, "ThrottlingMaxActiveJobCountExceeded"),
     SERVER_ERROR(500, 500001, "ServerError"),
     GATEWAY_TIMEOUT(504, 504101, "GatewayTimeout"),

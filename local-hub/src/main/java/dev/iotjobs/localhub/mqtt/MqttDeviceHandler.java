@@ -105,6 +105,34 @@ public final class MqttDeviceHandler {
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD);
             return;
         }
+        // With a tier, a burst of new connections over its rate waits for its turn (the CONNACK comes later), and one
+        // that would wait longer than the backlog is refused with CONNACK 3, server unavailable (the device SDKs
+        // retry it with a back-off). Without a tier the admission is already complete.
+        java.util.concurrent.CompletableFuture<Void> admitted = edge.admitConnection();
+        if (admitted.isDone() && !admitted.isCompletedExceptionally()) {
+            connect(endpoint, clientCertificates, clientId, identity, password);
+            return;
+        }
+        Context context = vertx.getOrCreateContext();
+        // A device that gives up while it waits must not be connected afterwards (nothing would disconnect it).
+        java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
+        endpoint.closeHandler(v -> gone.set(true));
+        admitted.whenComplete((v, e) -> context.runOnContext(x -> {
+            if (gone.get()) {
+                return;
+            }
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause != null) {
+                LOG.info("Refused MQTT connection of {}: {}", clientId, cause.getMessage());
+                endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+            } else {
+                connect(endpoint, clientCertificates, clientId, identity, password);
+            }
+        }));
+    }
+
+    private void connect(MqttEndpoint endpoint, X509Certificate[] clientCertificates, String clientId,
+                         IdentityKey identity, String password) {
         // The connection's own event-loop context: what the hub sends this device is written from it.
         EventLoopOutbox outbox = outboxes.computeIfAbsent(vertx.getOrCreateContext(), EventLoopOutbox::new);
         MqttLink link = new MqttLink(endpoint, outbox, clientId, limits.mqttOutboundBytes());
@@ -272,7 +300,10 @@ public final class MqttDeviceHandler {
                         ack(endpoint, msg);
                     } else {
                         // MQTT has no negative acknowledgement: IoT Hub closes the connection.
-                        LOG.info("Telemetry of {} refused: {}", session.identity(), e.getMessage());
+                        Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                                ? e.getCause() : e;
+                        LOG.info("Telemetry of {} refused, closing its connection: {}", session.identity(),
+                                cause.getMessage());
                         if (endpoint.isConnected()) {
                             endpoint.close();
                         }
@@ -322,6 +353,29 @@ public final class MqttDeviceHandler {
             return;
         }
         long requestedAt = System.nanoTime();
+        // With a tier, the twin throttles (shared with the service side) may delay the request or refuse it (429).
+        java.util.concurrent.CompletableFuture<Void> admitted = session.admitTwin(resultIsVersion,
+                resultIsVersion ? request.payload().length() : 0);
+        if (admitted.isDone() && !admitted.isCompletedExceptionally()) {
+            runTwin(endpoint, link, session, request, rid, operation, okStatus, resultIsVersion, requestedAt);
+            return;
+        }
+        Context context = vertx.getOrCreateContext();
+        admitted.whenComplete((v, e) -> context.runOnContext(x -> {
+            if (e == null) {
+                runTwin(endpoint, link, session, request, rid, operation, okStatus, resultIsVersion, requestedAt);
+                return;
+            }
+            session.twinRequestDone();
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            ack(endpoint, request);
+            publishTwinError(link, rid, cause instanceof HubException h ? h
+                    : ErrorCode.SERVER_ERROR.exception("The hub could not admit the twin request."));
+        }));
+    }
+
+    private void runTwin(MqttEndpoint endpoint, MqttLink link, EdgeSession session, MqttPublishMessage request,
+                         String rid, Callable<byte[]> operation, int okStatus, boolean resultIsVersion, long requestedAt) {
         workers.executeBlocking(operation, false).onComplete(ar -> {
             session.twinRequestDone();
             long waitNanos = twinResponseDelayNanos - (System.nanoTime() - requestedAt);

@@ -11,11 +11,14 @@ import java.util.function.LongSupplier;
 
 /**
  * The quotas and throttles of one IoT Hub tier and unit count, or none (the default: the local hub runs as
- * fast as it can). One {@link Throttle} per operation class of the "IoT Hub quotas and throttling" page:
+ * fast as it can). One {@link Throttle} per operation class of the "IoT Hub quotas and throttling" page, asked by
+ * the REST adapter for service requests and by the device edge for what devices do (new connections,
+ * device-to-cloud sends, twin reads and updates, which share the twin throttles with the service side):
  * <ul>
  *   <li>classes stated per minute let a minute's worth pass at once, classes stated per second a second's
  *       worth; beyond that an operation is delayed until it conforms (traffic shaping), and refused with
- *       429001 ThrottlingException when it would wait longer than {@link #BACKLOG_MILLIS};</li>
+ *       429001 ThrottlingException (device-to-cloud sends: 429002 ThrottleBacklogLimitExceeded) when it
+ *       would wait longer than the backlog ({@link #BACKLOG_MILLIS} unless configured);</li>
  *   <li>jobs device operations are paced by the hub itself at the tier's rate (a tenth of a second's worth at
  *       once, at least 2), never refused;</li>
  *   <li>the daily message quota (metered operations, one message per started meter block) is refused with
@@ -24,7 +27,7 @@ import java.util.function.LongSupplier;
  * Every adapter asks this class; none keeps a limit of its own.
  */
 public final class HubThrottles {
-    /** How long an over-limit operation may wait for its turn before it is refused. */
+    /** How long an over-limit operation may wait for its turn before it is refused, unless configured. */
     public static final long BACKLOG_MILLIS = 10_000;
     /**
      * The header the hub's web console puts on its REST calls: they are not counted (the console polls every
@@ -54,10 +57,19 @@ public final class HubThrottles {
 
     /** The limits of {@code tier} with {@code units} units. */
     public static HubThrottles of(Tier tier, int units, Clock clock) {
-        return of(tier, units, clock, System::nanoTime);
+        return of(tier, units, clock, BACKLOG_MILLIS, System::nanoTime);
+    }
+
+    /** The limits of {@code tier} with {@code units} units, refusing what would wait over {@code backlogMillis}. */
+    public static HubThrottles of(Tier tier, int units, Clock clock, long backlogMillis) {
+        return of(tier, units, clock, backlogMillis, System::nanoTime);
     }
 
     static HubThrottles of(Tier tier, int units, Clock clock, LongSupplier nanoTime) {
+        return of(tier, units, clock, BACKLOG_MILLIS, nanoTime);
+    }
+
+    static HubThrottles of(Tier tier, int units, Clock clock, long backlogMillis, LongSupplier nanoTime) {
         tier.checkUnits(units);
         Map<Operation, Throttle> throttles = new EnumMap<>(Operation.class);
         for (Operation op : Operation.values()) {
@@ -68,7 +80,7 @@ public final class HubThrottles {
                 throttles.put(op, new Throttle(rate, (int) Math.max(2, rate / 10), Long.MAX_VALUE / 2_000_000, nanoTime));
             } else {
                 int burst = (int) Math.max(1, Math.floor(rate * (op.window() == Operation.Window.MINUTE ? 60 : 1)));
-                throttles.put(op, new Throttle(rate, burst, BACKLOG_MILLIS, nanoTime));
+                throttles.put(op, new Throttle(rate, burst, backlogMillis, nanoTime));
             }
         }
         return new HubThrottles(tier, units, throttles, clock);
@@ -115,17 +127,38 @@ public final class HubThrottles {
      * @throws dev.iotjobs.localhub.model.HubException 429001 when the wait would exceed the backlog
      */
     public long admit(Operation op, int permits) {
+        return admit(op, permits, ErrorCode.THROTTLING);
+    }
+
+    /**
+     * As {@link #admit(Operation, int)}, refusing with {@code refusal}: 429002 ThrottleBacklogLimitExceeded for
+     * device-to-cloud sends (the code IoT Hub records when it closes an over-limit device's connection), 429001
+     * ThrottlingException for the rest.
+     */
+    public long admit(Operation op, int permits, ErrorCode refusal) {
         Throttle t = throttles.get(op);
         if (t == null) {
             return 0;
         }
         long delay = t.reserve(Math.max(1, permits));
         if (delay < 0) {
-            throw ErrorCode.THROTTLING.exception("IoT Hub throttling limits have been exceeded: " + op.docsName()
+            throw refusal.exception("IoT Hub throttling limits have been exceeded: " + op.docsName()
                     + " on a " + describe() + " hub are limited to " + rate(t.perSecond())
                     + "; retry later with a back-off (see the \"IoT Hub quotas and throttling\" page).");
         }
         return (delay + 999_999) / 1_000_000;
+    }
+
+    /**
+     * Fault injection for tests and demonstrations: fills an operation class's backlog as a flood of other clients
+     * would, so that for the next {@code millis} every operation of the class is refused and then delayed until
+     * the backlog has drained. Without a tier: nothing.
+     */
+    public void saturate(Operation op, long millis) {
+        Throttle t = throttles.get(op);
+        if (t != null) {
+            t.saturate(millis);
+        }
     }
 
     /** Messages of {@code bytes} as the daily quota meters them (at least one). */

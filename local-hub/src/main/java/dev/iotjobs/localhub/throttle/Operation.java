@@ -9,6 +9,8 @@ public enum Operation {
     DEVICE_CONNECTIONS("New device connections", Window.SECOND),
     DEVICE_TO_CLOUD_SENDS("Device-to-cloud sends", Window.SECOND),
     QUERIES("Queries", Window.MINUTE),
+    /** Cloud-to-device messages the service sends (standard tiers). */
+    CLOUD_TO_DEVICE_SENDS("Cloud-to-device sends", Window.MINUTE),
     /** Metered in 4 KB blocks of the request payload: one permit per started 4 KB. */
     DIRECT_METHODS("Direct methods", Window.SECOND),
     TWIN_READS("Twin reads", Window.SECOND),
@@ -42,7 +44,7 @@ public enum Operation {
         boolean s3 = tier == Tier.S3;
         boolean s2 = tier == Tier.S2;
         return switch (this) {
-            case IDENTITY_REGISTRY, JOBS_OPERATIONS -> (s3 ? 5000 : 100) / 60.0 * units;
+            case IDENTITY_REGISTRY, JOBS_OPERATIONS, CLOUD_TO_DEVICE_SENDS -> (s3 ? 5000 : 100) / 60.0 * units;
             case QUERIES -> (s3 ? 1000 : 20) / 60.0 * units;
             case DEVICE_CONNECTIONS, DEVICE_TO_CLOUD_SENDS -> s3 ? 6000.0 * units : s2 ? 120.0 * units
                     : Math.max(100, 12.0 * units);

@@ -53,6 +53,15 @@ public final class Throttle {
         return delay;
     }
 
+    /**
+     * Fills the backlog as a flood of other clients would: for the next {@code millis} every operation is refused;
+     * after that operations are delayed until the backlog has drained.
+     */
+    public synchronized void saturate(long millis) {
+        long now = nanoTime.getAsLong();
+        theoreticalArrival = Math.max(theoreticalArrival, now + toleranceNanos + maxDelayNanos + millis * 1_000_000);
+    }
+
     /** Takes as many of {@code max} operations as may run now (0 if none may). */
     public synchronized int acquireNow(int max) {
         long now = nanoTime.getAsLong();

@@ -104,4 +104,44 @@ class ThrottleTest {
         assertEquals(null, none.jobDeviceOperations());
         assertEquals(7, none.maxActiveJobs(7));
     }
+
+    @Test
+    void deviceSide_ratesFollowTheQuotasPage() {
+        assertEquals(100, Operation.DEVICE_CONNECTIONS.perSecond(Tier.F1, 1), "max(100/s, 12/s/unit)");
+        assertEquals(108, Operation.DEVICE_TO_CLOUD_SENDS.perSecond(Tier.S1, 9), "9 x 12/s");
+        assertEquals(240, Operation.DEVICE_CONNECTIONS.perSecond(Tier.S2, 2), "120/s/unit");
+        assertEquals(100, Operation.CLOUD_TO_DEVICE_SENDS.perSecond(Tier.S1, 60), 1e-9, "100/min/unit");
+        assertEquals(5000 / 60.0, Operation.CLOUD_TO_DEVICE_SENDS.perSecond(Tier.S3, 1), 1e-9);
+        assertEquals(50, Operation.TWIN_UPDATES.perSecond(Tier.S1, 200), "S1: 50/s whatever the units");
+    }
+
+    @Test
+    void deviceToCloud_aSecondsWorthPasses_thenShaped_thenRefusedWith429002() {
+        HubThrottles s1 = HubThrottles.of(Tier.S1, 1, DAY, 1000, nanos::get);
+        for (int i = 0; i < 100; i++) {
+            assertEquals(0, s1.admit(Operation.DEVICE_TO_CLOUD_SENDS, 1, ErrorCode.THROTTLE_BACKLOG_LIMIT_EXCEEDED));
+        }
+        assertEquals(10, s1.admit(Operation.DEVICE_TO_CLOUD_SENDS, 1, ErrorCode.THROTTLE_BACKLOG_LIMIT_EXCEEDED),
+                "the 101st waits 10 ms");
+        for (int i = 0; i < 99; i++) {
+            s1.admit(Operation.DEVICE_TO_CLOUD_SENDS, 1, ErrorCode.THROTTLE_BACKLOG_LIMIT_EXCEEDED);
+        }
+        HubException refused = assertThrows(HubException.class,
+                () -> s1.admit(Operation.DEVICE_TO_CLOUD_SENDS, 1, ErrorCode.THROTTLE_BACKLOG_LIMIT_EXCEEDED));
+        assertEquals(429002, refused.errorCode().code());
+        assertEquals(0, s1.admit(Operation.DEVICE_CONNECTIONS, 1), "each class has its own budget");
+    }
+
+    @Test
+    void saturate_refusesForAWhile_thenDelays() {
+        HubThrottles s1 = HubThrottles.of(Tier.S1, 1, DAY, 1000, nanos::get);
+        s1.saturate(Operation.TWIN_READS, 500);
+        assertThrows(HubException.class, () -> s1.admit(Operation.TWIN_READS, 1));
+        nanos.addAndGet(499_000_000L);
+        assertThrows(HubException.class, () -> s1.admit(Operation.TWIN_READS, 1));
+        nanos.addAndGet(2_000_000L);
+        assertTrue(s1.admit(Operation.TWIN_READS, 1) > 900, "then delayed while the backlog drains");
+        HubThrottles.none().saturate(Operation.TWIN_READS, 500);
+        assertEquals(0, HubThrottles.none().admit(Operation.TWIN_READS, 1));
+    }
 }

@@ -77,10 +77,13 @@ final class DeviceLinks {
             EdgeCredentials credentials = new EdgeCredentials(id, claim.token(),
                     claim.token() == null ? c.facts().clientCertificates() : null);
             // Authentication and the session's first C2D hand-out may commit: on a worker.
-            Future<AmqpDeviceSession> opened = workers.executeBlocking(() -> {
-                ds.session = edge.open(credentials, ds, true);
-                return ds;
-            }, false);
+            // With a tier, a new connection over the tier's rate waits for its turn, or is refused (429001: its links
+            // detach as throttled, which the device SDKs retry with a back-off).
+            Future<AmqpDeviceSession> opened = Future.fromCompletionStage(edge.admitConnection(), c.context())
+                    .compose(v -> workers.executeBlocking(() -> {
+                        ds.session = edge.open(credentials, ds, true);
+                        return ds;
+                    }, false));
             opened.onFailure(e -> c.deviceSessions().remove(id));
             return opened;
         });
@@ -104,8 +107,13 @@ final class DeviceLinks {
         session(c, claim, address.identity()).onComplete(ar -> {
             if (ar.failed()) {
                 String why = ar.cause() instanceof EdgeRefusedException r ? r.getMessage() : String.valueOf(ar.cause());
-                if (!(ar.cause() instanceof EdgeRefusedException)) {
+                if (!(ar.cause() instanceof EdgeRefusedException) && !(ar.cause() instanceof HubException)) {
                     LOG.warn("Could not open the session of {}", address.identity(), ar.cause());
+                }
+                if (ar.cause() instanceof HubException h) { // the tier's new-connection throttle
+                    LOG.info("Refused AMQP link of {}: {}", address.identity(), h.getMessage());
+                    IotHubAmqpConnection.refuse(link, AmqpErrors.condition(h), h.getMessage());
+                    return;
                 }
                 LOG.info("Refused AMQP link of {}: {}", address.identity(), why);
                 IotHubAmqpConnection.refuse(link, AmqpError.UNAUTHORIZED_ACCESS, "Unauthorized: " + why + ".");
@@ -268,14 +276,14 @@ final class DeviceLinks {
             answerTwin(ds, receiver, request, () -> {
                 session.subscribe(Feature.DESIRED);
                 return null;
-            }, 200, false, false);
+            }, 200, false, null);
         } else if ("DELETE".equals(operation) && DESIRED_NOTIFICATIONS.equals(resource)) {
             answerTwin(ds, receiver, request, () -> {
                 session.unsubscribe(Feature.DESIRED);
                 return null;
-            }, 200, false, false);
+            }, 200, false, null);
         } else if ("GET".equals(operation)) {
-            answerTwin(ds, receiver, request, () -> Json.bytes(session.twin()), 200, false, true);
+            answerTwin(ds, receiver, request, () -> Json.bytes(session.twin()), 200, false, session.admitTwin(false, 0));
         } else if ("PATCH".equals(operation) && "/properties/reported".equals(resource)) {
             byte[] body = AmqpBodies.bytes(request);
             String expected = annotation(request, VERSION);
@@ -295,26 +303,31 @@ final class DeviceLinks {
                     }
                 }
                 return Long.toString(session.patchReported(patch, version)).getBytes(StandardCharsets.US_ASCII);
-            }, 204, true, true);
+            }, 204, true, session.admitTwin(true, body.length));
         } else {
             answerTwin(ds, receiver, request, () -> {
                 throw ErrorCode.GENERIC_BAD_REQUEST.exception("Unsupported twin operation '" + operation
                         + "' on resource '" + resource + "'; IoT Hub supports GET, PATCH /properties/reported and "
                         + "PUT or DELETE " + DESIRED_NOTIFICATIONS + ".");
-            }, 200, false, false);
+            }, 200, false, null);
         }
     }
 
     /**
      * Runs a twin operation on a worker and answers on the twin receiver of the identity: correlation id as
      * sent, {@code status} (and {@code version} after a reported patch) as annotations. Counted against the
-     * connection's twin requests in progress ({@code throttled}: more are answered 429).
+     * connection's twin requests in progress and, with a tier, admitted by the twin throttles first
+     * ({@code admitted} non-null: more than the connection may have in progress, or a refusal by the tier, are
+     * answered 429).
      */
     private void answerTwin(AmqpDeviceSession ds, ProtonReceiver receiver, Message request, Callable<byte[]> operation,
-                            int okStatus, boolean resultIsVersion, boolean throttled) {
+                            int okStatus, boolean resultIsVersion, java.util.concurrent.CompletableFuture<Void> admitted) {
         Object correlationId = request.getCorrelationId();
         EdgeSession session = ds.session;
-        workers.executeBlocking(() -> {
+        boolean throttled = admitted != null;
+        Future<Void> turn = admitted == null || admitted.isDone() && !admitted.isCompletedExceptionally()
+                ? Future.succeededFuture() : Future.fromCompletionStage(admitted, ds.connection.context());
+        turn.compose(v -> workers.executeBlocking(() -> {
             if (throttled) {
                 session.beginTwinRequest();
                 try {
@@ -324,7 +337,7 @@ final class DeviceLinks {
                 }
             }
             return operation.call();
-        }, false).onComplete(ar -> {
+        }, false)).onComplete(ar -> {
             if (receiver.isOpen()) {
                 receiver.flow(1);
             }

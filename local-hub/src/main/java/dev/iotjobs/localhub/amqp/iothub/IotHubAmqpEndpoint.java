@@ -57,7 +57,7 @@ public final class IotHubAmqpEndpoint {
         this.clock = clock;
         this.tokens = new TokenCheck(deviceAuthenticator, moduleAuthenticator, serviceAuthenticator);
         this.devices = new DeviceLinks(workers, edge, c2d.settings().lockDuration());
-        this.services = new ServiceLinks(workers, c2d);
+        this.services = new ServiceLinks(workers, c2d, edge);
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.iotjobs.localhub.c2d.C2dAck;
 import dev.iotjobs.localhub.c2d.C2dQueues;
 import dev.iotjobs.localhub.c2d.C2dSend;
 import dev.iotjobs.localhub.c2d.FeedbackBatch;
+import dev.iotjobs.localhub.edge.DeviceEdge;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.model.HubException;
@@ -37,10 +38,13 @@ final class ServiceLinks {
 
     private final WorkerExecutor workers;
     private final C2dQueues c2d;
+    /** Asked only for the tier's cloud-to-device sends throttle (none without a tier). */
+    private final DeviceEdge edge;
 
-    ServiceLinks(WorkerExecutor workers, C2dQueues c2d) {
+    ServiceLinks(WorkerExecutor workers, C2dQueues c2d, DeviceEdge edge) {
         this.workers = workers;
         this.c2d = c2d;
+        this.edge = edge;
     }
 
     // ---- C2D send ------------------------------------------------------------------------------------------------
@@ -64,7 +68,11 @@ final class ServiceLinks {
                 receiver.flow(1);
                 return;
             }
-            workers.executeBlocking(() -> c2d.send(send), false).onComplete(ar -> {
+            // With a tier, the send waits for its turn or is refused (429001, Rejected as throttled) first.
+            java.util.concurrent.CompletableFuture<Void> admitted = edge.admitCloudToDeviceSend(send.body().length);
+            io.vertx.core.Future<Void> turn = admitted.isDone() && !admitted.isCompletedExceptionally()
+                    ? io.vertx.core.Future.succeededFuture() : io.vertx.core.Future.fromCompletionStage(admitted, c.context());
+            turn.compose(v -> workers.executeBlocking(() -> c2d.send(send), false)).onComplete(ar -> {
                 if (ar.succeeded()) {
                     delivery.disposition(Accepted.getInstance(), true);
                 } else if (ar.cause() instanceof HubException e) {
