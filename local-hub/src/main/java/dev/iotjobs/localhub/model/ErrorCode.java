@@ -31,6 +31,8 @@ public enum ErrorCode {
     THROTTLING(429, 429001, "ThrottlingException"),
     MAX_ACTIVE_JOBS(429, 429004, "ThrottlingMaxActiveJobCountExceeded"),
     SERVER_ERROR(500, 500001, "ServerError"),
+    /** The hub holds as many connections as it accepts on an endpoint (HubLimits); transient, as IoT Hub's. */
+    SERVER_BUSY(503, 503005, "ServerBusy"),
     GATEWAY_TIMEOUT(504, 504101, "GatewayTimeout"),
     /** An identity appears more than once in one bulk registry request. */
     DEVICE_DEFINED_MULTIPLE_TIMES(400, 400011, "DeviceDefinedMultipleTimes"),
