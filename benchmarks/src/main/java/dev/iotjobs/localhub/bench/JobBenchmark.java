@@ -61,8 +61,10 @@ public final class JobBenchmark {
                 case "limit-merge" -> limits.measureMerge(twins);
                 case "limit-scan" -> limits.measureScan(queried);
                 case "startup" -> StartupBenchmark.run();
+                case "c2d" -> C2dBenchmark.run(Integer.getInteger("bench.c2d.devices", full ? 2_000 : 200),
+                        Integer.getInteger("bench.c2d.messages", full ? 20 : 10));
                 default -> throw new IllegalArgumentException("unknown scenario " + scenario
-                        + " (twin-job, method-job, query, scaling, startup, limit-rpc, limit-store, limit-merge, limit-scan)");
+                        + " (twin-job, method-job, query, scaling, startup, c2d, limit-rpc, limit-store, limit-merge, limit-scan)");
             }
         }
         System.exit(0);
