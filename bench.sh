@@ -4,6 +4,7 @@
 #   ./bench.sh full                 full mode: 1,000,000 twins, 10,000 connected devices (tens of minutes)
 #   ./bench.sh [small|full] twin-job method-job query scaling startup telemetry    chosen scenarios
 #   ./bench.sh [small|full] limit-rpc limit-store limit-merge limit-scan    limit scenarios (also alone)
+#   ./bench.sh [small|full] c2d        cloud-to-device messages and feedback (only when named; see docs/benchmarks.md)
 # Each real scenario starts its own in-process hub on free ports (it does not need 443 or 8883) and prints
 #   BENCH <scenario> devices=<n> seconds=<s> rate=<devices per second> heapMB=<m> [p50ms=<x> p99ms=<y>]
 #         limit=<devices per second> ratio=<rate/limit> coldRate=<devices per second of the first, cold job>

@@ -2,6 +2,7 @@ package dev.iotjobs.localhub;
 
 import dev.iotjobs.localhub.amqp.iothub.AmqpWebSocketBridge;
 import dev.iotjobs.localhub.amqp.iothub.IotHubAmqpEndpoint;
+import dev.iotjobs.localhub.concurrent.ConnectionCap;
 import dev.iotjobs.localhub.concurrent.Futures;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
@@ -47,7 +48,9 @@ import java.util.function.Supplier;
  * WebSockets on the same port), AMQP over TLS (devices and services; AMQP over WebSockets on the HTTPS port), the
  * CONNECT proxy when 443 cannot be bound, and the web console. A port that
  * cannot be bound is explained the same way for each: which port, which endpoint, and the option that moves it.
- * A new endpoint (AMQP on 5671/5672) is one more method here.
+ * A new endpoint (AMQP on 5671/5672) is one more method here. Every listener holds a bounded number of
+ * connections ({@code HubLimits}, {@code AmqpLimits.connections}; see {@code ConnectionCap}) and refuses more in
+ * its protocol's words, with a log line.
  */
 final class Listeners {
     /** A TLS handshake must finish within this time on every endpoint (Vert.x's default, stated). */
@@ -108,7 +111,13 @@ final class Listeners {
         AmqpWebSocketBridge amqpWebSockets = new AmqpWebSocketBridge(vertx, config.bindHost(), webSocketAmqpPort);
         Future<Integer> amqpBridgeListening = listenOnEveryEventLoop(() ->
                 amqp.listenBehind(amqpWebSockets, config.bindHost(), webSocketAmqpPort));
-        Handler<HttpServerRequest> restHandler = amqpWebSockets.in(webSockets.in(router));
+        Handler<HttpServerRequest> served = amqpWebSockets.in(webSockets.in(router));
+        // A connection over the HTTPS cap gets 503 on its first request, before anything else sees it.
+        Handler<HttpServerRequest> restHandler = request -> {
+            if (!deadlines.refuseIfOverCap(request)) {
+                served.handle(request);
+            }
+        };
         Future<Integer> restListening = listenRest(restHandler, wantedRestPort);
         mqttPort = bindOrExplain("MQTT (devices)", "--mqtt-port", wantedMqttPort, () -> await(mqttListening));
         await(bridgeListening);
@@ -119,7 +128,9 @@ final class Listeners {
             restPort = restPortOrRefused(listenRest(restHandler, freePorts(1)[0]));
         }
         if (restBindProblem != null || config.alwaysProxy()) {
-            proxy = new ConnectProxy(vertx, config.bindHost(), restPort);
+            proxy = new ConnectProxy(vertx, config.bindHost(), restPort, new ConnectionCap("CONNECT proxy",
+                    "HubLimits.proxyConnections", config.limits().proxyConnections()),
+                    config.limits().proxyConnectTimeout());
             proxyPort = bindOrExplain("CONNECT proxy", "--proxy-port", config.proxyPort(),
                     () -> await(proxy.listen(config.bindHost(), config.proxyPort())));
         }
@@ -145,7 +156,8 @@ final class Listeners {
         if (console == null) {
             console = await(ConsoleServer.start(vertx, new ConsoleServer.Target(WellKnownKeys.HOST_NAME, restPort,
                     certificates.caPemPath(), WellKnownKeys.HOST_NAME, "iothubowner", WellKnownKeys.IOTHUBOWNER_KEY),
-                    port, throttles));
+                    port, throttles, new ConnectionCap("web console", "HubLimits.consoleConnections",
+                            config.limits().consoleConnections())));
             consoleProblem = null;
         }
         return console.url();

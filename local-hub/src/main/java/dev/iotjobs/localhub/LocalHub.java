@@ -9,6 +9,7 @@ import dev.iotjobs.localhub.config.DataDirectory;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.device.Device;
+import dev.iotjobs.localhub.concurrent.ConnectionCap;
 import dev.iotjobs.localhub.eventhubs.EventHubsEndpoint;
 import dev.iotjobs.localhub.telemetry.TelemetryLog;
 import dev.iotjobs.localhub.device.DeviceRegistry;
@@ -176,7 +177,8 @@ public final class LocalHub implements AutoCloseable {
                 registry::twinDocuments,
                 moduleRegistry::twinDocuments,
                 jobs::deviceJobRows);
-        deadlines = new HttpDeadlines(vertx, config.limits().httpHeadersTimeout(), config.limits().httpBodyTimeout());
+        deadlines = new HttpDeadlines(vertx, config.limits().httpHeadersTimeout(), config.limits().httpBodyTimeout(),
+                new ConnectionCap("HTTPS (443)", "HubLimits.httpsConnections", config.limits().httpsConnections()));
         var router = RestApi.router(vertx, rest, throttles,
                 RestApi.queries(rest, queries),
                 RestApi.devices(rest, new RegistryService(registry, twins, modules)),
@@ -199,7 +201,9 @@ public final class LocalHub implements AutoCloseable {
             trace.mark("listeners");
             listeners.bindOrExplain("Event Hubs-compatible endpoint, AMQP", "--event-hubs-port", config.eventHubsPort(), () -> {
                 eventHubs = Listeners.await(EventHubsEndpoint.start(vertx, config.bindHost(), config.eventHubsPort(), telemetry,
-                        EVENT_HUB_NAME, config.telemetry().consumerGroups(), SharedAccessPolicy.defaults(), clock));
+                        EVENT_HUB_NAME, config.telemetry().consumerGroups(), SharedAccessPolicy.defaults(), clock,
+                        new ConnectionCap("Event Hubs-compatible (AMQP)", "HubLimits.eventHubsConnections",
+                                config.limits().eventHubsConnections())));
                 return eventHubs.port();
             });
         } catch (RuntimeException e) {

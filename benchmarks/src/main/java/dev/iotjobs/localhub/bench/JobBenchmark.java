@@ -62,8 +62,11 @@ public final class JobBenchmark {
                 case "limit-scan" -> limits.measureScan(queried);
                 case "startup" -> StartupBenchmark.run();
                 case "telemetry" -> TelemetryBenchmark.run(full);
+                case "c2d" -> C2dBenchmark.run(Integer.getInteger("bench.c2d.devices", full ? 2_000 : 200),
+                        Integer.getInteger("bench.c2d.messages", full ? 20 : 10));
                 default -> throw new IllegalArgumentException("unknown scenario " + scenario
-                        + " (twin-job, method-job, query, scaling, startup, telemetry, limit-rpc, limit-store, limit-merge, limit-scan)");
+                        + " (twin-job, method-job, query, scaling, startup, telemetry, c2d, limit-rpc, limit-store,"
+                        + " limit-merge, limit-scan)");
             }
         }
         System.exit(0);

@@ -8,23 +8,36 @@ import dev.iotjobs.localhub.x509.X509Checks;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.util.List;
 
-/** Checks a device's SAS token (the MQTT CONNECT password) or X.509 client certificate against the registry. */
+/**
+ * Checks a device's SAS token (the MQTT CONNECT password, the AMQP put-token) or X.509 client certificate against
+ * the registry. A SAS token is signed with one of the device's keys, or with the key of a hub policy that grants
+ * DeviceConnect (named by {@code skn}).
+ */
 public final class DeviceAuthenticator {
     private final DeviceRegistry registry;
     private final Clock clock;
 
     /** The CA that {@code certificateAuthority} devices' certificates must chain to; null refuses them. */
     private final X509Certificate deviceCa;
+    /** The hub's shared access policies: those with DeviceConnect may sign a device's token. */
+    private final List<SharedAccessPolicy> policies;
 
     public DeviceAuthenticator(DeviceRegistry registry, Clock clock) {
         this(registry, clock, null);
     }
 
     public DeviceAuthenticator(DeviceRegistry registry, Clock clock, X509Certificate deviceCa) {
+        this(registry, clock, deviceCa, SharedAccessPolicy.defaults());
+    }
+
+    public DeviceAuthenticator(DeviceRegistry registry, Clock clock, X509Certificate deviceCa,
+                               List<SharedAccessPolicy> policies) {
         this.registry = registry;
         this.clock = clock;
         this.deviceCa = deviceCa;
+        this.policies = List.copyOf(policies);
     }
 
     /** Why a connection was refused; never shown to the device (IoT Hub just says "not authorized"). */
@@ -119,8 +132,32 @@ public final class DeviceAuthenticator {
         if (token.isExpired(clock.instant().getEpochSecond())) {
             return Result.refuse("the token has expired");
         }
+        if (token.keyName() != null) {
+            return authenticateWithPolicy(deviceId, token);
+        }
         if (!token.isSignedWith(device.primaryKey()) && !token.isSignedWith(device.secondaryKey())) {
             return Result.refuse("the token's signature does not match the device keys");
+        }
+        return new Result(true, null, token.expiry());
+    }
+
+    /**
+     * A device token signed by a hub policy ({@code skn}), as a token service makes it: IoT Hub accepts it on the
+     * device endpoints when the policy grants DeviceConnect (the {@code device} policy, {@code iothubowner}), with
+     * the same {@code sr={host}/devices/{id}} ("Control access to IoT Hub with shared access signatures", security
+     * tokens from service components).
+     */
+    private Result authenticateWithPolicy(String deviceId, SasToken token) {
+        SharedAccessPolicy policy = policies.stream().filter(p -> p.name().equals(token.keyName())).findFirst().orElse(null);
+        if (policy == null) {
+            return Result.refuse("the token names shared access policy '" + token.keyName() + "', which this hub has not");
+        }
+        if (!policy.grants(Permission.DEVICE_CONNECT)) {
+            return Result.refuse("policy '" + policy.name() + "' lacks DeviceConnect, so its tokens cannot connect device "
+                    + deviceId);
+        }
+        if (!token.isSignedWith(policy.primaryKey())) {
+            return Result.refuse("the token's signature does not match the key of policy '" + policy.name() + "'");
         }
         return new Result(true, null, token.expiry());
     }

@@ -13,11 +13,12 @@ public record SharedAccessPolicy(String name, String primaryKey, Set<Permission>
         permissions = Set.copyOf(permissions);
     }
 
-    /** The four policies every IoT hub starts with, with the local hub's well-known development keys. */
+    /** The five policies every IoT hub starts with, with the local hub's well-known development keys. */
     public static List<SharedAccessPolicy> defaults() {
         return List.of(
                 new SharedAccessPolicy("iothubowner", WellKnownKeys.IOTHUBOWNER_KEY, EnumSet.allOf(Permission.class)),
                 new SharedAccessPolicy("service", WellKnownKeys.SERVICE_KEY, EnumSet.of(Permission.SERVICE_CONNECT)),
+                new SharedAccessPolicy("device", WellKnownKeys.DEVICE_POLICY_KEY, EnumSet.of(Permission.DEVICE_CONNECT)),
                 new SharedAccessPolicy("registryRead", WellKnownKeys.REGISTRY_READ_KEY,
                         EnumSet.of(Permission.REGISTRY_READ)),
                 new SharedAccessPolicy("registryReadWrite", WellKnownKeys.REGISTRY_READ_WRITE_KEY,

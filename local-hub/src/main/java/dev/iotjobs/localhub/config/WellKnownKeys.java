@@ -15,6 +15,8 @@ public final class WellKnownKeys {
     public static final String SERVICE_KEY = "1vrf6eBBQJuQFIU8AuP5+sqD5FzIng+YCE3c0nQ7pLw=";
     public static final String REGISTRY_READ_KEY = "KRcRDuOHdATE7Vydsrb41DA0zJmDrkmEmzGCUhnRNQ8=";
     public static final String REGISTRY_READ_WRITE_KEY = "xhTJFayJhOQFUX5J6eIzkVhNv+dslCYd5Aq5Gm/+RKw=";
+    /** The {@code device} policy (DeviceConnect): a token service signs device tokens with it. */
+    public static final String DEVICE_POLICY_KEY = "NkxnS1Bv5wA52CIeKoLsxf6IS2Ri3bPnA/+tg3QVFPI=";
 
     /** The device registered on every new hub, so the tutorial runs with zero configuration. */
     public static final String DEFAULT_DEVICE_ID = "myDeviceId";

@@ -1,15 +1,20 @@
 package dev.iotjobs.localhub.console;
 
+import dev.iotjobs.localhub.concurrent.ConnectionCap;
 import dev.iotjobs.localhub.throttle.HubThrottles;
 import dev.iotjobs.localhub.throttle.Operation;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The hub's web console: static pages from the jar and {@code /api/...}, a loopback-only bridge to the hub's
@@ -54,6 +59,16 @@ public final class ConsoleServer {
 
     /** As {@link #start(Vertx, Target, int)}, showing the hub's tier and its jobs pace ({@code GET /api/local/tier}). */
     public static Future<ConsoleServer> start(Vertx vertx, Target target, int port, HubThrottles throttles) {
+        return start(vertx, target, port, throttles, new ConnectionCap("web console", "HubLimits.consoleConnections",
+                Integer.MAX_VALUE));
+    }
+
+    /**
+     * As above, holding at most {@code cap} browser connections at once: the first request of a connection over it
+     * is answered 503 and the connection closed (an idle one is closed by the idle timeout).
+     */
+    public static Future<ConsoleServer> start(Vertx vertx, Target target, int port, HubThrottles throttles,
+                                              ConnectionCap cap) {
         HubApiBridge bridge = new HubApiBridge(vertx, target);
         StaticFiles files = StaticFiles.load("console");
         Router router = Router.router(vertx);
@@ -67,7 +82,25 @@ public final class ConsoleServer {
         router.route().last().handler(ctx -> ConsoleGuard.refuse(ctx, 404, "Not found: " + ctx.request().path()));
         // Browsers keep connections open between polls; one that stays idle for a minute is closed.
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(HOST).setPort(port).setIdleTimeout(60));
-        return server.requestHandler(router).listen()
+        Set<HttpConnection> refused = ConcurrentHashMap.newKeySet();
+        server.connectionHandler(connection -> {
+            if (cap.tryAcquire()) {
+                connection.closeHandler(v -> cap.release());
+            } else {
+                refused.add(connection);
+                connection.closeHandler(v -> refused.remove(connection));
+            }
+        });
+        return server.requestHandler(request -> {
+                    if (!refused.isEmpty() && refused.contains(request.connection())) {
+                        request.response().setStatusCode(503).putHeader("Connection", "close")
+                                .putHeader("Content-Type", "application/json; charset=utf-8")
+                                .end(new JsonObject().put("message", cap.refusal()).encode())
+                                .onComplete(v -> request.connection().close());
+                    } else {
+                        router.handle(request);
+                    }
+                }).listen()
                 .map(s -> new ConsoleServer(s, bridge))
                 .onFailure(e -> bridge.close());
     }

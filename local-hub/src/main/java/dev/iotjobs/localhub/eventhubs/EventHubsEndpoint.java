@@ -8,6 +8,7 @@ import dev.iotjobs.localhub.amqp.Replies;
 import dev.iotjobs.localhub.auth.Permission;
 import dev.iotjobs.localhub.auth.SasToken;
 import dev.iotjobs.localhub.auth.SharedAccessPolicy;
+import dev.iotjobs.localhub.concurrent.ConnectionCap;
 import dev.iotjobs.localhub.telemetry.TelemetryLog;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -18,9 +19,12 @@ import io.vertx.proton.ProtonQoS;
 import io.vertx.proton.ProtonReceiver;
 import io.vertx.proton.ProtonSender;
 import io.vertx.proton.ProtonServer;
+import io.vertx.proton.ProtonServerOptions;
 import org.apache.qpid.proton.amqp.DescribedType;
 import org.apache.qpid.proton.amqp.Symbol;
 import org.apache.qpid.proton.amqp.messaging.Source;
+import org.apache.qpid.proton.amqp.transport.AmqpError;
+import org.apache.qpid.proton.amqp.transport.ErrorCondition;
 import org.apache.qpid.proton.amqp.messaging.Target;
 import org.apache.qpid.proton.message.Message;
 import org.slf4j.Logger;
@@ -72,6 +76,7 @@ public final class EventHubsEndpoint implements AutoCloseable {
     /** Open readers by "{group}/{partition}" (group in lower case, as Event Hubs compares them). */
     private final Map<String, List<PartitionReader>> readers = new ConcurrentHashMap<>();
     private ProtonServer server;
+    private ConnectionCap cap;
     private AutoCloseable subscription;
 
     private EventHubsEndpoint(Vertx vertx, TelemetryLog log, String eventHubName, Set<String> consumerGroups,
@@ -96,9 +101,26 @@ public final class EventHubsEndpoint implements AutoCloseable {
     public static Future<EventHubsEndpoint> start(Vertx vertx, String host, int port, TelemetryLog log,
                                                   String eventHubName, Set<String> consumerGroups,
                                                   List<SharedAccessPolicy> policies, Clock clock) {
+        return start(vertx, host, port, log, eventHubName, consumerGroups, policies, clock,
+                new ConnectionCap("Event Hubs-compatible (AMQP)", "HubLimits.eventHubsConnections", Integer.MAX_VALUE));
+    }
+
+    /**
+     * As above, holding at most {@code cap} connections at once: more are refused with
+     * {@code amqp:resource-limit-exceeded} in the Close that answers their Open, as Event Hubs does.
+     */
+    public static Future<EventHubsEndpoint> start(Vertx vertx, String host, int port, TelemetryLog log,
+                                                  String eventHubName, Set<String> consumerGroups,
+                                                  List<SharedAccessPolicy> policies, Clock clock, ConnectionCap cap) {
         EventHubsEndpoint endpoint = new EventHubsEndpoint(vertx, log, eventHubName, consumerGroups, policies, clock);
+        endpoint.cap = cap;
         endpoint.subscription = log.onAppended(endpoint::partitionGrew);
-        return AmqpServer.listen(vertx, AmqpServer.options(host, port), host, endpoint::connected)
+        ProtonServerOptions options = AmqpServer.options(host, port);
+        // Sockets that never get as far as AMQP (no SASL, no Open) are closed too; live clients send empty frames
+        // at least every heartbeat.
+        options.setIdleTimeout((int) Math.max(1, AmqpServer.HEARTBEAT_MILLIS * 5L / 2000))
+                .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
+        return AmqpServer.listen(vertx, options, host, endpoint::connected)
                 .map(server -> {
                     endpoint.server = server;
                     return endpoint;
@@ -161,6 +183,23 @@ public final class EventHubsEndpoint implements AutoCloseable {
     }
 
     private void connected(ProtonConnection connection) {
+        if (!cap.tryAcquire()) {
+            connection.setCondition(new ErrorCondition(AmqpError.RESOURCE_LIMIT_EXCEEDED, cap.refusal()));
+            connection.openHandler(ar -> {
+                connection.open();
+                connection.close();
+                connection.disconnect();
+            });
+            return;
+        }
+        boolean[] released = new boolean[1];
+        connection.disconnectHandler(c -> {
+            if (!released[0]) {
+                released[0] = true;
+                cap.release();
+            }
+            c.disconnect();
+        });
         Cbs cbs = Cbs.install(connection, tokens, clock);
         ProtonSender[] managementReplies = new ProtonSender[1];
         connection.receiverOpenHandler(receiver -> {

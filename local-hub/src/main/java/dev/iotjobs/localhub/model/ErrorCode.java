@@ -33,6 +33,8 @@ public enum ErrorCode {
     THROTTLE_BACKLOG_LIMIT_EXCEEDED(429, 429002, "ThrottleBacklogLimitExceeded"),
     MAX_ACTIVE_JOBS(429, 429004, "ThrottlingMaxActiveJobCountExceeded"),
     SERVER_ERROR(500, 500001, "ServerError"),
+    /** The hub holds as many connections as it accepts on an endpoint (HubLimits); transient, as IoT Hub's. */
+    SERVER_BUSY(503, 503005, "ServerBusy"),
     GATEWAY_TIMEOUT(504, 504101, "GatewayTimeout"),
     /** An identity appears more than once in one bulk registry request. */
     DEVICE_DEFINED_MULTIPLE_TIMES(400, 400011, "DeviceDefinedMultipleTimes"),

@@ -6,6 +6,7 @@ import dev.iotjobs.localhub.edge.EdgeCredentials;
 import dev.iotjobs.localhub.edge.EdgeRefusedException;
 import dev.iotjobs.localhub.edge.EdgeSession;
 import dev.iotjobs.localhub.edge.Feature;
+import dev.iotjobs.localhub.concurrent.ConnectionCap;
 import dev.iotjobs.localhub.config.HubLimits;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.json.ErrorJson;
@@ -58,6 +59,8 @@ public final class MqttDeviceHandler {
 
     /** Least time between a twin request and its answer (see {@link #answerTwin}). */
     private final long twinResponseDelayNanos;
+    /** Connections past their CONNECT; sockets before it are bounded by the CONNECT timeout. */
+    private final ConnectionCap connections;
 
     public MqttDeviceHandler(Vertx vertx, WorkerExecutor workers, DeviceEdge edge, HubLimits limits,
                              Duration twinResponseDelay) {
@@ -66,6 +69,13 @@ public final class MqttDeviceHandler {
         this.edge = edge;
         this.limits = limits;
         this.twinResponseDelayNanos = twinResponseDelay.toNanos();
+        this.connections = new ConnectionCap("MQTT (8883 and MQTT over WebSockets)", "HubLimits.mqttConnections",
+                limits.mqttConnections());
+    }
+
+    /** Device connections admitted and open (8883 and WebSockets together). */
+    public int openConnections() {
+        return connections.open();
     }
 
     public void handle(MqttEndpoint endpoint) {
@@ -136,11 +146,16 @@ public final class MqttDeviceHandler {
         // The connection's own event-loop context: what the hub sends this device is written from it.
         EventLoopOutbox outbox = outboxes.computeIfAbsent(vertx.getOrCreateContext(), EventLoopOutbox::new);
         MqttLink link = new MqttLink(endpoint, outbox, clientId, limits.mqttOutboundBytes());
+        if (!connections.tryAcquire()) {
+            endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+            return;
+        }
         EdgeSession session;
         try {
             session = edge.open(new EdgeCredentials(identity, password, clientCertificates), link,
                     endpoint.isCleanSession());
         } catch (EdgeRefusedException e) {
+            connections.release();
             LOG.info("Refused MQTT connection of {}: {}", clientId, e.getMessage());
             endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED);
             return;
@@ -150,7 +165,10 @@ public final class MqttDeviceHandler {
         endpoint.unsubscribeHandler(unsub -> onUnsubscribe(endpoint, session, unsub));
         endpoint.publishHandler(msg -> onPublish(endpoint, link, session, msg));
         endpoint.publishAcknowledgeHandler(packetId -> onC2dAcknowledged(link, session, packetId));
-        endpoint.closeHandler(v -> session.closed());
+        endpoint.closeHandler(v -> {
+            connections.release();
+            session.closed();
+        });
         endpoint.exceptionHandler(e -> LOG.debug("MQTT connection of {} failed: {}", clientId, e.toString()));
         endpoint.accept(session.sessionPresent());
         session.start();

@@ -1,8 +1,10 @@
 package dev.iotjobs.localhub.rest;
 
+import dev.iotjobs.localhub.concurrent.ConnectionCap;
 import dev.iotjobs.localhub.model.ErrorCode;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 
 import java.time.Duration;
@@ -27,22 +29,64 @@ public final class HttpDeadlines {
     private final long headersMillis;
     private final long bodyMillis;
     private final Map<HttpConnection, Deadline> connections = new ConcurrentHashMap<>();
+    /** Connections over the cap, until their first request is answered 503 (or their headers deadline closes them). */
+    private final Map<HttpConnection, Boolean> refused = new ConcurrentHashMap<>();
+    private final ConnectionCap cap;
 
     public HttpDeadlines(Vertx vertx, Duration headers, Duration body) {
+        this(vertx, headers, body, new ConnectionCap("HTTPS (443)", "HubLimits.httpsConnections", Integer.MAX_VALUE));
+    }
+
+    /** As above, holding at most {@code cap} connections at once (HubLimits.httpsConnections). */
+    public HttpDeadlines(Vertx vertx, Duration headers, Duration body, ConnectionCap cap) {
         this.vertx = vertx;
         this.headersMillis = headers.toMillis();
         this.bodyMillis = body.toMillis();
+        this.cap = cap;
     }
 
-    /** For {@code HttpServer.connectionHandler}: starts the connection's headers deadline. */
+    /**
+     * For {@code HttpServer.connectionHandler}: starts the connection's headers deadline. A connection over the cap
+     * is only kept to be told so: its first request is answered 503 ({@link #refuseIfOverCap}) and it is closed, or
+     * it is closed at its headers deadline.
+     */
     public void onConnection(HttpConnection connection) {
+        if (!cap.tryAcquire()) {
+            refused.put(connection, Boolean.TRUE);
+            long timer = vertx.setTimer(headersMillis, t -> connection.close());
+            connection.closeHandler(v -> {
+                refused.remove(connection);
+                vertx.cancelTimer(timer);
+            });
+            return;
+        }
         Deadline d = new Deadline(connection);
         connections.put(connection, d);
         connection.closeHandler(v -> {
             connections.remove(connection);
+            cap.release();
             d.cancel();
         });
         d.awaitHeaders();
+    }
+
+    /**
+     * In front of every request handler (REST and WebSocket upgrades): true, having answered 503 (ServerBusy, IoT
+     * Hub's error body) and closing the connection, when the connection is over the cap.
+     */
+    public boolean refuseIfOverCap(HttpServerRequest request) {
+        if (refused.isEmpty() || !refused.containsKey(request.connection())) {
+            return false;
+        }
+        request.response().putHeader("Connection", "close");
+        request.response().endHandler(v -> request.connection().close());
+        RestSupport.fail(request, ErrorCode.SERVER_BUSY.exception(cap.refusal()));
+        return true;
+    }
+
+    /** HTTPS connections admitted and open. */
+    public int openConnections() {
+        return cap.open();
     }
 
     /** The router's first handler: the headers have arrived; the body deadline starts, the headers one stops. */

@@ -32,9 +32,15 @@ final class RawAmqp implements AutoCloseable {
     final CompletableFuture<ErrorCondition> closed = new CompletableFuture<>();
 
     RawAmqp(int port) throws Exception {
+        this(port, true);
+    }
+
+    /** {@code tls} false: plain AMQP (the Event Hubs-compatible endpoint). */
+    RawAmqp(int port, boolean tls) throws Exception {
         CompletableFuture<ProtonConnection> opened = new CompletableFuture<>();
-        vertx.runOnContext(v -> ProtonClient.create(vertx).connect(new ProtonClientOptions().setSsl(true).setTrustAll(true)
-                .setHostnameVerificationAlgorithm(""), "127.0.0.1", port, ar -> {
+        ProtonClientOptions options = tls ? new ProtonClientOptions().setSsl(true).setTrustAll(true)
+                .setHostnameVerificationAlgorithm("") : new ProtonClientOptions();
+        vertx.runOnContext(v -> ProtonClient.create(vertx).connect(options, "127.0.0.1", port, ar -> {
             if (ar.failed()) {
                 opened.completeExceptionally(ar.cause());
                 return;

@@ -18,7 +18,8 @@ import java.util.Locale;
  * "Control access to IoT Hub with shared access signatures" page describes. The token decides, not the
  * put-token's {@code name} (Java module clients send their device's name with a module token):
  * {@code sr={host}/devices/{d}} is device {@code d} (its keys), {@code sr={host}/devices/{d}/modules/{m}} is that
- * module (its keys), and {@code sr={host}} with {@code skn} is a hub policy (its key and permissions).
+ * module (its keys), {@code sr={host}/devices/{d}} with {@code skn} is device {@code d} when the policy grants
+ * DeviceConnect, and {@code sr={host}} with {@code skn} is a hub policy (its key and permissions).
  */
 final class TokenCheck {
     private final DeviceAuthenticator devices;
@@ -50,10 +51,12 @@ final class TokenCheck {
             return Outcome.refused("the token's resource " + resource + " is not this hub (" + WellKnownKeys.HOST_NAME + ")");
         }
         String path = slash < 0 ? "" : trimSlashes(resource.substring(slash + 1));
-        if (token.keyName() != null) {
+        String[] s = path.split("/");
+        // A policy token for one device (sr={host}/devices/{d}, skn) is that device's, if the policy grants
+        // DeviceConnect: the device authenticator decides, as for MQTT.
+        if (token.keyName() != null && !(s.length == 2 && s[0].equals("devices"))) {
             return policy(tokenText, token, path);
         }
-        String[] s = path.split("/");
         if (s.length == 2 && s[0].equals("devices")) {
             DeviceAuthenticator.Result r = devices.authenticate(s[1], tokenText);
             return r.accepted() ? new Outcome(Claim.device(IdentityKey.device(s[1]), r.expiryEpochSeconds(), tokenText), 200, null)
