@@ -26,7 +26,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>A batch of events goes out as one write: {@code ProtonSender.send} flushes the connection (a TLS record and a
  * socket write) for every message, which costs more than the message itself, so the reader does what it does per
  * delivery (tag, encoded bytes, settle if the link sends settled, advance, the delivery's settle-on-remote-settle
- * handler) through the link's proton delivery API and flushes once per batch.
+ * handler) through the link's proton delivery API and flushes once per batch. That needs vertx-proton's
+ * implementation classes ({@code ProtonSenderImpl}, {@code ProtonDeliveryImpl}, public but not its API): check
+ * this class against {@code ProtonSenderImpl.send} when the Vert.x version changes (EventHubsIT covers it).
  */
 final class PartitionReader {
     /** Events read from the log per go, at most. */
