@@ -2,11 +2,9 @@ package dev.iotjobs.localhub.telemetry;
 
 import dev.iotjobs.localhub.model.IdentityKey;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -25,80 +23,110 @@ final class TelemetryCodec {
     }
 
     static byte[] encode(TelemetryMessage m) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + m.body().length);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(VERSION);
-            string(out, m.identity().deviceId());
-            string(out, m.identity().moduleId());
-            out.writeInt(m.body().length);
-            out.write(m.body());
-            Map<String, String> props = m.applicationProperties() == null ? Map.of() : m.applicationProperties();
-            out.writeInt(props.size());
-            for (Map.Entry<String, String> e : props.entrySet()) {
-                string(out, e.getKey());
-                string(out, e.getValue());
-            }
-            string(out, m.messageId());
-            string(out, m.correlationId());
-            string(out, m.contentType());
-            string(out, m.contentEncoding());
-            out.writeBoolean(m.creationTime() != null);
-            if (m.creationTime() != null) {
-                out.writeLong(m.creationTime().getEpochSecond());
-                out.writeInt(m.creationTime().getNano());
-            }
-            string(out, m.componentName());
-            string(out, m.authMethod());
-            string(out, m.authGenerationId());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        // The strings' UTF-8 bytes first, so the record is written into one array of its exact size.
+        Map<String, String> props = m.applicationProperties() == null ? Map.of() : m.applicationProperties();
+        byte[][] strings = new byte[10 + 2 * props.size()][];
+        int n = 0;
+        strings[n++] = utf8(m.identity().deviceId());
+        strings[n++] = utf8(m.identity().moduleId());
+        for (Map.Entry<String, String> e : props.entrySet()) {
+            strings[n++] = utf8(e.getKey());
+            strings[n++] = utf8(e.getValue());
         }
-        return bytes.toByteArray();
+        strings[n++] = utf8(m.messageId());
+        strings[n++] = utf8(m.correlationId());
+        strings[n++] = utf8(m.contentType());
+        strings[n++] = utf8(m.contentEncoding());
+        strings[n++] = utf8(m.componentName());
+        strings[n++] = utf8(m.authMethod());
+        strings[n++] = utf8(m.authGenerationId());
+        int size = 1 + 4 + m.body().length + 4 + 1 + (m.creationTime() != null ? 12 : 0);
+        for (int i = 0; i < n; i++) {
+            size += 4 + (strings[i] == null ? 0 : strings[i].length);
+        }
+        ByteBuffer out = ByteBuffer.allocate(size);
+        out.put(VERSION);
+        int s = 0;
+        string(out, strings[s++]);
+        string(out, strings[s++]);
+        out.putInt(m.body().length);
+        out.put(m.body());
+        out.putInt(props.size());
+        for (int i = 0; i < props.size(); i++) {
+            string(out, strings[s++]);
+            string(out, strings[s++]);
+        }
+        string(out, strings[s++]);
+        string(out, strings[s++]);
+        string(out, strings[s++]);
+        string(out, strings[s++]);
+        out.put((byte) (m.creationTime() != null ? 1 : 0));
+        if (m.creationTime() != null) {
+            out.putLong(m.creationTime().getEpochSecond());
+            out.putInt(m.creationTime().getNano());
+        }
+        string(out, strings[s++]);
+        string(out, strings[s++]);
+        string(out, strings[s]);
+        return out.array();
     }
 
     static TelemetryMessage decode(ByteBuffer buffer) throws IOException {
-        byte[] array = new byte[buffer.remaining()];
-        buffer.get(array);
-        DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(array));
-        byte version = in.readByte();
-        if (version != VERSION) {
-            throw new IOException("unknown telemetry record version " + version);
+        try {
+            ByteBuffer in = buffer.slice();
+            buffer.position(buffer.limit());
+            byte version = in.get();
+            if (version != VERSION) {
+                throw new IOException("unknown telemetry record version " + version);
+            }
+            String deviceId = string(in);
+            String moduleId = string(in);
+            int bodyLength = in.getInt();
+            if (bodyLength < 0 || bodyLength > in.remaining()) {
+                throw new IOException("telemetry record's body length " + bodyLength + " is out of range");
+            }
+            byte[] body = new byte[bodyLength];
+            in.get(body);
+            int count = in.getInt();
+            Map<String, String> props = new LinkedHashMap<>();
+            for (int i = 0; i < count; i++) {
+                props.put(string(in), string(in));
+            }
+            String messageId = string(in);
+            String correlationId = string(in);
+            String contentType = string(in);
+            String contentEncoding = string(in);
+            Instant created = in.get() != 0 ? Instant.ofEpochSecond(in.getLong(), in.getInt()) : null;
+            return new TelemetryMessage(new IdentityKey(deviceId, moduleId), body, props, messageId, correlationId,
+                    contentType, contentEncoding, created, string(in), string(in), string(in));
+        } catch (BufferUnderflowException e) {
+            throw new EOFException("telemetry record ends early");
         }
-        String deviceId = string(in);
-        String moduleId = string(in);
-        byte[] body = new byte[in.readInt()];
-        in.readFully(body);
-        int count = in.readInt();
-        Map<String, String> props = new LinkedHashMap<>();
-        for (int i = 0; i < count; i++) {
-            props.put(string(in), string(in));
-        }
-        String messageId = string(in);
-        String correlationId = string(in);
-        String contentType = string(in);
-        String contentEncoding = string(in);
-        Instant created = in.readBoolean() ? Instant.ofEpochSecond(in.readLong(), in.readInt()) : null;
-        return new TelemetryMessage(new IdentityKey(deviceId, moduleId), body, props, messageId, correlationId,
-                contentType, contentEncoding, created, string(in), string(in), string(in));
     }
 
-    private static void string(DataOutputStream out, String s) throws IOException {
-        if (s == null) {
-            out.writeInt(-1);
+    private static byte[] utf8(String s) {
+        return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void string(ByteBuffer out, byte[] b) {
+        if (b == null) {
+            out.putInt(-1);
             return;
         }
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
+        out.putInt(b.length);
+        out.put(b);
     }
 
-    private static String string(DataInputStream in) throws IOException {
-        int n = in.readInt();
+    private static String string(ByteBuffer in) throws IOException {
+        int n = in.getInt();
         if (n < 0) {
             return null;
         }
-        byte[] b = new byte[n];
-        in.readFully(b);
-        return new String(b, StandardCharsets.UTF_8);
+        if (n > in.remaining()) {
+            throw new EOFException("telemetry record ends early");
+        }
+        String s = new String(in.array(), in.arrayOffset() + in.position(), n, StandardCharsets.UTF_8);
+        in.position(in.position() + n);
+        return s;
     }
 }
