@@ -52,6 +52,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
+import java.util.Comparator;
 
 /**
  * A local Azure IoT Hub, embeddable: {@code try (LocalHub hub = LocalHub.start(config)) { ... }}.
@@ -339,7 +340,7 @@ public final class LocalHub implements AutoCloseable {
 
     private static void deleteTree(Path root) {
         try (var paths = Files.walk(root)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
         } catch (IOException e) {
             LOG.debug("Could not delete {}", root, e);
         }

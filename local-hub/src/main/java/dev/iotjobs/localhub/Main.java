@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Command line: {@code java -jar local-hub.jar [options]} or {@code mvn -pl local-hub exec:java}. */
 public final class Main {
@@ -131,7 +133,7 @@ public final class Main {
 
     /** {@code 1d}, {@code 12h}, {@code 30m}, {@code 90s}: a positive duration. */
     static Duration duration(String text, String option) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})([dhms])").matcher(text.trim());
+        Matcher m = Pattern.compile("(\\d{1,9})([dhms])").matcher(text.trim());
         if (m.matches() && Long.parseLong(m.group(1)) > 0) {
             long n = Long.parseLong(m.group(1));
             return switch (m.group(2)) {

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * JUnit 5 extension: {@code @ExtendWith(LocalHubExtension.class)} gives a test class a running local hub
@@ -87,7 +88,7 @@ public final class LocalHubExtension implements BeforeAllCallback, ParameterReso
                         ? HubConfig.CONSOLE_OFF : Integer.parseInt(console.trim()));
                 if (tier != null) { // in memory: the untiered hub's store stays as it was for the classes after
                     config.tier(Tier.parse(tier.value())).units(tier.units()).inMemory(true)
-                            .throttleBacklog(java.time.Duration.ofMillis(tier.backlogMillis()));
+                            .throttleBacklog(Duration.ofMillis(tier.backlogMillis()));
                 }
                 LocalHub hub = LocalHub.start(config.build());
                 hub.configureThisJvm();

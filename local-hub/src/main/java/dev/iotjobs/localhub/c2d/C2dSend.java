@@ -3,6 +3,7 @@ package dev.iotjobs.localhub.c2d;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Collections;
 
 /**
  * What a service asks to send to a device (the later AMQP "send C2D" link, the console, the tests).
@@ -16,7 +17,7 @@ public record C2dSend(String deviceId, byte[] body, Map<String, String> properti
                       C2dAck ack, Instant absoluteExpiry) {
 
     public C2dSend {
-        properties = properties == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(properties));
+        properties = properties == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(properties));
         body = body == null ? new byte[0] : body;
         ack = ack == null ? C2dAck.NONE : ack;
     }

@@ -11,6 +11,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 
 /**
  * Durable cloud-to-device queues and the feedback queue: the only class that knows their keys and encodings.
@@ -75,7 +79,7 @@ final class C2dStore {
     void saveFeedback(long sequence, FeedbackBatch batch) {
         ObjectNode n = Json.object();
         n.put("mid", batch.messageId());
-        n.put("body", new String(batch.body(), java.nio.charset.StandardCharsets.UTF_8));
+        n.put("body", new String(batch.body(), StandardCharsets.UTF_8));
         n.put("enq", batch.enqueuedTime().toEpochMilli());
         n.put("dc", batch.deliveryCount());
         store.put(FEEDBACK, String.format("%020d", sequence), Json.bytes(n));
@@ -96,13 +100,13 @@ final class C2dStore {
     }
 
     /** Commits a batch and removes the records it holds, in one commit (blocking). */
-    void saveBatch(long sequence, FeedbackBatch batch, java.util.Collection<Long> records) {
+    void saveBatch(long sequence, FeedbackBatch batch, Collection<Long> records) {
         ObjectNode n = Json.object();
         n.put("mid", batch.messageId());
-        n.put("body", new String(batch.body(), java.nio.charset.StandardCharsets.UTF_8));
+        n.put("body", new String(batch.body(), StandardCharsets.UTF_8));
         n.put("enq", batch.enqueuedTime().toEpochMilli());
         n.put("dc", batch.deliveryCount());
-        java.util.List<HubStore.Write> writes = new java.util.ArrayList<>();
+        List<HubStore.Write> writes = new ArrayList<>();
         writes.add(new HubStore.Write(FEEDBACK, String.format("%020d", sequence), Json.bytes(n)));
         for (long r : records) {
             writes.add(new HubStore.Write(FEEDBACK_RECORDS, String.format("%020d", r), null));
@@ -118,7 +122,7 @@ final class C2dStore {
         store.forEach(FEEDBACK, (key, bytes) -> {
             ObjectNode n = Json.readStored(bytes);
             each.accept(Map.entry(Long.parseLong(key), new FeedbackBatch(null, Json.text(n, "mid"),
-                    n.get("body").asText().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    n.get("body").asText().getBytes(StandardCharsets.UTF_8),
                     Instant.ofEpochMilli(n.get("enq").asLong()), n.get("dc").asInt())));
         });
     }

@@ -15,6 +15,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.Locale;
 
 /**
  * The hub's web console: static pages from the jar and {@code /api/...}, a loopback-only bridge to the hub's
@@ -110,7 +111,7 @@ public final class ConsoleServer {
         if (!t.enabled()) {
             return "{\"tier\":null}";
         }
-        return String.format(java.util.Locale.ROOT, "{\"tier\":\"%s\",\"units\":%d,\"describe\":\"%s\","
+        return String.format(Locale.ROOT, "{\"tier\":\"%s\",\"units\":%d,\"describe\":\"%s\","
                         + "\"jobDeviceOperationsPerSecond\":%.3f,\"maxActiveJobs\":%d}", t.tier(), t.units(), t.describe(),
                 t.perSecond(Operation.JOB_DEVICE_OPERATIONS), t.maxActiveJobs(0));
     }

@@ -32,6 +32,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 /**
  * The protocol-neutral device side of the hub. A transport (MQTT today, AMQP next) authenticates a connection
@@ -96,7 +97,7 @@ public final class DeviceEdge implements DeviceConnections, DesiredPropertiesLis
         this.store = store;
         this.clock = clock;
         this.settings = settings;
-        java.util.concurrent.ScheduledThreadPoolExecutor timerPool = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+        ScheduledThreadPoolExecutor timerPool = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "local-hub-edge-timers");
             t.setDaemon(true);
             return t;

@@ -1,6 +1,7 @@
 package dev.iotjobs.localhub.edge;
 
 import dev.iotjobs.localhub.c2d.C2dDelivery;
+import java.time.Duration;
 
 /**
  * What a device transport implements for one connection: the things the hub sends to the device. The edge calls
@@ -26,7 +27,7 @@ public interface EdgeLink {
      * the device settles it or the connection closes, since MQTT cannot abandon; a transport whose devices can
      * abandon (AMQP) returns the hub's lock duration, after which an unsettled message goes back to the queue.
      */
-    default java.time.Duration c2dLock() {
+    default Duration c2dLock() {
         return null;
     }
 

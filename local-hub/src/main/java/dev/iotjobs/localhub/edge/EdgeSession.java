@@ -18,6 +18,11 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledFuture;
 
 /**
  * One authenticated connection of an identity, as every transport sees it: what the device does is a call here,
@@ -42,7 +47,7 @@ public final class EdgeSession {
     private final Set<Feature> subscribedHere = EnumSet.noneOf(Feature.class);
     private volatile boolean graceOver;
     /** The resume grace and SAS expiry timers, cancelled when the connection closes. */
-    private final List<java.util.concurrent.ScheduledFuture<?>> timers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<ScheduledFuture<?>> timers = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
     /** The expiry of the SAS token this session runs on (epoch seconds; 0: none, X.509). */
     private volatile long tokenExpiry;
@@ -241,12 +246,12 @@ public final class EdgeSession {
      * an MQTT connection then (MQTT has no negative acknowledgement) and rejects the AMQP transfer
      * ({@code com.microsoft:device-container-throttled}, {@code amqp:resource-limit-exceeded}).
      */
-    public CompletableFuture<Void> telemetry(byte[] body, java.util.Map<String, String> properties, String messageId,
+    public CompletableFuture<Void> telemetry(byte[] body, Map<String, String> properties, String messageId,
                                             String correlationId, String contentType, String contentEncoding,
-                                            java.time.Instant creationTime, String componentName) {
+                                            Instant creationTime, String componentName) {
         if (edge.throttles.enabled()) {
             long bytes = body.length;
-            for (java.util.Map.Entry<String, String> p : properties.entrySet()) {
+            for (Map.Entry<String, String> p : properties.entrySet()) {
                 bytes += p.getKey().length() + p.getValue().length();
             }
             return edge.admit(Operation.DEVICE_TO_CLOUD_SENDS, ErrorCode.THROTTLE_BACKLOG_LIMIT_EXCEEDED, bytes)
@@ -257,9 +262,9 @@ public final class EdgeSession {
                 componentName);
     }
 
-    private CompletableFuture<Void> accept(byte[] body, java.util.Map<String, String> properties, String messageId,
+    private CompletableFuture<Void> accept(byte[] body, Map<String, String> properties, String messageId,
                                            String correlationId, String contentType, String contentEncoding,
-                                           java.time.Instant creationTime, String componentName) {
+                                           Instant creationTime, String componentName) {
         Device d = edge.registryOf(state.identity).find(state.identity.toString());
         String generationId = null;
         if (d != null) {
@@ -288,7 +293,7 @@ public final class EdgeSession {
             return;
         }
         C2dDelivery delivery;
-        java.time.Duration lock = link.c2dLock();
+        Duration lock = link.c2dLock();
         synchronized (this) {
             if (c2dInFlight != null) {
                 if (lock == null || edge.c2d.holds(state.identity.deviceId(), c2dInFlight)) {

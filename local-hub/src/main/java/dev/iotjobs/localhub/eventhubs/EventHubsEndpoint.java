@@ -41,6 +41,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * IoT Hub's built-in endpoint ({@code messages/events}) as an Event Hubs-compatible AMQP endpoint, read by the
@@ -119,7 +120,7 @@ public final class EventHubsEndpoint implements AutoCloseable {
         // Sockets that never get as far as AMQP (no SASL, no Open) are closed too; live clients send empty frames
         // at least every heartbeat.
         options.setIdleTimeout((int) Math.max(1, AmqpServer.HEARTBEAT_MILLIS * 5L / 2000))
-                .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
+                .setIdleTimeoutUnit(TimeUnit.SECONDS);
         return AmqpServer.listen(vertx, options, host, endpoint::connected)
                 .map(server -> {
                     endpoint.server = server;
@@ -162,7 +163,7 @@ public final class EventHubsEndpoint implements AutoCloseable {
             Promise<Void> closed = Promise.promise();
             server.close(closed::handle);
             try {
-                closed.future().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                closed.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             } catch (Exception e) {
                 LOG.debug("Event Hubs endpoint did not close in time", e);
             }

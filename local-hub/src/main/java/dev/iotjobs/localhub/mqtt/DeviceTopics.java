@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /** The IoT Hub MQTT topic names a device may use, and the exact formats the device SDK parses. */
 final class DeviceTopics {
@@ -115,7 +116,7 @@ final class DeviceTopics {
     static String devicebound(String clientId, C2dMessage m) {
         StringBuilder b = new StringBuilder("devices/").append(ownPath(clientId)).append("/messages/devicebound/");
         boolean[] first = {true};
-        java.util.function.BiConsumer<String, String> add = (k, v) -> {
+        BiConsumer<String, String> add = (k, v) -> {
             if (v == null || v.isEmpty()) {
                 return;
             }

@@ -38,8 +38,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLPeerUnverifiedException;
+import java.util.LinkedHashMap;
+import java.util.Objects;
 
 /**
  * The MQTT 3.1.1 adapter of the device edge: IoT Hub's CONNECT rules, topics, property bags, QoS and flow
@@ -118,20 +123,20 @@ public final class MqttDeviceHandler {
         // With a tier, a burst of new connections over its rate waits for its turn (the CONNACK comes later), and one
         // that would wait longer than the backlog is refused with CONNACK 3, server unavailable (the device SDKs
         // retry it with a back-off). Without a tier the admission is already complete.
-        java.util.concurrent.CompletableFuture<Void> admitted = edge.admitConnection();
+        CompletableFuture<Void> admitted = edge.admitConnection();
         if (admitted.isDone() && !admitted.isCompletedExceptionally()) {
             connect(endpoint, clientCertificates, clientId, identity, password);
             return;
         }
         Context context = vertx.getOrCreateContext();
         // A device that gives up while it waits must not be connected afterwards (nothing would disconnect it).
-        java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean gone = new AtomicBoolean();
         endpoint.closeHandler(v -> gone.set(true));
         admitted.whenComplete((v, e) -> context.runOnContext(x -> {
             if (gone.get()) {
                 return;
             }
-            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             if (cause != null) {
                 LOG.info("Refused MQTT connection of {}: {}", clientId, cause.getMessage());
                 endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
@@ -233,7 +238,7 @@ public final class MqttDeviceHandler {
 
     private void onUnsubscribe(MqttEndpoint endpoint, EdgeSession session, MqttUnsubscribeMessage unsub) {
         List<Feature> features = unsub.topics().stream().map(DeviceTopics::featureOf)
-                .filter(java.util.Objects::nonNull).toList();
+                .filter(Objects::nonNull).toList();
         if (features.isEmpty()) {
             endpoint.unsubscribeAcknowledge(unsub.messageId());
             return;
@@ -298,7 +303,7 @@ public final class MqttDeviceHandler {
     /** Telemetry is acknowledged once the telemetry sink has taken it; a refused message closes the connection. */
     private void onTelemetry(MqttEndpoint endpoint, EdgeSession session, MqttPublishMessage msg) {
         Map<String, String> bag = DeviceTopics.telemetryProperties(endpoint.clientIdentifier(), msg.topicName());
-        Map<String, String> application = new java.util.LinkedHashMap<>();
+        Map<String, String> application = new LinkedHashMap<>();
         bag.forEach((k, v) -> {
             if (!k.startsWith("$.") && v != null) {
                 application.put(k, v);
@@ -318,7 +323,7 @@ public final class MqttDeviceHandler {
                         ack(endpoint, msg);
                     } else {
                         // MQTT has no negative acknowledgement: IoT Hub closes the connection.
-                        Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        Throwable cause = e instanceof CompletionException && e.getCause() != null
                                 ? e.getCause() : e;
                         LOG.info("Telemetry of {} refused, closing its connection: {}", session.identity(),
                                 cause.getMessage());
@@ -372,7 +377,7 @@ public final class MqttDeviceHandler {
         }
         long requestedAt = System.nanoTime();
         // With a tier, the twin throttles (shared with the service side) may delay the request or refuse it (429).
-        java.util.concurrent.CompletableFuture<Void> admitted = session.admitTwin(resultIsVersion,
+        CompletableFuture<Void> admitted = session.admitTwin(resultIsVersion,
                 resultIsVersion ? request.payload().length() : 0);
         if (admitted.isDone() && !admitted.isCompletedExceptionally()) {
             runTwin(endpoint, link, session, request, rid, operation, okStatus, resultIsVersion, requestedAt);
@@ -385,7 +390,7 @@ public final class MqttDeviceHandler {
                 return;
             }
             session.twinRequestDone();
-            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             ack(endpoint, request);
             publishTwinError(link, rid, cause instanceof HubException h ? h
                     : ErrorCode.SERVER_ERROR.exception("The hub could not admit the twin request."));

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.BiConsumer;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A {@link HubStore} that keeps everything in memory (tests, and hubs started without persistence).
@@ -13,7 +14,7 @@ import java.util.function.BiConsumer;
  */
 public final class MemoryHubStore implements HubStore {
     /** Created on first use, like the maps of {@link MvHubStore}. */
-    private final Map<Bucket, ConcurrentSkipListMap<String, byte[]>> buckets = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Bucket, ConcurrentSkipListMap<String, byte[]>> buckets = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public MemoryHubStore() {

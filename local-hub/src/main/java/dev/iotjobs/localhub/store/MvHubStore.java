@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The durable {@link HubStore}: one H2 MVStore file (where, is the caller's business), one MVMap per bucket.
@@ -66,7 +67,7 @@ public final class MvHubStore implements HubStore {
     private final Path file;
     private final MVStore store;
     /** Opened on first use (see {@link Bucket}): a map the file already has is read back, a new one is created. */
-    private final Map<Bucket, MVMap<String, byte[]>> maps = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Bucket, MVMap<String, byte[]>> maps = new ConcurrentHashMap<>();
     private final GroupCommitter committer;
     /** The housekeeping's own map (not a bucket): a counter it commits to move the newest chunk. */
     private final MVMap<String, Long> housekeeping;

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
+import java.nio.channels.ClosedChannelException;
 
 /**
  * One partition of the telemetry log: append-only segment files {@code {first sequence number}.seg} in its own
@@ -276,7 +277,7 @@ final class PartitionLog implements AutoCloseable {
                     buffer.position(buffer.position() + length - HEADER);
                     events.add(new TelemetryEvent(partition, seq, Instant.ofEpochMilli(millis), TelemetryCodec.decode(body)));
                 }
-            } catch (java.nio.channels.ClosedChannelException e) {
+            } catch (ClosedChannelException e) {
                 // Retention removed the segment meanwhile: go on from the first retained event.
                 sequence = Math.max(sequence, beginSequence());
                 continue;

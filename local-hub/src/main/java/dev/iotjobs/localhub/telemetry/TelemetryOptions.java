@@ -1,6 +1,8 @@
 package dev.iotjobs.localhub.telemetry;
 
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 /**
  * The telemetry log's shape and retention.
@@ -11,7 +13,7 @@ import java.time.Duration;
  * @param consumerGroups consumer groups of the built-in endpoint besides {@code $Default} (names only: readers
  *                       keep their own checkpoints)
  */
-public record TelemetryOptions(int partitions, Duration retention, long maxBytes, java.util.Set<String> consumerGroups) {
+public record TelemetryOptions(int partitions, Duration retention, long maxBytes, Set<String> consumerGroups) {
     public static final int DEFAULT_PARTITIONS = 4;
     public static final int MAX_PARTITIONS = 32;
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(1);
@@ -21,10 +23,10 @@ public record TelemetryOptions(int partitions, Duration retention, long maxBytes
     public static final long MIN_MAX_BYTES = 1L << 20;
 
     public static final TelemetryOptions DEFAULTS = new TelemetryOptions(DEFAULT_PARTITIONS, DEFAULT_RETENTION, DEFAULT_MAX_BYTES,
-            java.util.Set.of());
+            Set.of());
 
     public TelemetryOptions {
-        consumerGroups = consumerGroups == null ? java.util.Set.of() : java.util.Set.copyOf(consumerGroups);
+        consumerGroups = consumerGroups == null ? Set.of() : Set.copyOf(consumerGroups);
         for (String group : consumerGroups) {
             if (!group.matches("[A-Za-z0-9$][A-Za-z0-9._-]{0,49}")) {
                 throw new IllegalArgumentException("Consumer group '" + group + "' is not a valid name (letters, digits,"
@@ -55,7 +57,7 @@ public record TelemetryOptions(int partitions, Duration retention, long maxBytes
     }
 
     public TelemetryOptions withConsumerGroup(String group) {
-        java.util.Set<String> groups = new java.util.LinkedHashSet<>(consumerGroups);
+        Set<String> groups = new LinkedHashSet<>(consumerGroups);
         groups.add(group);
         return new TelemetryOptions(partitions, retention, maxBytes, groups);
     }

@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
+import java.time.Duration;
 
 /**
  * One device or module on one AMQP connection, as the device edge sees it ({@link EdgeLink}): what the hub sends
@@ -59,7 +60,7 @@ final class AmqpDeviceSession implements EdgeLink {
     /** Whether the edge session was started (after the identity's first link was answered). */
     boolean started;
     /** How long a C2D message handed to this device stays locked (the hub's lock duration: AMQP devices can abandon). */
-    java.time.Duration c2dLockDuration;
+    Duration c2dLockDuration;
 
     AmqpDeviceSession(IdentityKey identity, IotHubAmqpConnection connection) {
         this.identity = identity;
@@ -118,7 +119,7 @@ final class AmqpDeviceSession implements EdgeLink {
     }
 
     @Override
-    public java.time.Duration c2dLock() {
+    public Duration c2dLock() {
         return c2dLockDuration;
     }
 

@@ -39,6 +39,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
 
 /**
  * The device and module links of the IoT Hub AMQP endpoint, over the protocol-neutral device edge: telemetry,
@@ -57,10 +61,10 @@ final class DeviceLinks {
 
     private final WorkerExecutor workers;
     private final DeviceEdge edge;
-    private final java.time.Duration c2dLock;
+    private final Duration c2dLock;
 
     /** @param c2dLock how long a C2D message handed to a device stays locked unless settled (IoT Hub: 60 s) */
-    DeviceLinks(WorkerExecutor workers, DeviceEdge edge, java.time.Duration c2dLock) {
+    DeviceLinks(WorkerExecutor workers, DeviceEdge edge, Duration c2dLock) {
         this.workers = workers;
         this.edge = edge;
         this.c2dLock = c2dLock;
@@ -103,7 +107,7 @@ final class DeviceLinks {
     }
 
     private void attached(IotHubAmqpConnection c, Claim claim, ProtonLink<?> link, LinkAddress address,
-                          java.util.function.Consumer<AmqpDeviceSession> open) {
+                          Consumer<AmqpDeviceSession> open) {
         session(c, claim, address.identity()).onComplete(ar -> {
             if (ar.failed()) {
                 String why = ar.cause() instanceof EdgeRefusedException r ? r.getMessage() : String.valueOf(ar.cause());
@@ -253,7 +257,7 @@ final class DeviceLinks {
                     if (e == null) {
                         delivery.disposition(Accepted.getInstance(), true);
                     } else {
-                        Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                         HubException h = cause instanceof HubException he ? he
                                 : ErrorCode.SERVER_ERROR.exception("The hub could not store the message.");
                         delivery.disposition(IotHubAmqpConnection.rejected(AmqpErrors.condition(h), h.getMessage()), true);
@@ -321,7 +325,7 @@ final class DeviceLinks {
      * answered 429).
      */
     private void answerTwin(AmqpDeviceSession ds, ProtonReceiver receiver, Message request, Callable<byte[]> operation,
-                            int okStatus, boolean resultIsVersion, java.util.concurrent.CompletableFuture<Void> admitted) {
+                            int okStatus, boolean resultIsVersion, CompletableFuture<Void> admitted) {
         Object correlationId = request.getCorrelationId();
         EdgeSession session = ds.session;
         boolean throttled = admitted != null;

@@ -5,6 +5,7 @@ import dev.iotjobs.localhub.model.IdentityKey;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Arrays;
 
 /**
  * What an IoT Hub AMQP link address names (the target of a client's sender, the source of its receiver), as
@@ -86,7 +87,7 @@ public record LinkAddress(Kind kind, IdentityKey identity) {
         } else {
             identity = IdentityKey.device(deviceId);
         }
-        String tail = String.join("/", java.util.Arrays.copyOfRange(s, rest, s.length));
+        String tail = String.join("/", Arrays.copyOfRange(s, rest, s.length));
         Kind kind = switch (tail) {
             case "messages/events" -> Kind.TELEMETRY;
             case "messages/devicebound" -> Kind.DEVICE_BOUND;

@@ -25,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The service links of the IoT Hub AMQP endpoint (a connection whose put-token is a hub policy with
@@ -69,7 +70,7 @@ final class ServiceLinks {
                 return;
             }
             // With a tier, the send waits for its turn or is refused (429001, Rejected as throttled) first.
-            java.util.concurrent.CompletableFuture<Void> admitted = edge.admitCloudToDeviceSend(send.body().length);
+            CompletableFuture<Void> admitted = edge.admitCloudToDeviceSend(send.body().length);
             io.vertx.core.Future<Void> turn = admitted.isDone() && !admitted.isCompletedExceptionally()
                     ? io.vertx.core.Future.succeededFuture() : io.vertx.core.Future.fromCompletionStage(admitted, c.context());
             turn.compose(v -> workers.executeBlocking(() -> c2d.send(send), false)).onComplete(ar -> {
