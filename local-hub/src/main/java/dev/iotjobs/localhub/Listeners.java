@@ -115,6 +115,9 @@ final class Listeners {
         // A connection over the HTTPS cap gets 503 on its first request, before anything else sees it.
         Handler<HttpServerRequest> restHandler = request -> {
             if (!deadlines.refuseIfOverCap(request)) {
+                if (request.canUpgradeToWebSocket()) {
+                    deadlines.onUpgradeRequest(request);
+                }
                 served.handle(request);
             }
         };

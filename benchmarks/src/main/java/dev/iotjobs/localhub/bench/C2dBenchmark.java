@@ -47,8 +47,8 @@ import static dev.iotjobs.localhub.bench.BenchOutput.info;
  * {@code MessagingClient} (AMQP over WebSockets through the hub's CONNECT proxy, as every benchmark reaches its
  * hub on free ports) with positive acknowledgement, and the feedback received by its
  * {@code MessageFeedbackProcessorClient}. A round ends when every message's feedback has arrived; the first round
- * is the cold one, the BENCH line is the last ({@code -Dbench.c2d.rounds}, 1 by default: a second round over the
- * same connections does not complete yet). Latencies per message: send to the device's PUBLISH
+ * is the cold one, the BENCH line is the last ({@code -Dbench.c2d.rounds}, 2 by default, over the same connections
+ * and clients). Latencies per message: send to the device's PUBLISH
  * ({@code p50ms}/{@code p99ms}) and send to its feedback record ({@code feedbackP50ms}/{@code feedbackP99ms}).
  * {@code limit}: {@link LimitC2d}, the same three hops with vertx-proton alone, measured after it.
  */
@@ -60,8 +60,7 @@ final class C2dBenchmark {
 
     static void run(int devices, int perDevice) throws Exception {
         int total = devices * perDevice;
-        // One round by default: a second round over the same connections stalls (see docs/benchmarks.md).
-        int rounds = Math.max(1, Integer.getInteger("bench.c2d.rounds", 1));
+        int rounds = Math.max(1, Integer.getInteger("bench.c2d.rounds", 2));
         double[] rates = new double[rounds];
         long[][] toDevice = new long[1][];
         long[][] toFeedback = new long[1][];

@@ -84,6 +84,19 @@ public final class HttpDeadlines {
         return true;
     }
 
+    /**
+     * In front of every request handler: a request asking to become a WebSocket (AMQP or MQTT over WebSockets)
+     * stops the connection's deadlines, which are for HTTP requests: once upgraded the connection lives as long as
+     * the protocol inside keeps it (AMQP's idle timeout, MQTT's keep-alive), as on IoT Hub. An upgrade the hub
+     * routes as an ordinary request gets its deadlines back from {@link #onRequest}.
+     */
+    public void onUpgradeRequest(HttpServerRequest request) {
+        Deadline d = connections.get(request.connection());
+        if (d != null) {
+            d.cancel();
+        }
+    }
+
     /** HTTPS connections admitted and open. */
     public int openConnections() {
         return cap.open();
