@@ -86,6 +86,17 @@ public final class HubThrottles {
         return new HubThrottles(tier, units, throttles, clock);
     }
 
+    /** True when none of these classes has anything reserved ahead (each could take a whole burst now). */
+    public boolean isIdle(Operation... ops) {
+        for (Operation op : ops) {
+            Throttle t = throttles.get(op);
+            if (t != null && !t.isIdle()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public boolean enabled() {
         return tier != null;
     }

@@ -73,6 +73,11 @@ public final class Throttle {
         return n;
     }
 
+    /** True when nothing is reserved ahead: a whole burst may pass now. */
+    public synchronized boolean isIdle() {
+        return theoreticalArrival <= nanoTime.getAsLong();
+    }
+
     /** Nanoseconds until the next operation may run (0 if one may run now). */
     public synchronized long nanosUntilNext() {
         return Math.max(0, theoreticalArrival - toleranceNanos - nanoTime.getAsLong());
