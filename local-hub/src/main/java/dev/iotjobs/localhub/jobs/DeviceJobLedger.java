@@ -1,5 +1,6 @@
 package dev.iotjobs.localhub.jobs;
 
+import dev.iotjobs.localhub.concurrent.Threads;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.device.BatchWrites;
 import dev.iotjobs.localhub.device.Device;
@@ -253,16 +254,6 @@ final class DeviceJobLedger {
     }
 
     private void execute(Runnable task) {
-        try {
-            workers.execute(() -> {
-                try {
-                    task.run();
-                } catch (RuntimeException e) {
-                    LOG.error("Recording job outcomes failed", e);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            LOG.debug("Hub is stopping: job records not written");
-        }
+        Threads.executeLogged(workers, task, LOG, "Recording job outcomes");
     }
 }

@@ -1,5 +1,6 @@
 package dev.iotjobs.localhub.jobs;
 
+import dev.iotjobs.localhub.concurrent.Threads;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iotjobs.localhub.concurrent.Futures;
 import dev.iotjobs.localhub.device.TwinService;
@@ -159,16 +160,6 @@ final class JobRunner {
     }
 
     private void execute(Runnable task) {
-        try {
-            workers.execute(() -> {
-                try {
-                    task.run();
-                } catch (RuntimeException e) {
-                    LOG.error("Job processing failed", e);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            LOG.debug("Hub is stopping: job work not started");
-        }
+        Threads.executeLogged(workers, task, LOG, "Job processing");
     }
 }
