@@ -31,12 +31,17 @@ import io.vertx.ext.web.Router;
 import io.vertx.mqtt.MqttServer;
 import io.vertx.mqtt.MqttServerOptions;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.SocketException;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,6 +58,7 @@ import java.util.function.Supplier;
  * its protocol's words, with a log line.
  */
 final class Listeners {
+    private static final Logger LOG = LoggerFactory.getLogger(Listeners.class);
     /** A TLS handshake must finish within this time on every endpoint (Vert.x's default, stated). */
     static final int TLS_HANDSHAKE_TIMEOUT_SECONDS = 10;
     /** The tier's throttles, which the console's own calls are exempt from (see ConsoleServer). */
@@ -69,6 +75,9 @@ final class Listeners {
     private int restPort;
     private int proxyPort = -1;
     private String restBindProblem;
+    private IotHubAmqpEndpoint amqp;
+    /** The deployments of the device and service listeners (one listener per event loop each). */
+    private final List<String> deployments = new CopyOnWriteArrayList<>();
 
     Listeners(Vertx vertx, HubConfig config, DevCertificateAuthority certificates, HubThrottles throttles) {
         this.throttles = throttles;
@@ -82,6 +91,7 @@ final class Listeners {
      * WebSockets), and the CONNECT proxy when the REST port was refused or the configuration asks for it.
      */
     void bind(MqttDeviceHandler mqtt, IotHubAmqpEndpoint amqp, Router router, HttpDeadlines deadlines) {
+        this.amqp = amqp;
         this.deadlines = deadlines;
         // The listeners bind at once (each TLS one builds its context on a Vert.x worker thread);
         // "any port" requests get distinct free ports first.
@@ -306,7 +316,32 @@ final class Listeners {
             public Future<?> start() {
                 return listen.get().onSuccess(port::set);
             }
-        }, new DeploymentOptions().setInstances(config.eventLoops())).map(deployment -> port.get());
+        }, new DeploymentOptions().setInstances(config.eventLoops())).map(deployment -> {
+            deployments.add(deployment);
+            return port.get();
+        });
+    }
+
+    /**
+     * Closes the listeners the way clients reconnect best: AMQP connections get a Close first (see
+     * {@link IotHubAmqpEndpoint#closeAll}); then every listener closes at once, not one after the other as Vert.x
+     * would undeploy them. The device SDK gives up for good when a connection is accepted and then dropped during
+     * its TLS handshake, which is what a device reconnecting to a listener still open while the others close gets.
+     */
+    void close() {
+        if (amqp != null) {
+            awaitQuietly(amqp.closeAll("The hub is stopping; reconnect when it is back."));
+        }
+        awaitQuietly(Future.join(deployments.stream().map(vertx::undeploy).toList()));
+        deployments.clear();
+    }
+
+    private static void awaitQuietly(Future<?> future) {
+        try {
+            await(future);
+        } catch (RuntimeException e) {
+            LOG.debug("A listener did not close cleanly: {}", e.getMessage());
+        }
     }
 
     /**

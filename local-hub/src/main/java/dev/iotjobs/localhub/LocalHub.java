@@ -291,7 +291,10 @@ public final class LocalHub implements AutoCloseable {
             jobExecutors.close(); // after the jobs: their last records are committed on these threads
             jobExecutors = null;
         }
-        listeners = null; // closed with Vert.x
+        if (listeners != null) {
+            listeners.close(); // before the rest of Vert.x: see Listeners.close
+            listeners = null;
+        }
         if (vertx != null) {
             Listeners.await(vertx.close());
             vertx = null;

@@ -2,6 +2,7 @@ package dev.iotjobs.localhub.amqp.iothub;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.proton.ProtonConnection;
 import io.vertx.proton.ProtonLink;
@@ -13,6 +14,7 @@ import org.apache.qpid.proton.amqp.Symbol;
 import org.apache.qpid.proton.amqp.UnsignedLong;
 import org.apache.qpid.proton.amqp.messaging.Rejected;
 import org.apache.qpid.proton.amqp.transport.AmqpError;
+import org.apache.qpid.proton.amqp.transport.ConnectionError;
 import org.apache.qpid.proton.amqp.transport.ErrorCondition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,6 +107,19 @@ final class IotHubAmqpConnection {
 
     boolean isClosed() {
         return closed;
+    }
+
+    /** Closes the connection with {@code amqp:connection:forced} (see {@link IotHubAmqpEndpoint#closeAll}). */
+    Future<Void> forceClose(String description) {
+        Promise<Void> written = Promise.promise();
+        context.runOnContext(v -> {
+            if (!closed) {
+                connection.setCondition(new ErrorCondition(ConnectionError.CONNECTION_FORCED, description));
+                connection.close();
+            }
+            written.complete();
+        });
+        return written.future();
     }
 
     /** Runs when the connection ends (links of the core let go of this connection). */

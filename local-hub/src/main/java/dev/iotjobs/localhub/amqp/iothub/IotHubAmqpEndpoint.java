@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -48,6 +50,7 @@ public final class IotHubAmqpEndpoint {
     private final DeviceLinks devices;
     private final ServiceLinks services;
     private final AtomicInteger connections = new AtomicInteger();
+    private final Set<IotHubAmqpConnection> open = ConcurrentHashMap.newKeySet();
 
     public IotHubAmqpEndpoint(Vertx vertx, WorkerExecutor workers, DeviceEdge edge, C2dQueues c2d,
                               DeviceAuthenticator deviceAuthenticator, ModuleAuthenticator moduleAuthenticator,
@@ -108,11 +111,24 @@ public final class IotHubAmqpEndpoint {
             });
             return;
         }
-        new IotHubAmqpConnection(this, connection, ConnectionFacts.of(connection), vertx).start();
+        IotHubAmqpConnection opened = new IotHubAmqpConnection(this, connection, ConnectionFacts.of(connection), vertx);
+        open.add(opened);
+        opened.start();
     }
 
     void connectionClosed(IotHubAmqpConnection connection) {
+        open.remove(connection);
         connections.decrementAndGet();
+    }
+
+    /**
+     * The hub is stopping: every open connection gets an AMQP Close with {@code amqp:connection:forced}, the
+     * condition IoT Hub closes connections with when it moves or restarts them, and the clients reconnect. (A
+     * socket closed without a Close goes unnoticed by the Java device SDK over AMQPS until its idle timeout.)
+     * Completes once every Close is written.
+     */
+    public Future<Void> closeAll(String description) {
+        return Future.join(open.stream().map(connection -> connection.forceClose(description)).toList()).mapEmpty();
     }
 
     /** Open AMQP connections (TLS and WebSocket). */
