@@ -147,7 +147,25 @@ final class Browser implements AutoCloseable {
         Map<String, Object> shot = driver.executeCdpCommand("Page.captureScreenshot", Map.of("format", "png",
                 "captureBeyondViewport", true, "clip", Map.of("x", 0, "y", 0, "width", width.intValue(),
                         "height", Math.min(2000, height.intValue()), "scale", 1)));
-        byte[] png = Base64.getDecoder().decode((String) shot.get("data"));
+        save(name, Base64.getDecoder().decode((String) shot.get("data")));
+    }
+
+    /** Saves a PNG of one element (a card), as {@link #screenshot} does for the page. */
+    void screenshotOf(String testId, String name) throws IOException {
+        WebElement e = find(testId);
+        driver.executeScript("arguments[0].scrollIntoView({block: 'start'});", e);
+        @SuppressWarnings("unchecked")
+        Map<String, Number> box = (Map<String, Number>) driver.executeScript("const r = arguments[0]"
+                + ".getBoundingClientRect(); return {x: r.left + window.scrollX, y: r.top + window.scrollY, "
+                + "width: r.width, height: r.height};", e);
+        Map<String, Object> shot = driver.executeCdpCommand("Page.captureScreenshot", Map.of("format", "png",
+                "captureBeyondViewport", true, "clip", Map.of("x", box.get("x").doubleValue(), "y",
+                        box.get("y").doubleValue(), "width", box.get("width").doubleValue(), "height",
+                        Math.min(2000, box.get("height").doubleValue()), "scale", 1)));
+        save(name, Base64.getDecoder().decode((String) shot.get("data")));
+    }
+
+    private static void save(String name, byte[] png) throws IOException {
         Path dir = Path.of("target", "console-screenshots");
         Files.createDirectories(dir);
         Files.write(dir.resolve(name + ".png"), png);
