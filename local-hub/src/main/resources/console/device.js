@@ -231,7 +231,7 @@ export function devicePage(view, deviceId) {
         + 'when the device completes, rejects or abandons it too often, when it expires, or when it is purged.')
       : h('div', {},
         h('p', { class: 'muted' }, `The newest ${records.length} record(s), newest first, as feedback receivers get them; the last column says `
-          + `whether one has yet. The hub keeps the newest ${f.kept} records of all its devices.`),
+          + `whether one has yet. The hub keeps the newest ${f.kept.toLocaleString("en-US")} records of all its devices.`),
         h('table', {},
           h('thead', {}, h('tr', {}, ['Time', 'Original message id', 'Status', 'Description', 'Feedback message'].map(c => h('th', {}, c)))),
           h('tbody', {}, records.map(r => h('tr', { 'data-feedback': r.originalMessageId },
