@@ -1,6 +1,6 @@
 // One device: its twin, refreshed live; a merge patch of desired properties or tags sent with the etag the
 // edit started from (a change made meanwhile elsewhere is shown as a conflict, not overwritten); a direct
-// method call; its cloud-to-device queue (send, purge); its telemetry, live; the device's job records.
+// method call; its cloud-to-device queue (send, purge) and the feedback the hub produced for it; its telemetry, live; the device's job records.
 import { api, query, seg, quote, totalJobRecords, LIVE_RECORDS_LIMIT } from './api.js';
 import { h, show, showIfChanged, time, json, compact, badge, errorBox, withoutMetadata, Live, Pager } from './ui.js';
 import { telemetryView } from './telemetry.js';
@@ -90,6 +90,7 @@ export function devicePage(view, deviceId) {
   const c2dAck = h('select', { 'data-testid': 'c2d-ack', 'aria-label': 'Feedback' },
     ['none', 'positive', 'negative', 'full'].map(a => h('option', { value: a }, a)));
   const c2dResult = h('div', { 'data-testid': 'c2d-result' });
+  const c2dFeedback = h('div', { 'data-testid': 'c2d-feedback' });
   const sendC2d = async e => {
     e.preventDefault();
     let properties;
@@ -158,7 +159,8 @@ export function devicePage(view, deviceId) {
       h('label', {}, 'Feedback (iothub-ack) ', c2dAck),
       h('p', {}, h('button', { class: 'primary', type: 'submit', 'data-testid': 'c2d-send' }, 'Send'), ' ',
         h('button', { type: 'button', 'data-testid': 'c2d-purge', onclick: purge }, 'Purge the queue')),
-      c2dResult),
+      c2dResult,
+      h('h3', {}, 'Feedback seen'), c2dFeedback),
     h('div', { class: 'card spaced', 'data-testid': 'telemetry-card' },
       h('h2', {}, 'Telemetry ', h('a', { class: 'muted', href: '#/telemetry/' + seg(deviceId) }, '(full page)')), telemetry.el),
     h('h2', {}, 'Job records'), h('div', { class: 'toolbar' }, refreshButton, recordsNote), records, pager.el);
@@ -219,8 +221,30 @@ export function devicePage(view, deviceId) {
             h('td', {}, time(m.enqueuedTimeUtc)), h('td', {}, time(m.expiryTimeUtc)), h('td', {}, m.ack)))))));
   }
 
+  // The feedback records the hub produced for this device's messages (through its own /local-hub route: IoT Hub
+  // shows them only to feedback receivers), newest first, with where the feedback message carrying each one is.
+  async function refreshFeedback() {
+    const f = (await api('GET', '/local-hub/feedback?deviceId=' + encodeURIComponent(deviceId) + '&top=' + FEEDBACK_ROWS)).json;
+    showIfChanged(c2dFeedback, f.records, records => records.length === 0
+      ? h('p', { class: 'muted', 'data-testid': 'c2d-feedback-none' },
+        'No feedback yet: a message sent with feedback (iothub-ack) positive, negative or full gets a record here '
+        + 'when the device completes, rejects or abandons it too often, when it expires, or when it is purged.')
+      : h('div', {},
+        h('p', { class: 'muted' }, `The newest ${records.length} record(s), newest first, as feedback receivers get them; the last column says `
+          + `whether one has yet. The hub keeps the newest ${f.kept.toLocaleString("en-US")} records of all its devices.`),
+        h('table', {},
+          h('thead', {}, h('tr', {}, ['Time', 'Original message id', 'Status', 'Description', 'Feedback message'].map(c => h('th', {}, c)))),
+          h('tbody', {}, records.map(r => h('tr', { 'data-feedback': r.originalMessageId },
+            h('td', {}, time(r.enqueuedTimeUtc)), h('td', { class: 'mono' }, r.originalMessageId),
+            h('td', { 'data-testid': 'feedback-status' }, badge(r.statusCode)), h('td', {}, r.description),
+            h('td', { 'data-testid': 'feedback-batch', title: r.batch.messageId ? 'feedback message ' + r.batch.messageId : '' },
+              badge(r.batch.state), ' ', BATCH_WORDS[r.batch.state] || '',
+              r.batch.deliveryCount > 0 ? ` (abandoned ${r.batch.deliveryCount} time(s))` : '')))))));
+  }
+
   live.every(1000, refreshTwin);
   live.every(2000, refreshQueue);
+  live.every(2000, refreshFeedback);
   live.every(1000, telemetry.poll);
   let loaded = false;
   live.every(2000, async () => {
@@ -233,6 +257,16 @@ export function devicePage(view, deviceId) {
   });
   return live;
 }
+
+const FEEDBACK_ROWS = 10;
+const BATCH_WORDS = {
+  pending: 'goes out with the next feedback message',
+  waiting: 'no feedback receiver has it yet',
+  received: 'a feedback receiver has it, not completed',
+  completed: 'received and completed',
+  expired: 'nobody read it in time',
+  dropped: 'abandoned too often, dropped',
+};
 
 export function outcome(r) {
   const m = r.outcome?.deviceMethodResponse;

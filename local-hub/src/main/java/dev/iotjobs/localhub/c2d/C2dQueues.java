@@ -283,6 +283,23 @@ public final class C2dQueues implements AutoCloseable {
         return out;
     }
 
+    /** Feedback records one answer of {@link #recentFeedback} holds at most. */
+    public static final int MAX_FEEDBACK_RECORDS = 100;
+
+    /**
+     * The newest feedback records the hub produced for a device's messages (every device's when {@code deviceId}
+     * is null), newest first, each with where its feedback message is (not batched yet, waiting for a feedback
+     * receiver, received, completed, expired, dropped): what the console shows. At most {@code top} (1 to
+     * {@value #MAX_FEEDBACK_RECORDS}, else 400004), among the hub's newest {@code recentFeedback}.
+     */
+    public List<FeedbackRecord> recentFeedback(String deviceId, int top) {
+        if (top < 1 || top > MAX_FEEDBACK_RECORDS) {
+            throw ErrorCode.ARGUMENT_INVALID.exception("top must be a number from 1 to " + MAX_FEEDBACK_RECORDS
+                    + ", not " + top + ".");
+        }
+        return feedback.recent(deviceId == null || deviceId.isEmpty() ? null : deviceId, top);
+    }
+
     /** Messages waiting for a device (enqueued or locked). */
     public int depth(String deviceId) {
         DeviceQueue q = queues.get(deviceId);

@@ -15,12 +15,14 @@ import java.time.Duration;
  * @param feedbackInterval    longest wait before records are sent as a smaller batch (IoT Hub: 15 s)
  * @param feedbackTtl         how long a feedback message waits to be read (1 hour)
  * @param feedbackLock        how long a received feedback message stays invisible (60 s)
+ * @param recentFeedback      feedback records the hub remembers for its console, hub-wide (1,000; not an IoT Hub
+ *                            knob: IoT Hub shows no feedback but to its feedback receivers)
  */
 public record C2dSettings(int maxQueueDepth, int maxMessageBytes, Duration defaultTtl, int maxDeliveryCount,
                           Duration lockDuration, int feedbackBatchSize, Duration feedbackInterval, Duration feedbackTtl,
-                          Duration feedbackLock) {
+                          Duration feedbackLock, int recentFeedback) {
     public static final C2dSettings DEFAULTS = new C2dSettings(50, 64 * 1024, Duration.ofHours(1), 10,
-            Duration.ofSeconds(60), 64, Duration.ofSeconds(15), Duration.ofHours(1), Duration.ofSeconds(60));
+            Duration.ofSeconds(60), 64, Duration.ofSeconds(15), Duration.ofHours(1), Duration.ofSeconds(60), 1000);
 
     public C2dSettings {
         if (maxDeliveryCount < 1 || maxDeliveryCount > 100) {
@@ -29,20 +31,28 @@ public record C2dSettings(int maxQueueDepth, int maxMessageBytes, Duration defau
         if (defaultTtl.isNegative() || defaultTtl.isZero() || feedbackInterval.isNegative() || feedbackInterval.isZero()) {
             throw new IllegalArgumentException("defaultTtl and feedbackInterval must be positive");
         }
+        if (recentFeedback < 0 || recentFeedback > 100_000) {
+            throw new IllegalArgumentException("recentFeedback must be 0..100000: " + recentFeedback);
+        }
     }
 
     public C2dSettings withDefaultTtl(Duration value) {
         return new C2dSettings(maxQueueDepth, maxMessageBytes, value, maxDeliveryCount, lockDuration, feedbackBatchSize,
-                feedbackInterval, feedbackTtl, feedbackLock);
+                feedbackInterval, feedbackTtl, feedbackLock, recentFeedback);
     }
 
     public C2dSettings withMaxDeliveryCount(int value) {
         return new C2dSettings(maxQueueDepth, maxMessageBytes, defaultTtl, value, lockDuration, feedbackBatchSize,
-                feedbackInterval, feedbackTtl, feedbackLock);
+                feedbackInterval, feedbackTtl, feedbackLock, recentFeedback);
     }
 
     public C2dSettings withFeedbackInterval(Duration value) {
         return new C2dSettings(maxQueueDepth, maxMessageBytes, defaultTtl, maxDeliveryCount, lockDuration,
-                feedbackBatchSize, value, feedbackTtl, feedbackLock);
+                feedbackBatchSize, value, feedbackTtl, feedbackLock, recentFeedback);
+    }
+
+    public C2dSettings withRecentFeedback(int value) {
+        return new C2dSettings(maxQueueDepth, maxMessageBytes, defaultTtl, maxDeliveryCount, lockDuration,
+                feedbackBatchSize, feedbackInterval, feedbackTtl, feedbackLock, value);
     }
 }

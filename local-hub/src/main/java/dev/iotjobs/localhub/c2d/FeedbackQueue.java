@@ -7,6 +7,7 @@ import dev.iotjobs.localhub.model.ErrorCode;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -18,7 +19,9 @@ import java.util.UUID;
  * The hub's durable feedback queue, the port the service side reads delivery acknowledgements from (IoT Hub's
  * {@code /messages/serviceBound/feedback}). Records are gathered into batches of {@code feedbackBatchSize}, or
  * fewer once {@code feedbackInterval} has passed; each batch is one message, locked to one reader at a time:
- * {@link #receive} then {@link #complete} or {@link #abandon} (a lock that expires puts it back).
+ * {@link #receive} then {@link #complete} or {@link #abandon} (a lock that expires puts it back). It also remembers
+ * the newest {@code recentFeedback} records it produced with their batch's fate, for the console
+ * ({@link #recent}): a bounded view, not a second queue.
  */
 public final class FeedbackQueue {
     private final C2dStore store;
@@ -31,10 +34,38 @@ public final class FeedbackQueue {
     private final TreeMap<Long, Entry> batches = new TreeMap<>();
     private long nextSequence = 1;
 
+    /** The newest records, oldest first, at most {@code recentFeedback}. */
+    private final ArrayDeque<Seen> recent = new ArrayDeque<>();
+    /** The records of {@link #pending} that {@link #recent} may still show (they get their batch on flush). */
+    private final List<Seen> pendingSeen = new ArrayList<>();
+
     private static final class Entry {
         FeedbackBatch batch;
         String lockToken;
         Instant lockedUntil;
+        BatchView view;
+    }
+
+    /** A batch as the records of {@link #recent} see it; outlives the batch itself (completed, expired). */
+    private static final class BatchView {
+        final String messageId;
+        FeedbackRecord.Batch state = FeedbackRecord.Batch.WAITING;
+        int deliveryCount;
+
+        BatchView(String messageId, int deliveryCount) {
+            this.messageId = messageId;
+            this.deliveryCount = deliveryCount;
+        }
+    }
+
+    private static final class Seen {
+        final ObjectNode record;
+        BatchView batch;
+
+        Seen(ObjectNode record, BatchView batch) {
+            this.record = record;
+            this.batch = batch;
+        }
     }
 
     FeedbackQueue(C2dStore store, Clock clock, C2dSettings settings) {
@@ -45,13 +76,53 @@ public final class FeedbackQueue {
         store.loadFeedback(e -> {
             Entry entry = new Entry();
             entry.batch = e.getValue();
+            entry.view = new BatchView(entry.batch.messageId(), entry.batch.deliveryCount());
             batches.put(e.getKey(), entry);
             nextSequence = Math.max(nextSequence, e.getKey() + 1);
+            for (var record : Json.readStoredArray(entry.batch.body())) {
+                if (record instanceof ObjectNode r) {
+                    remember(new Seen(r, entry.view));
+                }
+            }
         });
         store.loadRecords((sequence, record) -> {
             pending.put(sequence, record);
             nextRecord = Math.max(nextRecord, sequence + 1);
+            Seen seen = new Seen(record, null);
+            pendingSeen.add(seen);
+            remember(seen);
         });
+    }
+
+    private void remember(Seen seen) {
+        if (settings.recentFeedback() == 0) {
+            return;
+        }
+        while (recent.size() >= settings.recentFeedback()) {
+            recent.removeFirst();
+        }
+        recent.addLast(seen);
+    }
+
+    /**
+     * The newest records the hub produced, newest first: of one device, or of every device when {@code deviceId}
+     * is null; at most {@code top}, among the newest {@code recentFeedback} of the hub (older ones are forgotten,
+     * as are those of a deleted device and, after a restart, those whose batch was completed before it).
+     */
+    public synchronized List<FeedbackRecord> recent(String deviceId, int top) {
+        List<FeedbackRecord> out = new ArrayList<>();
+        for (Iterator<Seen> it = recent.descendingIterator(); it.hasNext() && out.size() < top; ) {
+            Seen s = it.next();
+            ObjectNode r = s.record;
+            if (deviceId == null || deviceId.equals(r.path("deviceId").asText())) {
+                BatchView b = s.batch;
+                out.add(new FeedbackRecord(Json.text(r, "originalMessageId"), Json.text(r, "enqueuedTimeUtc"),
+                        Json.text(r, "statusCode"), Json.text(r, "description"), Json.text(r, "deviceId"),
+                        Json.text(r, "deviceGenerationId"), b == null ? null : b.messageId,
+                        b == null ? FeedbackRecord.Batch.PENDING : b.state, b == null ? 0 : b.deliveryCount));
+            }
+        }
+        return out;
     }
 
     /** Adds one record (blocking when it completes a batch). */
@@ -66,6 +137,9 @@ public final class FeedbackQueue {
         long sequence = nextRecord++;
         store.saveRecord(sequence, r);
         pending.put(sequence, r);
+        Seen seen = new Seen(r, null);
+        pendingSeen.add(seen);
+        remember(seen);
         if (pending.size() >= settings.feedbackBatchSize()) {
             flush();
         }
@@ -80,6 +154,8 @@ public final class FeedbackQueue {
                 it.remove();
             }
         }
+        pendingSeen.removeIf(s -> deviceId.equals(s.record.path("deviceId").asText()));
+        recent.removeIf(s -> deviceId.equals(s.record.path("deviceId").asText()));
     }
 
     /** Periodic: sends a smaller batch once the interval has passed, expires old batches and stale locks. */
@@ -94,8 +170,10 @@ public final class FeedbackQueue {
             if (entry.batch.enqueuedTime().plus(settings.feedbackTtl()).isBefore(now)) {
                 store.deleteFeedback(e.getKey());
                 it.remove();
+                entry.view.state = FeedbackRecord.Batch.EXPIRED;
             } else if (entry.lockToken != null && entry.lockedUntil.isBefore(now)) {
                 entry.lockToken = null;
+                entry.view.state = FeedbackRecord.Batch.WAITING;
             }
         }
     }
@@ -107,8 +185,11 @@ public final class FeedbackQueue {
         long sequence = nextSequence++;
         Entry entry = new Entry();
         entry.batch = new FeedbackBatch(null, UUID.randomUUID().toString(), Json.bytes(array), lastBatch, 0);
+        entry.view = new BatchView(entry.batch.messageId(), 0);
         store.saveBatch(sequence, entry.batch, new ArrayList<>(pending.keySet()));
         pending.clear();
+        pendingSeen.forEach(s -> s.batch = entry.view);
+        pendingSeen.clear();
         batches.put(sequence, entry);
     }
 
@@ -119,6 +200,7 @@ public final class FeedbackQueue {
             if (entry.lockToken == null || entry.lockedUntil.isBefore(now)) {
                 entry.lockToken = UUID.randomUUID().toString();
                 entry.lockedUntil = now.plus(settings.feedbackLock());
+                entry.view.state = FeedbackRecord.Batch.RECEIVED;
                 FeedbackBatch b = entry.batch;
                 return new FeedbackBatch(entry.lockToken, b.messageId(), b.body(), b.enqueuedTime(), b.deliveryCount());
             }
@@ -130,7 +212,7 @@ public final class FeedbackQueue {
     public synchronized void complete(String lockToken) {
         long sequence = locked(lockToken);
         store.deleteFeedback(sequence);
-        batches.remove(sequence);
+        batches.remove(sequence).view.state = FeedbackRecord.Batch.COMPLETED;
     }
 
     /** Puts a received batch back for the next reader (blocking). */
@@ -140,9 +222,12 @@ public final class FeedbackQueue {
         entry.lockToken = null;
         FeedbackBatch b = entry.batch;
         entry.batch = new FeedbackBatch(null, b.messageId(), b.body(), b.enqueuedTime(), b.deliveryCount() + 1);
+        entry.view.deliveryCount = entry.batch.deliveryCount();
+        entry.view.state = FeedbackRecord.Batch.WAITING;
         if (entry.batch.deliveryCount() >= 10) {
             store.deleteFeedback(sequence);
             batches.remove(sequence);
+            entry.view.state = FeedbackRecord.Batch.DROPPED;
         } else {
             store.saveFeedback(sequence, entry.batch);
         }

@@ -72,6 +72,7 @@ final class HubApiBridge {
         router.post("/api/local-hub/devices/:id/messages").handler(this::forward);
         router.delete("/api/devices/:id/commands").handler(this::forward);
         router.get("/api/local-hub/telemetry").handler(this::forward);
+        router.get("/api/local-hub/feedback").handler(this::forward);
         router.route("/api/*").handler(ctx -> ConsoleGuard.refuse(ctx, 404, "The console does not forward "
                 + ctx.request().method() + " " + ctx.request().path() + " to the hub."));
     }

@@ -8,6 +8,7 @@ import dev.iotjobs.localhub.c2d.C2dMessage;
 import dev.iotjobs.localhub.c2d.C2dMessageState;
 import dev.iotjobs.localhub.c2d.C2dQueues;
 import dev.iotjobs.localhub.c2d.C2dSend;
+import dev.iotjobs.localhub.c2d.FeedbackRecord;
 import dev.iotjobs.localhub.model.ErrorCode;
 import dev.iotjobs.localhub.json.Json;
 import io.vertx.ext.web.Router;
@@ -16,15 +17,18 @@ import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Cloud-to-device messages over REST: {@code DELETE /devices/{id}/commands} purges a device's queue, as IoT Hub's
  * "Cloud To Device Messages - Purge Cloud To Device Message Queue" does. Sending is AMQP-only on IoT Hub, and it
  * has no API to look into a queue: {@code GET} and {@code POST /local-hub/devices/{id}/messages} are this hub's
- * own (for its console), under a prefix IoT Hub does not use.
+ * own (for its console), under a prefix IoT Hub does not use, as is {@code GET /local-hub/feedback?deviceId=&top=}:
+ * the newest feedback records the hub produced (IoT Hub shows them only to feedback receivers).
  */
 final class CloudToDeviceRoutes {
+    private static final int DEFAULT_FEEDBACK_TOP = 20;
     private final RestSupport rest;
     private final C2dQueues queues;
 
@@ -37,6 +41,7 @@ final class CloudToDeviceRoutes {
         router.delete("/devices/:id/commands").handler(this::purge);
         router.get("/local-hub/devices/:id/messages").handler(this::list);
         router.post("/local-hub/devices/:id/messages").handler(this::send);
+        router.get("/local-hub/feedback").handler(this::feedback);
     }
 
     /** The queue: depth, and each message with its state and delivery count. */
@@ -99,6 +104,52 @@ final class CloudToDeviceRoutes {
                 return n;
             });
         }
+    }
+
+    /** The newest feedback records, of one device or all, newest first, each with its feedback message's state. */
+    private void feedback(RoutingContext ctx) {
+        if (rest.admit(ctx, Permission.SERVICE_CONNECT)) {
+            String deviceId = ctx.request().getParam("deviceId");
+            String top = ctx.request().getParam("top");
+            rest.respond(ctx, () -> feedbackJson(deviceId, queues.recentFeedback(deviceId, top(top))));
+        }
+    }
+
+    private static int top(String value) {
+        if (value == null) {
+            return DEFAULT_FEEDBACK_TOP;
+        }
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw ErrorCode.ARGUMENT_INVALID.exception("top must be a number from 1 to "
+                    + C2dQueues.MAX_FEEDBACK_RECORDS + ", not '" + value + "'.");
+        }
+    }
+
+    private ObjectNode feedbackJson(String deviceId, List<FeedbackRecord> records) {
+        ObjectNode n = Json.object();
+        if (deviceId == null || deviceId.isEmpty()) {
+            n.putNull("deviceId");
+        } else {
+            n.put("deviceId", deviceId);
+        }
+        n.put("kept", queues.settings().recentFeedback());
+        var array = n.putArray("records");
+        for (FeedbackRecord r : records) {
+            ObjectNode o = array.addObject();
+            o.put("originalMessageId", r.originalMessageId());
+            o.put("enqueuedTimeUtc", r.enqueuedTimeUtc());
+            o.put("statusCode", r.statusCode());
+            o.put("description", r.description());
+            o.put("deviceId", r.deviceId());
+            o.put("deviceGenerationId", r.deviceGenerationId());
+            ObjectNode batch = o.putObject("batch");
+            batch.put("messageId", r.batchId());
+            batch.put("state", r.batch().wireName());
+            batch.put("deliveryCount", r.batchDeliveryCount());
+        }
+        return n;
     }
 
     private void purge(RoutingContext ctx) {

@@ -147,7 +147,29 @@ final class Browser implements AutoCloseable {
         Map<String, Object> shot = driver.executeCdpCommand("Page.captureScreenshot", Map.of("format", "png",
                 "captureBeyondViewport", true, "clip", Map.of("x", 0, "y", 0, "width", width.intValue(),
                         "height", Math.min(2000, height.intValue()), "scale", 1)));
-        byte[] png = Base64.getDecoder().decode((String) shot.get("data"));
+        save(name, Base64.getDecoder().decode((String) shot.get("data")));
+    }
+
+    /**
+     * Saves a PNG of one element (a card) with a few pixels around it, as {@link #screenshot} does for the page;
+     * taken within the window (capturing beyond it would lay the page out again without its scroll bar).
+     */
+    void screenshotOf(String testId, String name) throws IOException {
+        driver.executeScript("arguments[0].scrollIntoView({block: 'start'});", find(testId));
+        @SuppressWarnings("unchecked")
+        Map<String, Number> box = (Map<String, Number>) driver.executeScript("const r = arguments[0]"
+                + ".getBoundingClientRect(); const x = Math.max(0, r.left + window.scrollX - 4);"
+                + " const y = Math.max(0, r.top + window.scrollY - 4);"
+                + " return {x: x, y: y, width: Math.min(r.width + 8, document.documentElement.clientWidth - x),"
+                + " height: Math.min(window.innerHeight, r.height + 8)};", find(testId));
+        Map<String, Object> shot = driver.executeCdpCommand("Page.captureScreenshot", Map.of("format", "png",
+                "captureBeyondViewport", false, "clip", Map.of("x", box.get("x").doubleValue(),
+                        "y", box.get("y").doubleValue(), "width", box.get("width").doubleValue(),
+                        "height", box.get("height").doubleValue(), "scale", 1)));
+        save(name, Base64.getDecoder().decode((String) shot.get("data")));
+    }
+
+    private static void save(String name, byte[] png) throws IOException {
         Path dir = Path.of("target", "console-screenshots");
         Files.createDirectories(dir);
         Files.write(dir.resolve(name + ".png"), png);
