@@ -2,6 +2,8 @@ package dev.iotjobs.schedulejobs;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import com.microsoft.azure.sdk.iot.service.auth.IotHubConnectionString;
+import com.microsoft.azure.sdk.iot.service.auth.IotHubConnectionStringBuilder;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubException;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubTooManyRequestsException;
 import com.microsoft.azure.sdk.iot.service.exceptions.IotHubUnauthorizedException;
@@ -18,17 +20,12 @@ import com.microsoft.azure.sdk.iot.service.twin.Twin;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.Date;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The back-end app of the Azure IoT Hub tutorial "Schedule and broadcast jobs": it schedules a {@code lockDoor}
@@ -42,43 +39,49 @@ public final class ScheduleJobService {
     // Exit codes: both jobs completed on every device, they did not, bad settings, hub unreachable or refusing.
     static final int SUCCESS = 0, JOBS_UNSUCCESSFUL = 1, BAD_SETTINGS = 2, HUB_ERROR = 3;
     static final int MAX_EXECUTION_SECONDS = 60, CONNECT_TIMEOUT_SECONDS = 30, RESPONSE_TIMEOUT_SECONDS = 30;
-    static final Set<ScheduledJobStatus> ENDED = EnumSet.of(ScheduledJobStatus.completed, ScheduledJobStatus.failed,
+    static final Set<ScheduledJobStatus> ENDED = Set.of(ScheduledJobStatus.completed, ScheduledJobStatus.failed,
             ScheduledJobStatus.cancelled);
-    private static volatile boolean finished; // false while the jobs are followed: then Ctrl-C says goodbye
 
     public static void main(String[] args) throws InterruptedException {
-        // The settings, read once: an argument wins over its environment variable, which wins over the default.
-        String[] arguments = Arrays.copyOf(args, 2); // a missing argument is null
-        String connectionString = setting(arguments[0], "IOTHUB_CONNECTION_STRING", "");
-        String deviceId = setting(arguments[1], "IOTHUB_DEVICE_ID", "myDeviceId");
-        String pollSeconds = setting(null, "POLL_INTERVAL_SECONDS", "5");
-        if (connectionString.isEmpty() || !pollSeconds.matches("[1-9][0-9]{0,3}")) {
+        // The settings, all read here: an argument wins over its environment variable, which wins over the default.
+        String connectionString = args.length > 0 ? args[0] : System.getenv("IOTHUB_CONNECTION_STRING");
+        String deviceId = args.length > 1 ? args[1] : System.getenv().getOrDefault("IOTHUB_DEVICE_ID", "myDeviceId");
+        String pollSetting = System.getenv().getOrDefault("POLL_INTERVAL_SECONDS", "5");
+        if (connectionString == null || connectionString.isBlank() || !pollSetting.matches("[1-9][0-9]{0,3}")) {
             System.out.println("Usage: ScheduleJobService <hub connection string> [device id], or set "
                     + "IOTHUB_CONNECTION_STRING (POLL_INTERVAL_SECONDS, if set, is 1 to 9999)");
             System.exit(BAD_SETTINGS);
         }
-        String host = part(connectionString, "HostName");
+        int pollSeconds = Integer.parseInt(pollSetting);
         System.out.println("Starting the IoT Hub jobs Java sample...");
         System.out.println("    Connection string = " + hideKeys(connectionString));
         System.out.println("    Device ID         = " + deviceId);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> System.out.print(finished ? "" : System.lineSeparator()
-                + "Stopped; the jobs go on running on the hub until they end." + System.lineSeparator())));
+        String host;
+        try { // the SDK's own parser; a typo in the key shows now, not as a refusal at the first request
+            IotHubConnectionString parts = IotHubConnectionStringBuilder.createIotHubConnectionString(connectionString);
+            checkKeyIsBase64(parts.getSharedAccessKey());
+            host = parts.getHostName();
+        } catch (IllegalArgumentException e) {
+            System.out.println("The hub connection string is malformed: " + hideKeys(e.getMessage())
+                    + ". Expected HostName=<hub>.azure-devices.net;SharedAccessKeyName=<policy>;SharedAccessKey=<key>");
+            System.exit(BAD_SETTINGS);
+            return;
+        }
 
+        // Ctrl-C while the jobs are followed stops this app, not the jobs: it says so.
+        Thread goodbye = new Thread(() -> System.out.println(
+                System.lineSeparator() + "Stopped; the jobs go on running on the hub until they end."));
+        Runtime.getRuntime().addShutdownHook(goodbye);
         int exitCode;
         try {
-            checkKeyIsBase64(part(connectionString, "SharedAccessKey")); // a typo shows now, not later
             ScheduledJobsClient client = new ScheduledJobsClient(connectionString);
             // Jobs pick their devices with a query; quoting the id keeps a quote inside it from changing the query.
             String condition = "DeviceId IN [" + quote(deviceId) + "]";
-            String methodJobId = schedule(jobId -> scheduleMethodJob(client, jobId, condition));               // step 1
-            String twinJobId = schedule(jobId -> scheduleTwinJob(client, jobId, condition));                   // step 2
-            List<ScheduledJob> jobs = followJobs(client, Long.parseLong(pollSeconds), methodJobId, twinJobId); // step 3
-            printDeviceOutcomes(new QueryClient(connectionString), methodJobId);                               // step 4
+            String methodJobId = schedule(jobId -> scheduleMethodJob(client, jobId, condition)); // step 1
+            String twinJobId = schedule(jobId -> scheduleTwinJob(client, jobId, condition));     // step 2
+            List<ScheduledJob> jobs = followJobs(client, pollSeconds, methodJobId, twinJobId);   // step 3
+            printDeviceOutcomes(new QueryClient(connectionString), methodJobId);                 // step 4
             exitCode = verdict(jobs);
-        } catch (IllegalArgumentException e) {      // the SDK's checks of the connection string and its key
-            System.out.println("The hub connection string is malformed: " + hideKeys(e.getMessage())
-                    + ". Expected HostName=<hub>.azure-devices.net;SharedAccessKeyName=<policy>;SharedAccessKey=<key>");
-            exitCode = BAD_SETTINGS;
         } catch (IotHubUnauthorizedException e) {
             System.out.println("The hub " + host + " refused the credentials: check the policy name and key.");
             exitCode = HUB_ERROR;
@@ -91,11 +94,11 @@ public final class ScheduleJobService {
                     + ". Is the host right and the hub running?");
             exitCode = HUB_ERROR;
         }
-        finished = true;
+        Runtime.getRuntime().removeShutdownHook(goodbye);
         System.exit(exitCode);
     }
 
-    interface JobRequest {
+    interface JobRequest { // a Consumer<String> that may throw what the SDK's requests throw
         void send(String jobId) throws IOException, IotHubException;
     }
 
@@ -103,7 +106,6 @@ public final class ScheduleJobService {
     // (Free and S1: one, S2: five, S3: ten) and refuses more with 429004: then wait 2, 4, 8, 16, 32 s and retry.
     static String schedule(JobRequest request) throws IOException, IotHubException, InterruptedException {
         String jobId = UUID.randomUUID().toString();
-        System.out.println(System.lineSeparator() + "Scheduling job: " + jobId);
         for (int waitSeconds = 2; ; waitSeconds *= 2) {
             try {
                 request.send(jobId);
@@ -129,7 +131,7 @@ public final class ScheduleJobService {
                 .methodResponseTimeoutSeconds(RESPONSE_TIMEOUT_SECONDS) // how long the device may take to answer
                 .build();
         client.scheduleDirectMethod(jobId, condition, "lockDoor", new Date(), options);
-        System.out.println("Direct method called with Job Id: " + jobId);
+        System.out.println(System.lineSeparator() + "Direct method called with Job Id: " + jobId);
     }
 
     // Step 2: a job that sets desired properties on the same devices. No device id in the twin: the query
@@ -145,7 +147,7 @@ public final class ScheduleJobService {
 
     // Step 3: ask the hub for both jobs until each has ended. A job that has not ended well after its own
     // time limit is not going to, so the app stops waiting then.
-    static List<ScheduledJob> followJobs(ScheduledJobsClient client, long pollSeconds, String... jobIds)
+    static List<ScheduledJob> followJobs(ScheduledJobsClient client, int pollSeconds, String... jobIds)
             throws IOException, IotHubException, InterruptedException {
         Instant giveUpAt = Instant.now().plusSeconds(3L * MAX_EXECUTION_SECONDS);
         for (int poll = 1; ; poll++) {
@@ -154,20 +156,23 @@ public final class ScheduleJobService {
             for (String jobId : jobIds) {
                 ScheduledJob job = client.get(jobId);
                 jobs.add(job);
+                String line = "...job " + jobId + " " + job.getJobStatus();
                 JobStatistics s = job.getJobStatistics(); // null until the hub has picked the devices
-                System.out.println("...job " + jobId + " " + job.getJobStatus() + (s == null ? "" : String.format(
-                        " (devices: %d succeeded, %d failed, %d running, %d pending of %d)", s.getSucceededCount(),
-                        s.getFailedCount(), s.getRunningCount(), s.getPendingCount(), s.getDeviceCount())));
+                if (s != null) {
+                    line += String.format(" (devices: %d succeeded, %d failed, %d running, %d pending of %d)",
+                            s.getSucceededCount(), s.getFailedCount(), s.getRunningCount(), s.getPendingCount(), s.getDeviceCount());
+                }
+                System.out.println(line);
                 if (poll > 1 && s != null && s.getRunningCount() > 0 && job.getJobType() == ScheduledJobType.scheduleDeviceMethod) {
-                    System.out.println("   (the job waits up to " + CONNECT_TIMEOUT_SECONDS + " s for the device to "
-                            + "connect, then " + RESPONSE_TIMEOUT_SECONDS + " s for its answer: is the device app running?)");
+                    System.out.println("   (the job waits up to " + CONNECT_TIMEOUT_SECONDS + " s for the device to connect, then "
+                            + RESPONSE_TIMEOUT_SECONDS + " s for its answer: is the device app running?)");
                 }
             }
             if (jobs.stream().allMatch(job -> ENDED.contains(job.getJobStatus())) || Instant.now().isAfter(giveUpAt)) {
                 return jobs;
             }
             System.out.println("Job status posted, press Ctrl-C to exit");
-            Thread.sleep(pollSeconds * 1000);
+            Thread.sleep(pollSeconds * 1000L);
         }
     }
 
@@ -183,45 +188,38 @@ public final class ScheduleJobService {
                     && outcome.get("deviceMethodResponse") instanceof JsonObject answer) { // a method job's device answered
                 line += ", the device answered " + answer.get("status") + " " + answer.get("payload");
             }
-            System.out.println(row.has("error") ? line + ", error " + row.get("error") : line);
+            if (row.has("error")) {
+                line += ", error " + row.get("error");
+            }
+            System.out.println(line);
         }
     }
 
-    /** Success means both jobs completed, on at least one device, and no device failed. */
+    // Success means both jobs completed, on at least one device, and no device failed.
     static int verdict(List<ScheduledJob> jobs) {
-        List<String> problems = jobs.stream().map(ScheduleJobService::problem).filter(Objects::nonNull).toList();
         System.out.println();
-        problems.forEach(problem -> System.out.println("Not successful: " + problem));
-        if (problems.isEmpty()) {
+        int exitCode = SUCCESS;
+        for (ScheduledJob job : jobs) {
+            JobStatistics s = job.getJobStatistics();
+            String problem = null;
+            if (!ENDED.contains(job.getJobStatus())) {
+                problem = "is still " + job.getJobStatus() + " after " + 3 * MAX_EXECUTION_SECONDS + " s";
+            } else if (job.getJobStatus() != ScheduledJobStatus.completed) {
+                problem = "ended " + job.getJobStatus() + ": " + job.getFailureReason();
+            } else if (s == null || s.getDeviceCount() == 0) {
+                problem = "matched no device; is the device id right?";
+            } else if (s.getFailedCount() > 0) {
+                problem = "failed on " + s.getFailedCount() + " of " + s.getDeviceCount() + " devices";
+            }
+            if (problem != null) {
+                System.out.println("Not successful: job " + job.getJobId() + " " + problem);
+                exitCode = JOBS_UNSUCCESSFUL;
+            }
+        }
+        if (exitCode == SUCCESS) {
             System.out.println("Both jobs completed on every device.");
         }
-        return problems.isEmpty() ? SUCCESS : JOBS_UNSUCCESSFUL;
-    }
-
-    static String problem(ScheduledJob job) {
-        JobStatistics s = job.getJobStatistics();
-        String problem = null;
-        if (!ENDED.contains(job.getJobStatus())) {
-            problem = "is still " + job.getJobStatus() + " after " + 3 * MAX_EXECUTION_SECONDS + " s";
-        } else if (job.getJobStatus() != ScheduledJobStatus.completed) {
-            problem = "ended " + job.getJobStatus() + ": " + job.getFailureReason();
-        } else if (s == null || s.getDeviceCount() == 0) {
-            problem = "matched no device; is the device id right?";
-        } else if (s.getFailedCount() > 0) {
-            problem = "failed on " + s.getFailedCount() + " of " + s.getDeviceCount() + " devices";
-        }
-        return problem == null ? null : "job " + job.getJobId() + " " + problem;
-    }
-
-    static String setting(String argument, String variable, String fallback) {
-        String value = argument != null ? argument : System.getenv(variable);
-        return value == null || value.isBlank() ? fallback : value.trim();
-    }
-
-    /** One part of a connection string, e.g. part(s, "HostName"); empty when it is missing. */
-    static String part(String connectionString, String name) {
-        Matcher part = Pattern.compile("(?i)(?:^|;)\\s*" + name + "\\s*=([^;]*)").matcher(connectionString);
-        return part.find() ? part.group(1).trim() : "";
+        return exitCode;
     }
 
     // A typo in a key's last characters still decodes (the unused bits are dropped), but no longer re-encodes.
