@@ -83,7 +83,8 @@ final class TokenCheck {
      * The check of a connection's TLS client certificate for the device or module a link names (X.509 clients put
      * no token): a {@code selfSigned} identity by its thumbprints, a {@code certificateAuthority} one by a chain to
      * the hub's device CA with {@code CN=<deviceId>} (a module: {@code CN=<deviceId>/<moduleId>}); a SAS identity
-     * is refused (it must put a token). The claim covers that identity only.
+     * is refused (it must put a token). The device edge checks the certificate again for each identity it opens,
+     * so a device's certificate never opens one of its modules unless it is that module's certificate too.
      */
     Outcome certificate(IdentityKey identity, X509Certificate[] chain) {
         DeviceAuthenticator.Result r = identity.isModule()
