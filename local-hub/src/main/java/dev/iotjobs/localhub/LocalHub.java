@@ -169,7 +169,7 @@ public final class LocalHub implements AutoCloseable {
         RestSupport rest = new RestSupport(serviceAuthenticator, workers);
         IotHubAmqpEndpoint amqp = new IotHubAmqpEndpoint(vertx, workers, edge, c2d,
                 new DeviceAuthenticator(registry, clock, certificates.caCertificate()),
-                new ModuleAuthenticator(registry, moduleRegistry, clock), serviceAuthenticator, config.amqpLimits(), clock);
+                new ModuleAuthenticator(registry, moduleRegistry, clock, certificates.caCertificate()), serviceAuthenticator, config.amqpLimits(), clock);
         jobExecutors = JobExecutors.start(config.jobWorkerThreads());
         jobs = new JobService(new JobStore(store), registry, twins, methods, jobExecutors,
                 new JobLimits(throttles.maxActiveJobs(config.maxActiveJobs()), config.methodsInFlight(),

@@ -1,6 +1,7 @@
 package dev.iotjobs.localhub.junit;
 
 import dev.iotjobs.localhub.LocalHub;
+import dev.iotjobs.localhub.c2d.C2dSettings;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.throttle.Tier;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -25,7 +26,8 @@ import java.time.Duration;
  * <p>
  * A class annotated {@link HubTier} gets a hub with that tier's throttles instead: as the ports are shared,
  * the JVM's hub is restarted (same CA; a tiered hub keeps its store in memory) whenever a class needs another tier than the running
- * one's, so tiered classes cost a hub start each, and untiered ones see an untiered hub as before.
+ * one's, so tiered classes cost a hub start each, and untiered ones see an untiered hub as before. A class annotated
+ * {@link HubC2dLock} gets a hub with that cloud-to-device lock duration, the same way.
  * Telemetry the tests' devices send is read back with the Event Hubs client and
  * {@link LocalHub#eventHubsConnectionString()} (the built-in endpoint listens on a free port here; the connection
  * string names it).
@@ -54,9 +56,11 @@ public final class LocalHubExtension implements BeforeAllCallback, ParameterReso
 
     private static LocalHub hub(ExtensionContext context) {
         HubTier tier = context.getTestClass().map(c -> c.getAnnotation(HubTier.class)).orElse(null);
-        String key = tier == null ? "" : tier.value() + "x" + tier.units() + "/" + tier.backlogMillis();
+        HubC2dLock lock = context.getTestClass().map(c -> c.getAnnotation(HubC2dLock.class)).orElse(null);
+        String key = (tier == null ? "" : tier.value() + "x" + tier.units() + "/" + tier.backlogMillis())
+                + (lock == null ? "" : "/c2dLock=" + lock.millis());
         return context.getRoot().getStore(NAMESPACE)
-                .getOrComputeIfAbsent(SharedHub.class, k -> new SharedHub(), SharedHub.class).hub(key, tier);
+                .getOrComputeIfAbsent(SharedHub.class, k -> new SharedHub(), SharedHub.class).hub(key, tier, lock);
     }
 
     /** Closed by JUnit when the root context closes, i.e. after the last test of the JVM. */
@@ -66,19 +70,19 @@ public final class LocalHubExtension implements BeforeAllCallback, ParameterReso
         /** One directory for every hub of the JVM: the JVM trusts the first hub's CA for good (TLS caches it). */
         private Path dir;
 
-        synchronized LocalHub hub(String wanted, HubTier tier) {
+        synchronized LocalHub hub(String wanted, HubTier tier, HubC2dLock lock) {
             if (hub != null && !wanted.equals(key)) {
                 hub.stop();
                 hub = null;
             }
             if (hub == null) {
-                hub = start(tier);
+                hub = start(tier, lock);
                 key = wanted;
             }
             return hub;
         }
 
-        private LocalHub start(HubTier tier) {
+        private LocalHub start(HubTier tier, HubC2dLock lock) {
             try {
                 if (dir == null) {
                     dir = Files.createTempDirectory("local-iothub-test");
@@ -89,6 +93,9 @@ public final class LocalHubExtension implements BeforeAllCallback, ParameterReso
                 if (tier != null) { // in memory: the untiered hub's store stays as it was for the classes after
                     config.tier(Tier.parse(tier.value())).units(tier.units()).inMemory(true)
                             .throttleBacklog(Duration.ofMillis(tier.backlogMillis()));
+                }
+                if (lock != null) { // in memory too, for the same reason
+                    config.c2d(C2dSettings.DEFAULTS.withLockDuration(Duration.ofMillis(lock.millis()))).inMemory(true);
                 }
                 LocalHub hub = LocalHub.start(config.build());
                 hub.configureThisJvm();

@@ -87,7 +87,9 @@ public final class C2dQueues implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        long period = Math.max(50, Math.min(1000, settings.feedbackInterval().toMillis() / 4));
+        // Often enough that expiries, lock timeouts and feedback batches are due within a quarter of their time.
+        long period = Math.max(50, Math.min(1000, Math.min(settings.feedbackInterval().toMillis(),
+                settings.lockDuration().toMillis()) / 4));
         sweeper.scheduleWithFixedDelay(this::sweepQuietly, period, period, TimeUnit.MILLISECONDS);
     }
 

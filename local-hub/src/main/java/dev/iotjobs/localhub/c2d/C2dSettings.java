@@ -28,12 +28,19 @@ public record C2dSettings(int maxQueueDepth, int maxMessageBytes, Duration defau
         if (maxDeliveryCount < 1 || maxDeliveryCount > 100) {
             throw new IllegalArgumentException("maxDeliveryCount must be 1..100 (IoT Hub's range): " + maxDeliveryCount);
         }
-        if (defaultTtl.isNegative() || defaultTtl.isZero() || feedbackInterval.isNegative() || feedbackInterval.isZero()) {
-            throw new IllegalArgumentException("defaultTtl and feedbackInterval must be positive");
+        if (defaultTtl.isNegative() || defaultTtl.isZero() || feedbackInterval.isNegative() || feedbackInterval.isZero()
+                || lockDuration.isNegative() || lockDuration.isZero()) {
+            throw new IllegalArgumentException("defaultTtl, feedbackInterval and lockDuration must be positive");
         }
         if (recentFeedback < 0 || recentFeedback > 100_000) {
             throw new IllegalArgumentException("recentFeedback must be 0..100000: " + recentFeedback);
         }
+    }
+
+    /** A shorter (or longer) lock than IoT Hub's fixed 60 s: for tests that wait for a lock to expire. */
+    public C2dSettings withLockDuration(Duration value) {
+        return new C2dSettings(maxQueueDepth, maxMessageBytes, defaultTtl, maxDeliveryCount, value, feedbackBatchSize,
+                feedbackInterval, feedbackTtl, feedbackLock);
     }
 
     public C2dSettings withDefaultTtl(Duration value) {

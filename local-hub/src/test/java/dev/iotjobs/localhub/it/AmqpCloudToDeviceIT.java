@@ -20,6 +20,9 @@ import com.microsoft.azure.sdk.iot.service.messaging.MessageFeedbackProcessorCli
 import com.microsoft.azure.sdk.iot.service.messaging.MessagingClient;
 import com.microsoft.azure.sdk.iot.service.registry.Device;
 import dev.iotjobs.localhub.LocalHub;
+import dev.iotjobs.localhub.c2d.C2dAck;
+import dev.iotjobs.localhub.c2d.C2dMessageState;
+import dev.iotjobs.localhub.c2d.C2dSend;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.junit.LocalHubExtension;
@@ -33,6 +36,7 @@ import java.util.Date;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -124,6 +128,72 @@ class AmqpCloudToDeviceIT {
         } finally {
             messaging.close();
             feedbackClient.stop();
+        }
+    }
+
+    /**
+     * A connection that ends while its device holds a message unsettled (the application's callback has not
+     * returned, so the SDK has settled nothing) gives the message back: Enqueued again at once, without counting a
+     * delivery (long before the 60 s lock could expire), and handed to the device's next connection.
+     */
+    @Test
+    void aConnectionEndingWithAnUnsettledMessage_givesItBackUncounted_toTheNextConnection(LocalHub hub) throws Exception {
+        Device device = TestDevices.register(hub, TestDevices.uniqueId("amqp-c2d-close"));
+        String id = device.getDeviceId();
+        BlockingQueue<String> arrivals = new LinkedBlockingQueue<>();
+        CountDownLatch release = new CountDownLatch(1);
+        DeviceClient first = AmqpDeviceIT.client(hub, TestDevices.connectionString(device), IotHubClientProtocol.AMQPS);
+        first.setMessageCallback((message, ctx) -> {
+            arrivals.add(message.getMessageId());
+            boolean interrupted = false;
+            while (release.getCount() > 0) { // busy until the test says so, even when the SDK's close interrupts
+                try {
+                    release.await(60, TimeUnit.SECONDS);
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            return IotHubMessageResult.COMPLETE;
+        }, null);
+        first.open(false);
+        Thread closer = new Thread(first::close, "close-first-client");
+        try {
+            hub.cloudToDevice().send(new C2dSend(id, "unsettled".getBytes(StandardCharsets.UTF_8), Map.of(),
+                    id + "-unsettled", null, null, null, null, C2dAck.NONE, null));
+            assertEquals(id + "-unsettled", arrivals.poll(30, TimeUnit.SECONDS), "the first connection receives it");
+            assertEquals("Invisible", hub.cloudToDevice().list(id).get(0).state());
+
+            closer.start(); // the application closes its client while its callback still holds the message
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (!"Enqueued".equals(hub.cloudToDevice().list(id).get(0).state()) && System.currentTimeMillis() < deadline) {
+                Thread.sleep(20);
+            }
+            C2dMessageState back = hub.cloudToDevice().list(id).get(0);
+            assertEquals("Enqueued", back.state(), "given back when the connection ended");
+            assertEquals(0, back.deliveryCount(), "a lost connection is not an abandon: no delivery counted");
+        } finally {
+            release.countDown();
+            if (closer.getState() == Thread.State.NEW) {
+                closer.start();
+            }
+            closer.join(60_000);
+        }
+
+        DeviceClient second = AmqpDeviceIT.client(hub, TestDevices.connectionString(device), IotHubClientProtocol.AMQPS);
+        second.setMessageCallback((message, ctx) -> {
+            arrivals.add(message.getMessageId());
+            return IotHubMessageResult.COMPLETE;
+        }, null);
+        second.open(false);
+        try {
+            assertEquals(id + "-unsettled", arrivals.poll(30, TimeUnit.SECONDS), "the next connection receives it");
+            AmqpCloudToDeviceLockIT.awaitEmpty(hub, id);
+        } finally {
+            second.close();
         }
     }
 

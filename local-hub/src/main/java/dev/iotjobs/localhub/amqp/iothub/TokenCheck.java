@@ -79,12 +79,17 @@ final class TokenCheck {
         }
     }
 
-    /** An X.509 device's (or SAS device's refusal) check for a connection's TLS client certificate. */
+    /**
+     * The check of a connection's TLS client certificate for the device or module a link names (X.509 clients put
+     * no token): a {@code selfSigned} identity by its thumbprints, a {@code certificateAuthority} one by a chain to
+     * the hub's device CA with {@code CN=<deviceId>} (a module: {@code CN=<deviceId>/<moduleId>}); a SAS identity
+     * is refused (it must put a token). The device edge checks the certificate again for each identity it opens,
+     * so a device's certificate never opens one of its modules unless it is that module's certificate too.
+     */
     Outcome certificate(IdentityKey identity, X509Certificate[] chain) {
-        if (identity.isModule()) {
-            return Outcome.refused("module " + identity + " has no token on this connection (module X.509 authentication is not emulated)");
-        }
-        DeviceAuthenticator.Result r = devices.authenticate(identity.deviceId(), null, chain);
+        DeviceAuthenticator.Result r = identity.isModule()
+                ? modules.authenticate(identity.toString(), null, chain)
+                : devices.authenticate(identity.deviceId(), null, chain);
         return r.accepted() ? new Outcome(Claim.device(identity, 0, null), 200, null) : Outcome.refused(r.reason());
     }
 
