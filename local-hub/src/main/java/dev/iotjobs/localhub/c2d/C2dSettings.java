@@ -40,7 +40,7 @@ public record C2dSettings(int maxQueueDepth, int maxMessageBytes, Duration defau
     /** A shorter (or longer) lock than IoT Hub's fixed 60 s: for tests that wait for a lock to expire. */
     public C2dSettings withLockDuration(Duration value) {
         return new C2dSettings(maxQueueDepth, maxMessageBytes, defaultTtl, maxDeliveryCount, value, feedbackBatchSize,
-                feedbackInterval, feedbackTtl, feedbackLock);
+                feedbackInterval, feedbackTtl, feedbackLock, recentFeedback);
     }
 
     public C2dSettings withDefaultTtl(Duration value) {
