@@ -14,10 +14,13 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The simulated fleet in a JVM of its own ({@link FleetMain}), as the method-job and limit-rpc scenarios run it:
- * same JVM options, same devices file, same protocol. Its output is echoed, indented, until the line waited for.
+ * The simulated fleet in a JVM of its own ({@link FleetMain}), as the method-job and limit-rpc scenarios (and their
+ * AMQP variants) run it: same JVM options, same devices file, same protocol. Its output is echoed, indented, until the line waited for.
  */
 final class FleetProcess implements AutoCloseable {
+    /** What the fleet's devices speak: MQTT over TLS, or AMQP over TLS ({@code FleetMain --amqp}). */
+    enum Protocol { MQTT, AMQP }
+
     private final Process process;
     private final BufferedReader out;
     private final Path devicesFile;
@@ -28,8 +31,14 @@ final class FleetProcess implements AutoCloseable {
         this.devicesFile = devicesFile;
     }
 
-    /** Starts the fleet; it connects every device to 127.0.0.1:{@code mqttPort}, trusting {@code trustStore}. */
+    /** Starts an MQTT fleet; it connects every device to 127.0.0.1:{@code mqttPort}, trusting {@code trustStore}. */
     static FleetProcess start(List<FleetSimulator.DeviceCredentials> devices, int mqttPort, Path trustStore) throws IOException {
+        return start(devices, Protocol.MQTT, mqttPort, trustStore);
+    }
+
+    /** Starts the fleet; it connects every device over {@code protocol} to 127.0.0.1:{@code port}, trusting {@code trustStore}. */
+    static FleetProcess start(List<FleetSimulator.DeviceCredentials> devices, Protocol protocol, int port, Path trustStore)
+            throws IOException {
         Path file = Files.createTempFile("fleet", ".csv");
         Files.write(file, devices.stream().map(d -> d.deviceId() + "," + d.primaryKey()).toList());
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
@@ -40,8 +49,11 @@ final class FleetProcess implements AutoCloseable {
         if (!fleetOptions.isBlank()) {
             command.addAll(Arrays.asList(fleetOptions.trim().split("\\s+")));
         }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetMain.class.getName(),
-                file.toString(), Integer.toString(mqttPort), trustStore.toString()));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetMain.class.getName()));
+        if (protocol == Protocol.AMQP) {
+            command.add("--amqp");
+        }
+        command.addAll(List.of(file.toString(), Integer.toString(port), trustStore.toString()));
         try {
             return new FleetProcess(new ProcessBuilder(command).redirectErrorStream(true).start(), file);
         } catch (IOException e) {
