@@ -609,11 +609,12 @@ public final class AmqpFleet implements SimulatedFleet {
         }
 
         void ready() {
-            if (ended || !ready.tryComplete()) {
+            if (ended || ready.future().isComplete()) {
                 return;
             }
             counted = true;
-            connected.incrementAndGet();
+            connected.incrementAndGet(); // before completing: whoever waits on the last device reads the count
+            ready.complete();
         }
 
         void fail(Throwable cause) {

@@ -41,7 +41,11 @@ final class FleetProcess implements AutoCloseable {
             throws IOException {
         Path file = Files.createTempFile("fleet", ".csv");
         Files.write(file, devices.stream().map(d -> d.deviceId() + "," + d.primaryKey()).toList());
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+        // An AMQP device holds about 75 KB of heap (its proton-j connection: an encoder and a decoder with their type
+        // tables, two sessions and six links, as the device SDK's), an MQTT device far less: 10,000 AMQP devices
+        // need about 750 MB live, so their fleet gets 2 GB.
+        String heap = protocol == Protocol.AMQP ? "-Xmx2g" : "-Xmx1g";
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), heap,
                 // The fleet is a load generator with a small heap: the throughput collector spares the two
                 // shared cores G1's concurrent marking and refinement threads (about a tenth of the CPU).
                 "-XX:+UseParallelGC"));
