@@ -96,6 +96,8 @@ public final class AmqpFleet implements SimulatedFleet {
 
     /** The device SDK's frame size (it keeps frames small; the hub accepts larger ones). */
     static final int MAX_FRAME_BYTES = 4 * 1024;
+    /** How long the SDK's open waits for its links to be attached. */
+    static final long OPEN_TIMEOUT_MILLIS = 60_000;
     /** The credit the SDK keeps on each receiver link. */
     static final int RECEIVE_WINDOW = 1024;
     static final Symbol API_VERSION_KEY = Symbol.valueOf("com.microsoft:api-version");
@@ -305,13 +307,17 @@ public final class AmqpFleet implements SimulatedFleet {
                 }
             });
             c.closeHandler(remoteClose -> {
-                a.lost("the hub closed the connection" + why(c.getRemoteCondition()));
+                a.lost("the hub closed the connection" + why(c.getRemoteCondition()), c.getRemoteCondition() != null);
                 c.close();
                 c.disconnect();
             });
-            c.disconnectHandler(x -> a.lost("the connection dropped"));
+            c.disconnectHandler(x -> a.lost("the connection dropped", false));
             c.open();
         });
+        // As the SDK's open: the links must be attached within 60 s (a dropped handshake is retried).
+        long timer = vertx.setTimer(OPEN_TIMEOUT_MILLIS, t -> a.fail(new TimeoutException("device " + d.credentials.deviceId()
+                + " not connected over AMQP within " + OPEN_TIMEOUT_MILLIS / 1000 + " s")));
+        a.ready.future().onComplete(x -> vertx.cancelTimer(timer));
         return a.ready.future().compose(v -> {
             if (closed) { // closed while this device was connecting: do not leak its connection
                 a.close();
@@ -603,8 +609,8 @@ public final class AmqpFleet implements SimulatedFleet {
 
         /** Watches a link: a detach by the hub ends the connection, as it does for the SDK. */
         <L extends ProtonLink<L>> L link(L link) {
-            link.closeHandler(ar -> lost("the hub detached " + link.getName() + why(link.getRemoteCondition())));
-            link.detachHandler(ar -> lost("the hub detached " + link.getName() + why(link.getRemoteCondition())));
+            link.closeHandler(ar -> lost("the hub detached " + link.getName() + why(link.getRemoteCondition()), true));
+            link.detachHandler(ar -> lost("the hub detached " + link.getName() + why(link.getRemoteCondition()), true));
             return link;
         }
 
@@ -622,12 +628,15 @@ public final class AmqpFleet implements SimulatedFleet {
             close();
         }
 
-        /** The hub ended the connection or one of its links. */
-        void lost(String why) {
+        /**
+         * The hub ended the connection or one of its links; {@code refused}: with an error condition (the hub said
+         * no, which a retry will not change), else the connection dropped (retried while connecting).
+         */
+        void lost(String why, boolean refused) {
             if (ended) {
                 return;
             }
-            ready.tryFail(new RefusedException(why));
+            ready.tryFail(refused ? new RefusedException(why) : new IllegalStateException(why));
             close();
         }
 
