@@ -57,7 +57,7 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code $iothub/twin/PATCH/properties/desired/#}; method answers are QoS 1 PUBLISHes to
  * {@code $iothub/methods/res/{status}/?$rid={rid}}.
  */
-public final class FleetSimulator implements AutoCloseable {
+public final class FleetSimulator implements SimulatedFleet {
 
     /**
      * @param deviceId the MQTT client id: a device id, or {@code deviceId/moduleId} for a module identity
@@ -72,6 +72,12 @@ public final class FleetSimulator implements AutoCloseable {
         /** A module's credentials (client id {@code deviceId/moduleId}, the module's own key). */
         public static DeviceCredentials module(String deviceId, String moduleId, String primaryKey) {
             return new DeviceCredentials(deviceId + "/" + moduleId, primaryKey);
+        }
+
+        /** The device's id (for a module, the device it belongs to). */
+        String baseDeviceId() {
+            int slash = deviceId.indexOf('/');
+            return slash < 0 ? deviceId : deviceId.substring(0, slash);
         }
 
         /** The SAS resource path: {@code devices/{d}}, or {@code devices/{d}/modules/{m}} for a module. */
@@ -198,9 +204,6 @@ public final class FleetSimulator implements AutoCloseable {
     static final long TOKEN_LIFETIME_SECONDS = 24 * 3600;
     /** Connect attempts per device before the whole connect fails (a loaded hub may drop a handshake). */
     static final int MAX_ATTEMPTS = 3;
-
-    private static final Buffer LOCK_DOOR_RESPONSE =
-            Buffer.buffer("{\"Response\":\"lockDoor called successfully\"}");
 
     private final Vertx vertx;
     private final Options options;
@@ -480,27 +483,13 @@ public final class FleetSimulator implements AutoCloseable {
         if (rid == null) {
             return; // nothing to answer to
         }
-        int status;
-        Buffer body;
-        Faults f = faults;
-        String id = d.credentials.deviceId();
-        if (f != null && f.methodSilent(id)) {
-            return; // never answers: the hub's response timeout decides
-        } else if (f != null && f.methodError(id)) {
-            status = 500;
-            body = Buffer.buffer(new JsonObject().put("Response", "'" + name + "' failed on this device").encode());
-        } else if (f != null) {
-            status = 200;
-            body = Buffer.buffer(new JsonObject().put("Response", name + " called successfully").encode());
-        } else if ("lockDoor".equals(name)) {
-            status = 200;
-            body = LOCK_DOOR_RESPONSE;
-        } else {
-            status = 404;
-            body = Buffer.buffer(new JsonObject().put("Response", "Unknown method '" + name + "'").encode());
+        MethodAnswers.Answer answer = MethodAnswers.answer(faults, d.credentials.deviceId(), name);
+        if (answer == null) {
+            return; // a silent device (failure injection)
         }
+        int status = answer.status();
         MqttClient client = d.client;
-        client.publish(Topics.methodResponse(status, rid), body.copy(), MqttQoS.AT_LEAST_ONCE, false, false)
+        client.publish(Topics.methodResponse(status, rid), Buffer.buffer(answer.body()), MqttQoS.AT_LEAST_ONCE, false, false)
                 .onSuccess(packetId -> {
                     if (status == 200) {
                         d.methodCalls++;
@@ -687,7 +676,7 @@ public final class FleetSimulator implements AutoCloseable {
 
     // ---------------------------------------------------------------- setup
 
-    private static TrustManagerFactory loadTrust(Path trustStore, String password) throws Exception {
+    static TrustManagerFactory loadTrust(Path trustStore, String password) throws Exception {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(trustStore)) {
             ks.load(in, password == null ? null : password.toCharArray());
@@ -726,7 +715,7 @@ public final class FleetSimulator implements AutoCloseable {
      * next event loop in turn, so the contexts of {@code 2 x cores} instances (Vert.x's default loop count, and
      * a multiple of any smaller one) cover every loop evenly, through the public API only.
      */
-    private static List<Context> eventLoopContexts(Vertx vertx) throws Exception {
+    static List<Context> eventLoopContexts(Vertx vertx) throws Exception {
         List<Context> result = Collections.synchronizedList(new ArrayList<>());
         int instances = 2 * Runtime.getRuntime().availableProcessors();
         vertx.deployVerticle(() -> new VerticleBase() {

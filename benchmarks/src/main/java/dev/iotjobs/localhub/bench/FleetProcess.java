@@ -14,10 +14,13 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The simulated fleet in a JVM of its own ({@link FleetMain}), as the method-job and limit-rpc scenarios run it:
- * same JVM options, same devices file, same protocol. Its output is echoed, indented, until the line waited for.
+ * The simulated fleet in a JVM of its own ({@link FleetMain}), as the method-job and limit-rpc scenarios (and their
+ * AMQP variants) run it: same JVM options, same devices file, same protocol. Its output is echoed, indented, until the line waited for.
  */
 final class FleetProcess implements AutoCloseable {
+    /** What the fleet's devices speak: MQTT over TLS, or AMQP over TLS ({@code FleetMain --amqp}). */
+    enum Protocol { MQTT, AMQP }
+
     private final Process process;
     private final BufferedReader out;
     private final Path devicesFile;
@@ -28,11 +31,21 @@ final class FleetProcess implements AutoCloseable {
         this.devicesFile = devicesFile;
     }
 
-    /** Starts the fleet; it connects every device to 127.0.0.1:{@code mqttPort}, trusting {@code trustStore}. */
+    /** Starts an MQTT fleet; it connects every device to 127.0.0.1:{@code mqttPort}, trusting {@code trustStore}. */
     static FleetProcess start(List<FleetSimulator.DeviceCredentials> devices, int mqttPort, Path trustStore) throws IOException {
+        return start(devices, Protocol.MQTT, mqttPort, trustStore);
+    }
+
+    /** Starts the fleet; it connects every device over {@code protocol} to 127.0.0.1:{@code port}, trusting {@code trustStore}. */
+    static FleetProcess start(List<FleetSimulator.DeviceCredentials> devices, Protocol protocol, int port, Path trustStore)
+            throws IOException {
         Path file = Files.createTempFile("fleet", ".csv");
         Files.write(file, devices.stream().map(d -> d.deviceId() + "," + d.primaryKey()).toList());
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+        // An AMQP device holds about 75 KB of heap (its proton-j connection: an encoder and a decoder with their type
+        // tables, two sessions and six links, as the device SDK's), an MQTT device far less: 10,000 AMQP devices
+        // need about 750 MB live, so their fleet gets 2 GB.
+        String heap = protocol == Protocol.AMQP ? "-Xmx2g" : "-Xmx1g";
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), heap,
                 // The fleet is a load generator with a small heap: the throughput collector spares the two
                 // shared cores G1's concurrent marking and refinement threads (about a tenth of the CPU).
                 "-XX:+UseParallelGC"));
@@ -40,8 +53,11 @@ final class FleetProcess implements AutoCloseable {
         if (!fleetOptions.isBlank()) {
             command.addAll(Arrays.asList(fleetOptions.trim().split("\\s+")));
         }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetMain.class.getName(),
-                file.toString(), Integer.toString(mqttPort), trustStore.toString()));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetMain.class.getName()));
+        if (protocol == Protocol.AMQP) {
+            command.add("--amqp");
+        }
+        command.addAll(List.of(file.toString(), Integer.toString(port), trustStore.toString()));
         try {
             return new FleetProcess(new ProcessBuilder(command).redirectErrorStream(true).start(), file);
         } catch (IOException e) {

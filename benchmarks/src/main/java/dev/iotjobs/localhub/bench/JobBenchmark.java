@@ -16,17 +16,18 @@ import static dev.iotjobs.localhub.bench.BenchOutput.info;
 
 /**
  * Job fan-out benchmarks (see docs/benchmarks.md): {@code ./bench.sh [small|full] [scenario ...]}.
- * Each real scenario (twin-job, method-job, query, scaling) runs against a fresh in-process hub and prints one line:
+ * Each real scenario (twin-job, method-job, method-job-amqp, query, scaling) runs against a fresh in-process hub and prints one line:
  * {@code BENCH <scenario> devices=<n> seconds=<s> rate=<devices/s> heapMB=<m> [p50ms=<x> p99ms=<y>]
  * limit=<devices/s> ratio=<rate/limit> coldRate=<devices/s>}.
  * <p>
  * The limit scenarios measure what one part of a real scenario allows on its own, at the same size, and print
  * the same line without {@code limit}/{@code ratio}: limit-rpc ({@link LimitRpc}: the method-job's fleet against
- * a minimal MQTT/TLS server), limit-store ({@link LimitStore}: the twin job's documents into a bare MVStore),
+ * a minimal MQTT/TLS server), limit-rpc-amqp (the method-job-amqp's fleet against a bare vertx-proton server over
+ * TLS), limit-store ({@link LimitStore}: the twin job's documents into a bare MVStore),
  * limit-merge ({@link LimitMerge}: the twin job's merge and serialization, in memory) and limit-scan
  * ({@link LimitScan}: the query's condition in plain Java). A real scenario's {@code limit} is the limit measured
  * in this run at its size, after the real scenario (so that the real scenario's first job is the JVM's first):
- * min(store, merge) for twin-job and scaling, rpc for method-job, scan for query. {@code coldRate} is the rate
+ * min(store, merge) for twin-job and scaling, rpc for method-job, rpc-amqp for method-job-amqp, scan for query. {@code coldRate} is the rate
  * of the scenario's first, cold job (or round, run); bench.sh runs each scenario in a JVM of its own.
  */
 public final class JobBenchmark {
@@ -43,13 +44,17 @@ public final class JobBenchmark {
         }
         int twins = Integer.getInteger("bench.twins", full ? 1_000_000 : 20_000);
         int connected = full ? 10_000 : 1_000;
+        // AMQP devices: as many as MQTT ones unless -Dbench.amqp.devices says otherwise (docs/benchmarks.md).
+        int connectedAmqp = Integer.getInteger("bench.amqp.devices", connected);
         int queried = full ? 1_000_000 : 20_000;
         Limits limits = new Limits();
         for (String scenario : scenarios) {
             switch (scenario) {
                 // The real scenario first (its cold job is then the JVM's first), its limit after it.
                 case "twin-job" -> twinJob("twin-job", twins).print(limits.twinJob(twins));
-                case "method-job" -> methodJob(connected).print(limits.methodJob(connected));
+                case "method-job" -> methodJob(connected, FleetProcess.Protocol.MQTT).print(limits.methodJob(connected));
+                case "method-job-amqp" -> methodJob(connectedAmqp, FleetProcess.Protocol.AMQP)
+                        .print(limits.methodJobAmqp(connectedAmqp));
                 case "query" -> query(queried).print(limits.query(queried));
                 case "scaling" -> {
                     for (int n : full ? new int[]{10_000, 100_000, 1_000_000} : new int[]{2_000, 10_000, 50_000}) {
@@ -57,6 +62,7 @@ public final class JobBenchmark {
                     }
                 }
                 case "limit-rpc" -> limits.measureRpc(connected);
+                case "limit-rpc-amqp" -> limits.measureRpcAmqp(connectedAmqp);
                 case "limit-store" -> limits.measureStore(twins);
                 case "limit-merge" -> limits.measureMerge(twins);
                 case "limit-scan" -> limits.measureScan(queried);
@@ -65,8 +71,8 @@ public final class JobBenchmark {
                 case "c2d" -> C2dBenchmark.run(Integer.getInteger("bench.c2d.devices", full ? 2_000 : 200),
                         Integer.getInteger("bench.c2d.messages", full ? 20 : 10));
                 default -> throw new IllegalArgumentException("unknown scenario " + scenario
-                        + " (twin-job, method-job, query, scaling, startup, telemetry, c2d, limit-rpc, limit-store,"
-                        + " limit-merge, limit-scan)");
+                        + " (twin-job, method-job, method-job-amqp, query, scaling, startup, telemetry, c2d, limit-rpc,"
+                        + " limit-rpc-amqp, limit-store, limit-merge, limit-scan)");
             }
         }
         System.exit(0);
@@ -126,18 +132,20 @@ public final class JobBenchmark {
     }
 
     /**
-     * scheduleDeviceMethod over N simulated devices connected from a separate JVM (FleetMain); a job's time is the
-     * hub's record of it (createdTime to endTime); latency per device from the job records; coldRate is the first
-     * job's.
+     * scheduleDeviceMethod over N simulated devices connected from a separate JVM (FleetMain) over MQTT/TLS
+     * (method-job) or AMQP/TLS (method-job-amqp); a job's time is the hub's record of it (createdTime to endTime);
+     * latency per device from the job records; coldRate is the first job's.
      */
-    static Measured methodJob(int n) throws Exception {
+    static Measured methodJob(int n, FleetProcess.Protocol protocol) throws Exception {
+        String scenario = protocol == FleetProcess.Protocol.AMQP ? "method-job-amqp" : "method-job";
         try (BenchHub bench = new BenchHub(); ServiceProcess service = new ServiceProcess(bench.hub)) {
             String run = "m" + UUID.randomUUID().toString().substring(0, 6);
             List<FleetSimulator.DeviceCredentials> devices = FleetDevices.localHub(WellKnownKeys.IOTHUBOWNER_KEY).bulkCreate(run, n,
                     Json.object().put("bench", run));
-            try (FleetProcess fleet = FleetProcess.start(devices, bench.hub.mqttPort(), bench.hub.trustStore())) {
+            int port = protocol == FleetProcess.Protocol.AMQP ? bench.hub.amqpPort() : bench.hub.mqttPort();
+            try (FleetProcess fleet = FleetProcess.start(devices, protocol, port, bench.hub.trustStore())) {
                 String line = fleet.awaitLine("CONNECTED");
-                info("connected %d simulated devices in %s s (separate JVM)", n, line.split(" ")[2]);
+                info("connected %d simulated devices over %s in %s s (separate JVM)", n, protocol, line.split(" ")[2]);
                 // The hub's JIT compiler needs several jobs to settle on two cores: warm-up jobs first, then
                 // the median of the measured jobs (all over the same connected fleet).
                 int warmups = Integer.getInteger("bench.method.warmups", 8);
@@ -165,7 +173,7 @@ public final class JobBenchmark {
                 long[] latencies = median[1] < 0 ? null : service.latencies(jobIds.get((int) median[1]));
                 long heap = BenchHub.heapAfterGcMb();
                 fleet.checkCalls((long) n * rounds);
-                return new Measured("method-job", n, median[0], heap, latencies, coldRate);
+                return new Measured(scenario, n, median[0], heap, latencies, coldRate);
             }
         }
     }

@@ -8,17 +8,37 @@ import dev.iotjobs.localhub.tls.DevCertificateAuthority;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.TimeoutException;
 
 /**
- * The limit-rpc scenario: the method-job's fleet (same process, JVM options and device count) against
- * {@link LimitRpcServer} instead of the hub, with the hub's default in-flight limit. Its rate is what loopback
- * MQTT over TLS allows at that concurrency on this machine: the ceiling of the method job.
+ * The limit-rpc scenarios: the method-job's fleet (same process, JVM options, protocol and device count) against a
+ * minimal server instead of the hub, with the hub's default in-flight limit. limit-rpc runs the MQTT fleet against
+ * {@link LimitRpcServer}, limit-rpc-amqp the AMQP fleet against {@link LimitRpcAmqpServer}. The rate is what loopback
+ * MQTT (or AMQP) over TLS allows at that concurrency on this machine: the ceiling of the method job over that protocol.
  */
 final class LimitRpc {
     private LimitRpc() {
     }
 
-    static Limits.Result run(int n) throws Exception {
+    /** A minimal server of one protocol: it calls lockDoor on every connected device, one round at a time. */
+    interface Server extends AutoCloseable {
+        int port();
+
+        /** Waits until {@code n} devices can take method requests. */
+        void awaitReady(int n, long timeoutMillis) throws InterruptedException, TimeoutException;
+
+        /**
+         * One round: a {@code lockDoor} request to every ready device, at most {@code maxInFlight} unanswered at
+         * once; returns when every device has answered its request.
+         */
+        LimitRpcServer.RoundResult round(int maxInFlight, long timeoutMillis) throws Exception;
+
+        @Override
+        void close();
+    }
+
+    static Limits.Result run(int n, FleetProcess.Protocol protocol) throws Exception {
+        String scenario = protocol == FleetProcess.Protocol.AMQP ? "limit-rpc-amqp" : "limit-rpc";
         DevCertificateAuthority ca = DevCertificateAuthority.loadOrCreate(BenchHub.dataDirectory());
         List<FleetSimulator.DeviceCredentials> devices = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -26,11 +46,11 @@ final class LimitRpc {
             devices.add(new FleetSimulator.DeviceCredentials("limit-" + i, FleetDevices.newKey()));
         }
         int maxInFlight = HubConfig.DEFAULT_METHODS_IN_FLIGHT;
-        try (LimitRpcServer server = LimitRpcServer.start(ca);
-             FleetProcess fleet = FleetProcess.start(devices, server.port(), ca.trustStorePath())) {
+        try (Server server = protocol == FleetProcess.Protocol.AMQP ? LimitRpcAmqpServer.start(ca) : LimitRpcServer.start(ca);
+             FleetProcess fleet = FleetProcess.start(devices, protocol, server.port(), ca.trustStorePath())) {
             String line = fleet.awaitLine("CONNECTED");
-            BenchOutput.info("limit-rpc: connected %d simulated devices in %s s (separate JVM), %d in flight",
-                    n, line.split(" ")[2], maxInFlight);
+            BenchOutput.info("%s: connected %d simulated devices in %s s (separate JVM), %d in flight",
+                    scenario, n, line.split(" ")[2], maxInFlight);
             server.awaitReady(n, 60_000);
             // The method-job's rounds: warm-up rounds, then the median of the measured ones.
             int warmups = Integer.getInteger("bench.method.warmups", 8);
@@ -43,9 +63,9 @@ final class LimitRpc {
                 if (round == 1) {
                     coldSeconds = r.seconds();
                 }
-                BenchOutput.info("limit-rpc %s round %d: %.3f s (%.0f devices/s), p50 %d ms", round <= warmups ? "warm-up" : "measured",
-                        round <= warmups ? round : round - warmups, r.seconds(), n / r.seconds(),
-                        BenchOutput.percentile(r.sortedLatencyMillis(), 50));
+                BenchOutput.info("%s %s round %d: %.3f s (%.0f devices/s), p50 %d ms", scenario,
+                        round <= warmups ? "warm-up" : "measured", round <= warmups ? round : round - warmups,
+                        r.seconds(), n / r.seconds(), BenchOutput.percentile(r.sortedLatencyMillis(), 50));
                 if (round > warmups) {
                     results.add(r);
                 }
@@ -54,7 +74,7 @@ final class LimitRpc {
             LimitRpcServer.RoundResult median = results.get(results.size() / 2);
             long heap = BenchHub.heapAfterGcMb();
             fleet.checkCalls((long) n * rounds);
-            BenchOutput.bench("limit-rpc", n, median.seconds(), heap, median.sortedLatencyMillis(), Double.NaN, n / coldSeconds);
+            BenchOutput.bench(scenario, n, median.seconds(), heap, median.sortedLatencyMillis(), Double.NaN, n / coldSeconds);
             return new Limits.Result(n / median.seconds(), n / coldSeconds);
         }
     }

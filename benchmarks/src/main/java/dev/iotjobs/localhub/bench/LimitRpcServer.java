@@ -49,7 +49,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * so the shares add up to the limit), and sends the next request from the loop that read an answer: nothing
  * is handed between threads while a round runs.
  */
-final class LimitRpcServer implements AutoCloseable {
+final class LimitRpcServer implements LimitRpc.Server {
     /** The request the method job sends: {@code lockDoor} with payload {@code {"lockTime":"10m"}}. */
     static final String REQUEST_PREFIX = "$iothub/methods/POST/lockDoor/?$rid=";
     static final byte[] PAYLOAD = "{\"lockTime\":\"10m\"}".getBytes(StandardCharsets.UTF_8);
@@ -115,12 +115,14 @@ final class LimitRpcServer implements AutoCloseable {
         }
     }
 
-    int port() {
+    @Override
+    public int port() {
         return port;
     }
 
     /** Waits until {@code n} devices are subscribed to method requests. */
-    void awaitReady(int n, long timeoutMillis) throws InterruptedException, TimeoutException {
+    @Override
+    public void awaitReady(int n, long timeoutMillis) throws InterruptedException, TimeoutException {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (ready.get() < n) {
             if (System.currentTimeMillis() > deadline) {
@@ -138,7 +140,8 @@ final class LimitRpcServer implements AutoCloseable {
      * One round: a {@code lockDoor} request to every subscribed device, at most {@code maxInFlight} unanswered at
      * once; returns when every device has answered 200 to its request.
      */
-    RoundResult round(int maxInFlight, long timeoutMillis) throws Exception {
+    @Override
+    public RoundResult round(int maxInFlight, long timeoutMillis) throws Exception {
         int total = ready.get();
         Round round = new Round(total);
         long start = System.nanoTime();
@@ -204,7 +207,7 @@ final class LimitRpcServer implements AutoCloseable {
     }
 
     /** A round in progress: how many requests are unanswered over all loops. */
-    private static final class Round {
+    static final class Round {
         final AtomicInteger remaining;
         final CompletableFuture<Void> done = new CompletableFuture<>();
 

@@ -22,7 +22,12 @@ final class Limits {
 
     /** limit-rpc with {@code n} connected devices (the method-job's count). */
     Result measureRpc(int n) throws Exception {
-        return remember("limit-rpc", n, LimitRpc.run(n));
+        return remember("limit-rpc", n, LimitRpc.run(n, FleetProcess.Protocol.MQTT));
+    }
+
+    /** limit-rpc-amqp with {@code n} devices connected over AMQP (the method-job-amqp's count). */
+    Result measureRpcAmqp(int n) throws Exception {
+        return remember("limit-rpc-amqp", n, LimitRpc.run(n, FleetProcess.Protocol.AMQP));
     }
 
     /** limit-scan over {@code n} twins (the query's count). */
@@ -42,6 +47,12 @@ final class Limits {
     double methodJob(int n) throws Exception {
         Result r = measured.get(key("limit-rpc", n));
         return (r != null ? r : measureRpc(n)).rate();
+    }
+
+    /** The AMQP method job's limit at {@code n} devices: limit-rpc-amqp. */
+    double methodJobAmqp(int n) throws Exception {
+        Result r = measured.get(key("limit-rpc-amqp", n));
+        return (r != null ? r : measureRpcAmqp(n)).rate();
     }
 
     /** The query's limit over {@code n} twins: limit-scan. */
