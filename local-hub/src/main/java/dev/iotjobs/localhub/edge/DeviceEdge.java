@@ -202,8 +202,9 @@ public final class DeviceEdge implements DeviceConnections, DesiredPropertiesLis
      * Admits a new device connection under the tier's "New device connections" throttle, before it authenticates:
      * the future completes when the connection may proceed (at once, or later when a burst is over the tier's
      * rate: traffic shaping), or fails with 429001 when it would wait longer than the backlog. The transport
-     * refuses it then (MQTT: CONNACK 3, server unavailable; AMQP: the link detached as throttled); the device
-     * SDKs retry both with a back-off. Without a tier: completed, nothing counted.
+     * refuses it then (MQTT: CONNACK 3, server unavailable; AMQP: the connection closed as throttled, or on a
+     * connection multiplexing other devices the identity's links detached so); the device SDKs retry both with a
+     * back-off. Without a tier: completed, nothing counted.
      */
     public CompletableFuture<Void> admitConnection() {
         return admit(Operation.DEVICE_CONNECTIONS, ErrorCode.THROTTLING, -1);

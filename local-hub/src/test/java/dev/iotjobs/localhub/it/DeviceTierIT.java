@@ -2,6 +2,7 @@ package dev.iotjobs.localhub.it;
 
 import com.microsoft.azure.sdk.iot.device.DeviceClient;
 import com.microsoft.azure.sdk.iot.device.IotHubClientProtocol;
+import com.microsoft.azure.sdk.iot.device.transport.ExponentialBackoffWithJitter;
 import com.microsoft.azure.sdk.iot.device.transport.IotHubConnectionStatus;
 import com.microsoft.azure.sdk.iot.device.IotHubStatusCode;
 import com.microsoft.azure.sdk.iot.device.Message;
@@ -18,7 +19,6 @@ import dev.iotjobs.localhub.junit.HubTier;
 import dev.iotjobs.localhub.junit.LocalHubExtension;
 import dev.iotjobs.localhub.throttle.Operation;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -61,9 +61,6 @@ class DeviceTierIT {
         }
     }
 
-    @Disabled("Known defect, under investigation: run after the class's other cases, a connection made inside the"
-            + " saturated window is admitted in about 2 runs of 3 (MQTT and AMQP; alone the case passes)."
-            + " See docs/local-hub.md, \"Tiers\".")
     @ParameterizedTest
     @EnumSource(value = IotHubClientProtocol.class, names = {"MQTT", "AMQPS"})
     void connectionFlood_isRefused_andTheSdkRetriesUntilItConnects(IotHubClientProtocol protocol, LocalHub hub)
@@ -72,7 +69,7 @@ class DeviceTierIT {
         long start = System.nanoTime();
         hub.throttles().saturate(Operation.DEVICE_CONNECTIONS, 1500);
 
-        // Over the backlog: MQTT gets CONNACK 3 (server unavailable), AMQP a link detached as
+        // Over the backlog: MQTT gets CONNACK 3 (server unavailable), AMQP its connection closed with
         // com.microsoft:device-container-throttled; the SDK reports both as retryable.
         DeviceClient refused = new DeviceClient(TestDevices.connectionString(device), protocol);
         IotHubClientException e = assertThrows(IotHubClientException.class, () -> refused.open(false));
@@ -81,8 +78,13 @@ class DeviceTierIT {
         assertTrue(e.isRetryable(), "throttling is retryable");
         refused.close();
 
-        // With retries the SDK backs off and connects once the flood has passed.
+        // With retries the SDK backs off and connects once the flood has passed. Its first retry is immediate by
+        // default; after a refused AMQP attempt the Java SDK (2.5.0) can then start the retry while the refused
+        // connection's reactor thread is still ending, and that thread's last callback may release the retry's wait:
+        // the SDK reports itself connected without a link (about 1 call in 250 in a loop here, whatever the hub does).
+        // A first retry after 100 ms, like the later ones, leaves the SDK's teardown the time it needs.
         DeviceClient client = new DeviceClient(TestDevices.connectionString(device), protocol);
+        client.setRetryPolicy(new ExponentialBackoffWithJitter(Integer.MAX_VALUE, 100, 10_000, 100, false));
         try {
             client.open(true);
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);

@@ -115,8 +115,7 @@ final class DeviceLinks {
                     LOG.warn("Could not open the session of {}", address.identity(), ar.cause());
                 }
                 if (ar.cause() instanceof HubException h) { // the tier's new-connection throttle
-                    LOG.info("Refused AMQP link of {}: {}", address.identity(), h.getMessage());
-                    IotHubAmqpConnection.refuse(link, AmqpErrors.condition(h), h.getMessage());
+                    refuseThrottled(c, link, address.identity(), h);
                     return;
                 }
                 LOG.info("Refused AMQP link of {}: {}", address.identity(), why);
@@ -144,6 +143,32 @@ final class DeviceLinks {
                 ds.session.start();
             }
         });
+    }
+
+    /**
+     * A new device connection over the tier's rate (429001). A connection that carries no other identity is the
+     * device's connection, and it is refused as a whole: the hub closes it with
+     * {@code com.microsoft:device-container-throttled}, which the device SDKs report as THROTTLED and retry with a
+     * back-off. Only a connection multiplexing other identities keeps going, with this identity's links detached
+     * with that condition.
+     * <p>
+     * Why not detach the links of a single-device connection too: the Java device SDK (2.5.0) takes a detached link
+     * as its session's end and goes on to close the connection itself, and its open call returns (refused) while that
+     * connection is still closing; with its first retry immediate, the closing connection's last callback can then
+     * release the wait of the retry's connection, which reports itself open without any link (the device seemed
+     * connected inside the refusal window). A closed connection ends the SDK's attempt before its open call returns.
+     */
+    private static void refuseThrottled(IotHubAmqpConnection c, ProtonLink<?> link, IdentityKey identity, HubException h) {
+        if (c.isClosing()) {
+            return;
+        }
+        if (c.deviceSessions().keySet().stream().allMatch(identity::equals)) {
+            LOG.info("Refused AMQP connection of {}: {}", identity, h.getMessage());
+            c.refuseWith(AmqpErrors.condition(h), h.getMessage());
+        } else {
+            LOG.info("Refused AMQP link of {}: {}", identity, h.getMessage());
+            IotHubAmqpConnection.refuse(link, AmqpErrors.condition(h), h.getMessage());
+        }
     }
 
     /** A link on which the device sends: telemetry, twin requests, method answers. */

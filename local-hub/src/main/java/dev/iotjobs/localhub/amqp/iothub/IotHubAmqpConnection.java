@@ -41,6 +41,8 @@ import java.util.Map;
  */
 final class IotHubAmqpConnection {
     private static final Logger LOG = LoggerFactory.getLogger(IotHubAmqpConnection.class);
+    /** How long a refused connection's client has to answer the hub's close before its socket is closed. */
+    static final long REFUSAL_CLOSE_GRACE_MILLIS = 5_000;
 
     private final IotHubAmqpEndpoint endpoint;
     private final ProtonConnection connection;
@@ -60,6 +62,8 @@ final class IotHubAmqpConnection {
     private int sessions;
     private int linkCount;
     private boolean closed;
+    /** Set when the hub refused the whole connection ({@link #refuseWith}): links attached after it are ignored. */
+    private boolean refusing;
 
     IotHubAmqpConnection(IotHubAmqpEndpoint endpoint, ProtonConnection connection, ConnectionFacts facts, Vertx vertx) {
         this.endpoint = endpoint;
@@ -113,13 +117,15 @@ final class IotHubAmqpConnection {
     Future<Void> forceClose(String description) {
         Promise<Void> written = Promise.promise();
         context.runOnContext(v -> {
-            if (!closed) {
-                connection.setCondition(new ErrorCondition(ConnectionError.CONNECTION_FORCED, description));
-                connection.close();
-            }
+            refuseWith(ConnectionError.CONNECTION_FORCED, description);
             written.complete();
         });
         return written.future();
+    }
+
+    /** True once the hub has closed or refused this connection: nothing more is answered on it. */
+    boolean isClosing() {
+        return closed || refusing;
     }
 
     /** Runs when the connection ends (links of the core let go of this connection). */
@@ -170,6 +176,9 @@ final class IotHubAmqpConnection {
     // ---- attach routing ------------------------------------------------------------------------------------------
 
     private void onReceiver(ProtonReceiver receiver) {
+        if (refusing) { // the client's attaches crossed the hub's close: they get no answer
+            return;
+        }
         echo(receiver);
         String address = receiver.getRemoteTarget() == null ? null : receiver.getRemoteTarget().getAddress();
         LinkAddress target = LinkAddress.parse(address);
@@ -204,6 +213,9 @@ final class IotHubAmqpConnection {
     }
 
     private void onSender(ProtonSender sender) {
+        if (refusing) { // the client's attaches crossed the hub's close: they get no answer
+            return;
+        }
         echo(sender);
         String address = sender.getRemoteSource() == null ? null : sender.getRemoteSource().getAddress();
         LinkAddress source = LinkAddress.parse(address);
@@ -437,6 +449,23 @@ final class IotHubAmqpConnection {
         Rejected r = new Rejected();
         r.setError(new ErrorCondition(condition, description));
         return r;
+    }
+
+    /**
+     * Refuses the connection as a whole: the hub sends its close with {@code condition} and keeps the socket open
+     * until the client answers with its own close (then the close handler disconnects), so that the client reads
+     * the condition rather than a reset; a client that does not answer within {@link #REFUSAL_CLOSE_GRACE_MILLIS}
+     * is disconnected.
+     */
+    void refuseWith(Symbol condition, String description) {
+        if (isClosing()) {
+            return;
+        }
+        refusing = true;
+        connection.setCondition(new ErrorCondition(condition, description));
+        connection.close();
+        long timer = vertx.setTimer(REFUSAL_CLOSE_GRACE_MILLIS, t -> connection.disconnect());
+        onClose(() -> vertx.cancelTimer(timer));
     }
 
     /** Closes the whole connection with a condition (IoT Hub does this for protocol violations). */
