@@ -29,6 +29,7 @@ import io.vertx.core.net.TCPSSLOptions;
 import io.vertx.core.net.TrustOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.mqtt.MqttServer;
+import io.vertx.proton.ProtonServer;
 import io.vertx.mqtt.MqttServerOptions;
 
 import org.slf4j.Logger;
@@ -39,6 +40,8 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.SocketException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -46,6 +49,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
+import java.util.function.ToIntFunction;
 import java.util.function.Supplier;
 
 /**
@@ -61,6 +65,8 @@ final class Listeners {
     private static final Logger LOG = LoggerFactory.getLogger(Listeners.class);
     /** A TLS handshake must finish within this time on every endpoint (Vert.x's default, stated). */
     static final int TLS_HANDSHAKE_TIMEOUT_SECONDS = 10;
+    /** How long a stopping hub keeps its connections open after its listeners stopped accepting. */
+    static final Duration STOP_GRACE = Duration.ofMillis(500);
     /** The tier's throttles, which the console's own calls are exempt from (see ConsoleServer). */
     private final HubThrottles throttles;
     private final Vertx vertx;
@@ -76,8 +82,9 @@ final class Listeners {
     private int proxyPort = -1;
     private String restBindProblem;
     private IotHubAmqpEndpoint amqp;
-    /** The deployments of the device and service listeners (one listener per event loop each). */
+    /** The deployments of the device and service listeners (one listener per event loop each), and the listeners. */
     private final List<String> deployments = new CopyOnWriteArrayList<>();
+    private final List<Object> servers = new CopyOnWriteArrayList<>();
 
     Listeners(Vertx vertx, HubConfig config, DevCertificateAuthority certificates, HubThrottles throttles) {
         this.throttles = throttles;
@@ -107,20 +114,21 @@ final class Listeners {
         // One listener per event loop: Vert.x spreads connections over them (no thread per device).
         Future<Integer> mqttListening = listenOnEveryEventLoop(() -> MqttServer.create(vertx, mqttOptions(wantedMqttPort))
                 .endpointHandler(mqtt::handle)
-                .listen().map(MqttServer::actualPort));
+                .listen(), MqttServer::actualPort);
         // MQTT over WebSockets: upgrades on the REST port, piped to a loopback MQTT listener (see the bridge).
         MqttWebSocketBridge webSockets = new MqttWebSocketBridge(vertx, config.bindHost(), webSocketMqttPort);
         Future<Integer> bridgeListening = listenOnEveryEventLoop(() -> MqttServer.create(vertx, new MqttServerOptions()
                         .setHost(config.bindHost()).setPort(webSocketMqttPort).setMaxMessageSize(256 * 1024))
                 .endpointHandler(webSockets.guard(mqtt::handle))
-                .listen().map(MqttServer::actualPort));
+                .listen(), MqttServer::actualPort);
         // AMQP (devices and services) on 5671, and AMQP over WebSockets on the REST port next to MQTT's.
         Future<Integer> amqpListening = listenOnEveryEventLoop(() -> amqp.listenTls(config.bindHost(), wantedAmqpPort,
                 VertxTlsOptions.serverKeyCertOptions(certificates), VertxTlsOptions.engine(config.tlsEngine()),
-                TrustOptions.wrap(dev.iotjobs.localhub.tls.DeviceCertificates.acceptAnyClientCertificate())));
+                TrustOptions.wrap(dev.iotjobs.localhub.tls.DeviceCertificates.acceptAnyClientCertificate())),
+                ProtonServer::actualPort);
         AmqpWebSocketBridge amqpWebSockets = new AmqpWebSocketBridge(vertx, config.bindHost(), webSocketAmqpPort);
         Future<Integer> amqpBridgeListening = listenOnEveryEventLoop(() ->
-                amqp.listenBehind(amqpWebSockets, config.bindHost(), webSocketAmqpPort));
+                amqp.listenBehind(amqpWebSockets, config.bindHost(), webSocketAmqpPort), ProtonServer::actualPort);
         Handler<HttpServerRequest> served = amqpWebSockets.in(webSockets.in(router));
         // A connection over the HTTPS cap gets 503 on its first request, before anything else sees it.
         Handler<HttpServerRequest> restHandler = request -> {
@@ -286,7 +294,7 @@ final class Listeners {
                         .setSslHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)))))
                 .invalidRequestHandler(RestApi::invalidRequest)
                 .connectionHandler(deadlines::onConnection)
-                .requestHandler(handler).listen().map(HttpServer::actualPort));
+                .requestHandler(handler).listen(), HttpServer::actualPort);
     }
 
     /** The REST server's port once bound; -1 (remembering why) when the port was refused. */
@@ -309,12 +317,15 @@ final class Listeners {
      *
      * @return the bound port, once every listener is bound
      */
-    private Future<Integer> listenOnEveryEventLoop(Supplier<Future<Integer>> listen) {
+    private <S> Future<Integer> listenOnEveryEventLoop(Supplier<Future<S>> listen, ToIntFunction<S> actualPort) {
         AtomicInteger port = new AtomicInteger();
         return vertx.deployVerticle(() -> new VerticleBase() {
             @Override
             public Future<?> start() {
-                return listen.get().onSuccess(port::set);
+                return listen.get().onSuccess(server -> {
+                    servers.add(server);
+                    port.set(actualPort.applyAsInt(server));
+                });
             }
         }, new DeploymentOptions().setInstances(config.eventLoops())).map(deployment -> {
             deployments.add(deployment);
@@ -323,15 +334,23 @@ final class Listeners {
     }
 
     /**
-     * Closes the listeners the way clients reconnect best: AMQP connections get a Close first (see
-     * {@link IotHubAmqpEndpoint#closeAll}); then every listener closes at once, not one after the other as Vert.x
-     * would undeploy them. The device SDK gives up for good when a connection is accepted and then dropped during
-     * its TLS handshake, which is what a device reconnecting to a listener still open while the others close gets.
+     * Closes the device and service listeners so that clients come back by themselves: first every listener stops
+     * accepting, while the connections stay open for {@link #STOP_GRACE} (see {@link ListenerShutdown} for why a
+     * listener must never accept a reconnection it then drops); halfway through, each AMQP connection gets a Close
+     * ({@link IotHubAmqpEndpoint#closeAll}); then whatever is still open is closed. Clients reconnecting meanwhile
+     * are refused at the TCP level, which every SDK retries.
      */
     void close() {
-        if (amqp != null) {
-            awaitQuietly(amqp.closeAll("The hub is stopping; reconnect when it is back."));
+        List<Future<Void>> stopping = new ArrayList<>();
+        for (Object server : servers) {
+            stopping.add(ListenerShutdown.shutdown(server, STOP_GRACE));
         }
+        if (amqp != null) {
+            stopping.add(vertx.timer(STOP_GRACE.toMillis() / 2)
+                    .compose(t -> amqp.closeAll("The hub is stopping; reconnect when it is back.")));
+        }
+        awaitQuietly(Future.join(stopping));
+        servers.clear();
         awaitQuietly(Future.join(deployments.stream().map(vertx::undeploy).toList()));
         deployments.clear();
     }

@@ -5,6 +5,11 @@ import dev.iotjobs.fleet.FleetSimulator;
 import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.tls.DevCertificateAuthority;
 
+import dev.iotjobs.localhub.config.WellKnownKeys;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -24,8 +29,26 @@ final class LimitRpc {
     interface Server extends AutoCloseable {
         int port();
 
+        /** Devices that can take method requests now (subscribed, or with both method links attached). */
+        int ready();
+
         /** Waits until {@code n} devices can take method requests. */
-        void awaitReady(int n, long timeoutMillis) throws InterruptedException, TimeoutException;
+        default void awaitReady(int n, long timeoutMillis) throws InterruptedException, TimeoutException {
+            long deadline = System.currentTimeMillis() + timeoutMillis;
+            while (ready() < n) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new TimeoutException(ready() + " of " + n + " devices ready for method requests");
+                }
+                Thread.sleep(10);
+            }
+        }
+
+        /** One port for every event loop's listener (Vert.x shares a port between listeners only when it is concrete). */
+        static int freePort() throws IOException {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(WellKnownKeys.HOST_NAME))) {
+                return s.getLocalPort();
+            }
+        }
 
         /**
          * One round: a {@code lockDoor} request to every ready device, at most {@code maxInFlight} unanswered at

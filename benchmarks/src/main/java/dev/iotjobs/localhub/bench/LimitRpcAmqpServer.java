@@ -25,9 +25,6 @@ import org.apache.qpid.proton.amqp.messaging.ApplicationProperties;
 import org.apache.qpid.proton.amqp.messaging.Data;
 import org.apache.qpid.proton.message.Message;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -76,7 +73,7 @@ final class LimitRpcAmqpServer implements LimitRpc.Server {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops).setBlockedThreadCheckInterval(2000));
         LimitRpcAmqpServer server = new LimitRpcAmqpServer(vertx);
         try {
-            server.port = freePort();
+            server.port = LimitRpc.Server.freePort();
             ProtonServerOptions options = options(ca, server.port);
             vertx.deployVerticle(() -> new VerticleBase() {
                 @Override
@@ -105,11 +102,6 @@ final class LimitRpcAmqpServer implements LimitRpc.Server {
         return options;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(WellKnownKeys.HOST_NAME))) {
-            return s.getLocalPort();
-        }
-    }
 
     @Override
     public int port() {
@@ -117,14 +109,8 @@ final class LimitRpcAmqpServer implements LimitRpc.Server {
     }
 
     @Override
-    public void awaitReady(int n, long timeoutMillis) throws InterruptedException, TimeoutException {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
-        while (ready.get() < n) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new TimeoutException(ready.get() + " of " + n + " devices attached both method links");
-            }
-            Thread.sleep(10);
-        }
+    public int ready() {
+        return ready.get();
     }
 
     @Override

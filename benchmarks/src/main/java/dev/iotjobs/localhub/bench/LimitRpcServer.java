@@ -23,9 +23,6 @@ import io.vertx.mqtt.MqttTopicSubscription;
 import io.vertx.mqtt.messages.MqttPublishMessage;
 import io.vertx.mqtt.messages.MqttSubscribeMessage;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -74,7 +71,7 @@ final class LimitRpcServer implements LimitRpc.Server {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops).setBlockedThreadCheckInterval(2000));
         LimitRpcServer server = new LimitRpcServer(vertx);
         try {
-            server.port = freePort();
+            server.port = LimitRpc.Server.freePort();
             MqttServerOptions options = mqttOptions(ca, server.port);
             // One listener per event loop, each deployed in its own verticle instance (see LocalHub.listenOnEveryEventLoop).
             vertx.deployVerticle(() -> new VerticleBase() {
@@ -108,28 +105,15 @@ final class LimitRpcServer implements LimitRpc.Server {
         return options;
     }
 
-    /** One port for every loop's listener (Vert.x shares a port between listeners only when it is concrete). */
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(WellKnownKeys.HOST_NAME))) {
-            return s.getLocalPort();
-        }
-    }
 
     @Override
     public int port() {
         return port;
     }
 
-    /** Waits until {@code n} devices are subscribed to method requests. */
     @Override
-    public void awaitReady(int n, long timeoutMillis) throws InterruptedException, TimeoutException {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
-        while (ready.get() < n) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new TimeoutException(ready.get() + " of " + n + " devices subscribed to methods");
-            }
-            Thread.sleep(10);
-        }
+    public int ready() {
+        return ready.get();
     }
 
     /** What one round measured. */

@@ -40,7 +40,11 @@ class RestartReconnectIT {
             if (context.getNewStatus() == IotHubConnectionStatus.CONNECTED) {
                 connections.incrementAndGet();
             } else if (context.getNewStatus() == IotHubConnectionStatus.DISCONNECTED) {
-                gaveUp.set(context.getNewStatusReason() + ": " + context.getCause());
+                StringBuilder causes = new StringBuilder(String.valueOf(context.getNewStatusReason()));
+                for (Throwable t = context.getCause(); t != null; t = t.getCause() == t ? null : t.getCause()) {
+                    causes.append(" <- ").append(t);
+                }
+                gaveUp.set(causes.toString());
             }
         }, null);
         client.open(true);

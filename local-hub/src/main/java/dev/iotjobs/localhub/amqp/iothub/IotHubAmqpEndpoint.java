@@ -68,7 +68,7 @@ public final class IotHubAmqpEndpoint {
      * optional TLS client certificate for X.509 devices, accepted at the TLS layer and checked against the
      * registry when a device link is attached.
      */
-    public Future<Integer> listenTls(String host, int port, KeyCertOptions serverKey, SSLEngineOptions engine,
+    public Future<ProtonServer> listenTls(String host, int port, KeyCertOptions serverKey, SSLEngineOptions engine,
                                      TrustOptions anyClientCertificate) {
         ProtonServerOptions options = options(host, port);
         options.setSsl(true).setKeyCertOptions(serverKey).setSslEngineOptions(engine)
@@ -77,13 +77,12 @@ public final class IotHubAmqpEndpoint {
         return AmqpServer.listen(vertx, options, WellKnownKeys.HOST_NAME, (socket, connection) -> {
             ConnectionFacts.of(socket).attachTo(connection);
             return true;
-        }, this::handle).map(ProtonServer::actualPort);
+        }, this::handle);
     }
 
     /** Starts the internal plain-TCP server behind {@code bridge} on this event loop (loopback only). */
-    public Future<Integer> listenBehind(AmqpWebSocketBridge bridge, String host, int port) {
-        return AmqpServer.listen(vertx, options(host, port), WellKnownKeys.HOST_NAME, bridge::admit, this::handle)
-                .map(ProtonServer::actualPort);
+    public Future<ProtonServer> listenBehind(AmqpWebSocketBridge bridge, String host, int port) {
+        return AmqpServer.listen(vertx, options(host, port), WellKnownKeys.HOST_NAME, bridge::admit, this::handle);
     }
 
     private ProtonServerOptions options(String host, int port) {
