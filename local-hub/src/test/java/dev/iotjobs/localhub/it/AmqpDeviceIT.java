@@ -5,7 +5,6 @@ import com.microsoft.azure.sdk.iot.device.DeviceClient;
 import com.microsoft.azure.sdk.iot.device.IotHubClientProtocol;
 import com.microsoft.azure.sdk.iot.device.IotHubStatusCode;
 import com.microsoft.azure.sdk.iot.device.Message;
-import com.microsoft.azure.sdk.iot.device.ProxySettings;
 import com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException;
 import com.microsoft.azure.sdk.iot.device.twin.DirectMethodResponse;
 import com.microsoft.azure.sdk.iot.device.twin.TwinCollection;
@@ -17,14 +16,11 @@ import com.microsoft.azure.sdk.iot.service.registry.DeviceStatus;
 import com.microsoft.azure.sdk.iot.service.twin.Twin;
 import com.microsoft.azure.sdk.iot.service.twin.TwinClient;
 import dev.iotjobs.localhub.LocalHub;
-import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.junit.LocalHubExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.net.InetSocketAddress;
-import java.net.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -46,12 +42,7 @@ class AmqpDeviceIT {
 
     /** A device client over {@code protocol} that reaches {@code hub} whoever runs it (AMQPS_WS through the proxy if needed). */
     static DeviceClient client(LocalHub hub, String connectionString, IotHubClientProtocol protocol) {
-        ClientOptions.ClientOptionsBuilder options = ClientOptions.builder();
-        if (protocol == IotHubClientProtocol.AMQPS_WS && hub.restPort() != HubConfig.DEFAULT_REST_PORT && hub.proxyPort() > 0) {
-            options.proxySettings(new ProxySettings(new Proxy(Proxy.Type.HTTP,
-                    new InetSocketAddress(WellKnownKeys.HOST_NAME, hub.proxyPort()))));
-        }
-        return new DeviceClient(connectionString, protocol, options.build());
+        return new DeviceClient(connectionString, protocol, TestDevices.options(hub, protocol).build());
     }
 
     @Test

@@ -1,9 +1,7 @@
 package dev.iotjobs.localhub.it;
 
-import com.microsoft.azure.sdk.iot.device.ClientOptions;
 import com.microsoft.azure.sdk.iot.device.DeviceClient;
 import com.microsoft.azure.sdk.iot.device.IotHubClientProtocol;
-import com.microsoft.azure.sdk.iot.device.ProxySettings;
 import com.microsoft.azure.sdk.iot.device.twin.DirectMethodResponse;
 import com.microsoft.azure.sdk.iot.service.jobs.DirectMethodsJobOptions;
 import com.microsoft.azure.sdk.iot.service.jobs.ScheduledJob;
@@ -13,15 +11,12 @@ import com.microsoft.azure.sdk.iot.service.registry.Device;
 import com.microsoft.azure.sdk.iot.service.twin.Twin;
 import com.microsoft.azure.sdk.iot.service.twin.TwinClient;
 import dev.iotjobs.localhub.LocalHub;
-import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.junit.LocalHubExtension;
 import dev.iotjobs.localhub.tls.DeviceCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.net.InetSocketAddress;
-import java.net.Proxy;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -46,19 +41,9 @@ class AmqpJobsIT {
     private record Member(String id, String label, DeviceClient client) {
     }
 
-    private static ClientOptions.ClientOptionsBuilder options(LocalHub hub, IotHubClientProtocol protocol) {
-        ClientOptions.ClientOptionsBuilder options = ClientOptions.builder();
-        boolean webSocket = protocol == IotHubClientProtocol.AMQPS_WS || protocol == IotHubClientProtocol.MQTT_WS;
-        if (webSocket && hub.restPort() != HubConfig.DEFAULT_REST_PORT && hub.proxyPort() > 0) {
-            options.proxySettings(new ProxySettings(new Proxy(Proxy.Type.HTTP,
-                    new InetSocketAddress(WellKnownKeys.HOST_NAME, hub.proxyPort()))));
-        }
-        return options;
-    }
-
     private static Member sas(LocalHub hub, String run, int i, IotHubClientProtocol protocol) throws Exception {
         Device d = TestDevices.register(hub, run + "-" + i);
-        DeviceClient client = new DeviceClient(TestDevices.connectionString(d), protocol, options(hub, protocol).build());
+        DeviceClient client = new DeviceClient(TestDevices.connectionString(d), protocol, TestDevices.options(hub, protocol).build());
         return new Member(d.getDeviceId(), protocol + "/sas", client);
     }
 
@@ -73,7 +58,7 @@ class AmqpJobsIT {
             X509DeviceIT.selfSignedDevice(hub, id, DeviceCertificates.sha1Thumbprint(cert.certificate()), null);
         }
         DeviceClient client = new DeviceClient("HostName=" + WellKnownKeys.HOST_NAME + ";DeviceId=" + id + ";x509=true",
-                protocol, options(hub, protocol).sslContext(X509DeviceIT.sslContext(hub, cert)).build());
+                protocol, TestDevices.options(hub, protocol).sslContext(X509DeviceIT.sslContext(hub, cert)).build());
         return new Member(id, protocol + (ca ? "/ca" : "/selfSigned"), client);
     }
 

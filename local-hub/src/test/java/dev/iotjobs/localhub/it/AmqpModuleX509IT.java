@@ -5,7 +5,6 @@ import com.microsoft.azure.sdk.iot.device.IotHubClientProtocol;
 import com.microsoft.azure.sdk.iot.device.IotHubStatusCode;
 import com.microsoft.azure.sdk.iot.device.Message;
 import com.microsoft.azure.sdk.iot.device.ModuleClient;
-import com.microsoft.azure.sdk.iot.device.ProxySettings;
 import com.microsoft.azure.sdk.iot.device.exceptions.IotHubClientException;
 import com.microsoft.azure.sdk.iot.device.twin.DirectMethodResponse;
 import com.microsoft.azure.sdk.iot.device.twin.TwinCollection;
@@ -16,7 +15,6 @@ import com.microsoft.azure.sdk.iot.service.registry.Module;
 import com.microsoft.azure.sdk.iot.service.registry.RegistryClient;
 import com.microsoft.azure.sdk.iot.service.twin.TwinClient;
 import dev.iotjobs.localhub.LocalHub;
-import dev.iotjobs.localhub.config.HubConfig;
 import dev.iotjobs.localhub.config.WellKnownKeys;
 import dev.iotjobs.localhub.junit.LocalHubExtension;
 import dev.iotjobs.localhub.model.IdentityKey;
@@ -27,8 +25,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.net.InetSocketAddress;
-import java.net.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
@@ -65,11 +61,8 @@ class AmqpModuleX509IT {
     /** What a user's module code does: its certificate's SSLContext, {@code x509=true}; a proxy only when 443 is the hub's proxy. */
     private ModuleClient client(String deviceId, String moduleId, DeviceCertificates.Issued cert,
                                 IotHubClientProtocol protocol) throws Exception {
-        ClientOptions.ClientOptionsBuilder options = ClientOptions.builder().sslContext(X509DeviceIT.sslContext(hub, cert));
-        if (protocol == IotHubClientProtocol.AMQPS_WS && hub.restPort() != HubConfig.DEFAULT_REST_PORT && hub.proxyPort() > 0) {
-            options.proxySettings(new ProxySettings(new Proxy(Proxy.Type.HTTP,
-                    new InetSocketAddress(WellKnownKeys.HOST_NAME, hub.proxyPort()))));
-        }
+        ClientOptions.ClientOptionsBuilder options = TestDevices.options(hub, protocol)
+                .sslContext(X509DeviceIT.sslContext(hub, cert));
         return new ModuleClient("HostName=" + WellKnownKeys.HOST_NAME + ";DeviceId=" + deviceId + ";ModuleId=" + moduleId
                 + ";x509=true", protocol, options.build());
     }

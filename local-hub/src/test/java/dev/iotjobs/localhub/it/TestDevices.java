@@ -37,13 +37,14 @@ import java.util.concurrent.TimeUnit;
 final class TestDevices {
 
     /**
-     * Client options for a device of {@code hub}: MQTT_WS dials port 443, which a hub run by a non-root user serves
+     * Client options for a device of {@code hub}: MQTT_WS and AMQPS_WS dial port 443, which a hub run by a non-root user serves
      * through its CONNECT proxy, and the device SDK takes a proxy only from its own ProxySettings (what a user's
      * code does too, see docs/local-hub.md). Other protocols need nothing.
      */
     static ClientOptions.ClientOptionsBuilder options(LocalHub hub, IotHubClientProtocol protocol) {
         ClientOptions.ClientOptionsBuilder options = ClientOptions.builder();
-        if (protocol == IotHubClientProtocol.MQTT_WS && hub.restPort() != HubConfig.DEFAULT_REST_PORT && hub.proxyPort() > 0) {
+        boolean webSocket = protocol == IotHubClientProtocol.MQTT_WS || protocol == IotHubClientProtocol.AMQPS_WS;
+        if (webSocket && hub.restPort() != HubConfig.DEFAULT_REST_PORT && hub.proxyPort() > 0) {
             options.proxySettings(new ProxySettings(new Proxy(Proxy.Type.HTTP,
                     new InetSocketAddress(WellKnownKeys.HOST_NAME, hub.proxyPort()))));
         }
