@@ -345,6 +345,9 @@ final class Listeners {
         for (Object server : servers) {
             stopping.add(ListenerShutdown.shutdown(server, STOP_GRACE));
         }
+        if (proxy != null) {
+            stopping.add(proxy.shutdown(STOP_GRACE));
+        }
         if (amqp != null) {
             stopping.add(vertx.timer(STOP_GRACE.toMillis() / 2)
                     .compose(t -> amqp.closeAll("The hub is stopping; reconnect when it is back.")));

@@ -10,6 +10,7 @@ import io.vertx.core.net.NetSocket;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A tiny HTTPS CONNECT proxy that leads every tunnel to the hub's REST port. It exists for machines where
@@ -123,7 +124,16 @@ public final class ConnectProxy {
     }
 
     public Future<Void> close() {
-        Future<Void> f = server == null ? Future.succeededFuture() : server.close();
+        return shutdown(Duration.ZERO);
+    }
+
+    /**
+     * Stops accepting at once and ends the tunnels after {@code grace}, like the hub's other listeners when it stops:
+     * a client whose CONNECT the proxy accepted but could not tunnel would get 502, which the device SDK does not
+     * retry, where a refused connection is retried.
+     */
+    public Future<Void> shutdown(Duration grace) {
+        Future<Void> f = server == null ? Future.succeededFuture() : server.shutdown(grace.toMillis(), TimeUnit.MILLISECONDS);
         return f.compose(v -> client == null ? Future.succeededFuture() : client.close());
     }
 
