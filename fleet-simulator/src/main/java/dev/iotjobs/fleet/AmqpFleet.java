@@ -28,7 +28,6 @@ import org.apache.qpid.proton.message.Message;
 
 import javax.net.ssl.TrustManagerFactory;
 import java.nio.file.Path;
-import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -326,24 +325,9 @@ public final class AmqpFleet implements SimulatedFleet {
             return Future.<Void>succeededFuture();
         }).recover(e -> {
             a.close();
-            if (attempt >= FleetSimulator.MAX_ATTEMPTS || closed || !retryable(e)) {
-                return Future.failedFuture(e);
-            }
-            retries.incrementAndGet();
-            Promise<Void> again = Promise.promise();
-            vertx.setTimer(200L * attempt, t -> connectDevice(d, attempt + 1).onComplete(again));
-            return again.future();
+            return ConnectRetry.next(vertx, e, attempt, closed, RefusedException.class, retries,
+                    next -> connectDevice(d, next));
         });
-    }
-
-    /** Certificate problems and refusals by the hub will not go away by retrying. */
-    static boolean retryable(Throwable error) {
-        for (Throwable t = error; t != null; t = t.getCause()) {
-            if (t instanceof CertificateException || t instanceof RefusedException) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** The claims-based security session: {@code $cbs} links, then one put-token of the device's SAS token. */

@@ -18,7 +18,6 @@ import io.vertx.mqtt.MqttConnectionException;
 import io.vertx.mqtt.messages.MqttPublishMessage;
 import io.vertx.mqtt.messages.MqttSubAckMessage;
 
-import java.security.cert.CertificateException;
 import java.util.Collections;
 import java.util.concurrent.ExecutionException;
 import javax.net.ssl.TrustManagerFactory;
@@ -427,24 +426,9 @@ public final class FleetSimulator implements SimulatedFleet {
             if (client.isConnected()) {
                 client.disconnect();
             }
-            if (attempt >= MAX_ATTEMPTS || closed || !retryable(e)) {
-                return Future.failedFuture(e);
-            }
-            retries.incrementAndGet();
-            Promise<Void> again = Promise.promise();
-            vertx.setTimer(200L * attempt, t -> connectDevice(d, attempt + 1).onComplete(again));
-            return again.future();
+            return ConnectRetry.next(vertx, e, attempt, closed, MqttConnectionException.class, retries,
+                    next -> connectDevice(d, next));
         });
-    }
-
-    /** Certificate problems and refused CONNECTs (CONNACK != 0) will not go away by retrying. */
-    static boolean retryable(Throwable error) {
-        for (Throwable t = error; t != null; t = t.getCause()) {
-            if (t instanceof CertificateException || t instanceof MqttConnectionException) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static void onSubAck(SimDevice d, MqttSubAckMessage ack, Promise<Void> subscribed) {

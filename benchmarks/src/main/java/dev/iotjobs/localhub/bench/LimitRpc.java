@@ -7,13 +7,21 @@ import dev.iotjobs.localhub.tls.DevCertificateAuthority;
 
 import dev.iotjobs.localhub.config.WellKnownKeys;
 
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * The limit-rpc scenarios: the method-job's fleet (same process, JVM options, protocol and device count) against a
@@ -27,6 +35,9 @@ final class LimitRpc {
 
     /** A minimal server of one protocol: it calls lockDoor on every connected device, one round at a time. */
     interface Server extends AutoCloseable {
+        /** HubConfig's default number of event loops. */
+        int EVENT_LOOPS = Math.max(1, Runtime.getRuntime().availableProcessors());
+
         int port();
 
         /** Devices that can take method requests now (subscribed, or with both method links attached). */
@@ -41,6 +52,25 @@ final class LimitRpc {
                 }
                 Thread.sleep(10);
             }
+        }
+
+        /** A Vert.x for a limit server: as many event loops as the hub's default (one per processor). */
+        static Vertx newVertx() {
+            return Vertx.vertx(new VertxOptions().setEventLoopPoolSize(EVENT_LOOPS).setBlockedThreadCheckInterval(2000));
+        }
+
+        /**
+         * One listener per event loop, each started by {@code listen} in its own verticle instance (as the hub's
+         * listeners are); returns once all listen.
+         */
+        static void listenOnEveryEventLoop(Vertx vertx, Supplier<Future<?>> listen) throws Exception {
+            vertx.deployVerticle(() -> new VerticleBase() {
+                @Override
+                public Future<?> start() {
+                    return listen.get();
+                }
+            }, new DeploymentOptions().setInstances(EVENT_LOOPS)).toCompletionStage().toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS);
         }
 
         /** One port for every event loop's listener (Vert.x shares a port between listeners only when it is concrete). */

@@ -7,12 +7,8 @@ import dev.iotjobs.localhub.tls.DevCertificateAuthority;
 import dev.iotjobs.localhub.tls.DeviceCertificates;
 import dev.iotjobs.localhub.tls.VertxTlsOptions;
 import io.vertx.core.Context;
-import io.vertx.core.DeploymentOptions;
-import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.net.TrustOptions;
 import io.vertx.proton.ProtonConnection;
@@ -69,21 +65,16 @@ final class LimitRpcAmqpServer implements LimitRpc.Server {
 
     /** Starts the server on a free port of 127.0.0.1, presenting the hub's server certificate of {@code ca}. */
     static LimitRpcAmqpServer start(DevCertificateAuthority ca) throws Exception {
-        int eventLoops = Math.max(1, Runtime.getRuntime().availableProcessors()); // HubConfig's default
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops).setBlockedThreadCheckInterval(2000));
-        LimitRpcAmqpServer server = new LimitRpcAmqpServer(vertx);
+        LimitRpcAmqpServer server = new LimitRpcAmqpServer(LimitRpc.Server.newVertx());
         try {
             server.port = LimitRpc.Server.freePort();
             ProtonServerOptions options = options(ca, server.port);
-            vertx.deployVerticle(() -> new VerticleBase() {
-                @Override
-                public Future<?> start() {
-                    Promise<ProtonServer> listening = Promise.promise();
-                    ProtonServer.create(vertx, options).connectHandler(server::onConnect)
-                            .listen(options.getPort(), options.getHost(), listening::handle);
-                    return listening.future();
-                }
-            }, new DeploymentOptions().setInstances(eventLoops)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            LimitRpc.Server.listenOnEveryEventLoop(server.vertx, () -> {
+                Promise<ProtonServer> listening = Promise.promise();
+                ProtonServer.create(server.vertx, options).connectHandler(server::onConnect)
+                        .listen(options.getPort(), options.getHost(), listening::handle);
+                return listening.future();
+            });
         } catch (Exception e) {
             server.close();
             throw e;

@@ -8,11 +8,7 @@ import dev.iotjobs.localhub.tls.DeviceCertificates;
 import dev.iotjobs.localhub.tls.VertxTlsOptions;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.vertx.core.Context;
-import io.vertx.core.DeploymentOptions;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.net.TrustOptions;
@@ -67,19 +63,12 @@ final class LimitRpcServer implements LimitRpc.Server {
 
     /** Starts the server on a free port of 127.0.0.1, presenting the hub's server certificate of {@code ca}. */
     static LimitRpcServer start(DevCertificateAuthority ca) throws Exception {
-        int eventLoops = Math.max(1, Runtime.getRuntime().availableProcessors()); // HubConfig's default
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops).setBlockedThreadCheckInterval(2000));
-        LimitRpcServer server = new LimitRpcServer(vertx);
+        LimitRpcServer server = new LimitRpcServer(LimitRpc.Server.newVertx());
         try {
             server.port = LimitRpc.Server.freePort();
             MqttServerOptions options = mqttOptions(ca, server.port);
-            // One listener per event loop, each deployed in its own verticle instance (see LocalHub.listenOnEveryEventLoop).
-            vertx.deployVerticle(() -> new VerticleBase() {
-                @Override
-                public Future<?> start() {
-                    return MqttServer.create(vertx, options).endpointHandler(server::onConnect).listen();
-                }
-            }, new DeploymentOptions().setInstances(eventLoops)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            LimitRpc.Server.listenOnEveryEventLoop(server.vertx,
+                    () -> MqttServer.create(server.vertx, options).endpointHandler(server::onConnect).listen());
         } catch (Exception e) {
             server.close();
             throw e;

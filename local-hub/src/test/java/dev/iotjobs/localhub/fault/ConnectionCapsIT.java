@@ -138,25 +138,7 @@ class ConnectionCapsIT {
             assertTrue(answer.startsWith("HTTP/1.1 408"), answer);
         }
         String connect = "CONNECT 127.0.0.1:" + hub.restPort() + " HTTP/1.1\r\nHost: 127.0.0.1:" + hub.restPort() + "\r\n\r\n";
-        List<Socket> held = new ArrayList<>();
-        try {
-            for (int i = 0; i < 2; i++) {
-                Socket tunnel = proxySocket();
-                held.add(tunnel);
-                String status = exchangeKeepAlive(tunnel.getOutputStream(), tunnel.getInputStream(), connect);
-                assertTrue(status.startsWith("HTTP/1.1 200"), status);
-            }
-            try (Socket third = proxySocket()) {
-                third.getOutputStream().write(connect.getBytes(StandardCharsets.US_ASCII));
-                String answer = readAll(third.getInputStream());
-                assertTrue(answer.startsWith("HTTP/1.1 503"), answer);
-                assertTrue(answer.contains("retry later"), answer);
-            }
-        } finally {
-            for (Socket s : held) {
-                s.close();
-            }
-        }
+        assertThirdIsAnswered503(hub.proxyPort(), connect);
         String status = null;
         for (int attempt = 0; attempt < 100 && (status == null || !status.startsWith("HTTP/1.1 200")); attempt++) {
             if (status != null) {
@@ -170,7 +152,11 @@ class ConnectionCapsIT {
     }
 
     private static Socket proxySocket() throws IOException {
-        Socket socket = new Socket("127.0.0.1", hub.proxyPort());
+        return socketTo(hub.proxyPort());
+    }
+
+    private static Socket socketTo(int port) throws IOException {
+        Socket socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(15_000);
         return socket;
     }
@@ -183,18 +169,24 @@ class ConnectionCapsIT {
     void console_pastTheCap_isAnswered503() throws Exception {
         URI console = URI.create(hub.consoleUrl());
         String get = "GET / HTTP/1.1\r\nHost: 127.0.0.1:" + console.getPort() + "\r\n\r\n";
+        assertThirdIsAnswered503(console.getPort(), get);
+    }
+
+    /**
+     * With two connections to {@code port} held open (each answered 200 to {@code request}), a third is answered
+     * 503 "retry later" and closed: the listener's cap in these tests is 2.
+     */
+    private static void assertThirdIsAnswered503(int port, String request) throws IOException {
         List<Socket> held = new ArrayList<>();
         try {
             for (int i = 0; i < 2; i++) {
-                Socket s = new Socket("127.0.0.1", console.getPort());
-                s.setSoTimeout(15_000);
+                Socket s = socketTo(port);
                 held.add(s);
-                String status = exchangeKeepAlive(s.getOutputStream(), s.getInputStream(), get);
+                String status = exchangeKeepAlive(s.getOutputStream(), s.getInputStream(), request);
                 assertTrue(status.startsWith("HTTP/1.1 200"), status);
             }
-            try (Socket third = new Socket("127.0.0.1", console.getPort())) {
-                third.setSoTimeout(15_000);
-                third.getOutputStream().write(get.getBytes(StandardCharsets.US_ASCII));
+            try (Socket third = socketTo(port)) {
+                third.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
                 String answer = readAll(third.getInputStream());
                 assertTrue(answer.startsWith("HTTP/1.1 503"), answer);
                 assertTrue(answer.contains("retry later"), answer);
