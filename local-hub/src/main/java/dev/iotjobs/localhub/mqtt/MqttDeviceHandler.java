@@ -300,6 +300,18 @@ public final class MqttDeviceHandler {
         }
     }
 
+    /**
+     * How long a connection whose telemetry was refused stays open before the hub closes it. A real hub answers
+     * after a network round trip; one on the same machine answered in about 2 ms, and that is too fast for
+     * iot-device-client 2.5.0: when it reconnects, it reports itself connected twice (once from the MQTT
+     * connection's open, {@code onConnectionEstablished}, and again when {@code IotHubTransport.openConnection}
+     * returns), and its send thread resends the waiting message in between. A connection lost in that gap is
+     * recorded as lost and then overwritten as connected: the client stays "connected" on a closed socket, never
+     * reconnects, and the message waits forever. Refused again at once, a device resending in a flood hit that
+     * gap about once in four tries on a loaded machine; closing a little later leaves the SDK time to finish.
+     */
+    static final long REFUSED_TELEMETRY_CLOSE_DELAY_MILLIS = 200;
+
     /** Telemetry is acknowledged once the telemetry sink has taken it; a refused message closes the connection. */
     private void onTelemetry(MqttEndpoint endpoint, EdgeSession session, MqttPublishMessage msg) {
         Map<String, String> bag = DeviceTopics.telemetryProperties(endpoint.clientIdentifier(), msg.topicName());
@@ -327,9 +339,11 @@ public final class MqttDeviceHandler {
                                 ? e.getCause() : e;
                         LOG.info("Telemetry of {} refused, closing its connection: {}", session.identity(),
                                 cause.getMessage());
-                        if (endpoint.isConnected()) {
-                            endpoint.close();
-                        }
+                        vertx.setTimer(REFUSED_TELEMETRY_CLOSE_DELAY_MILLIS, t -> {
+                            if (endpoint.isConnected()) {
+                                endpoint.close();
+                            }
+                        });
                     }
                 }));
     }
