@@ -5,6 +5,7 @@ import dev.iotjobs.localhub.LocalHub;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,9 +64,33 @@ public final class AppProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** Sends SIGINT, as Ctrl-C in a terminal does (Unix). */
+    /**
+     * Sends SIGINT, as Ctrl-C in a terminal does (Unix). A process started by one that ignores SIGINT ignores it too
+     * (a shell's {@code nohup} or {@code &} without job control does that to Maven and every JVM under it): the app
+     * would never see the Ctrl-C, so this fails at once and says so, on Linux, where {@code /proc} tells.
+     */
     public void pressCtrlC() throws IOException, InterruptedException {
+        if (ignoresSigint(process.pid())) {
+            throw new IllegalStateException("The app ignores SIGINT, as it inherited from the build that started it"
+                    + " (Maven run under nohup, or with & in a shell without job control): a Ctrl-C cannot be tested"
+                    + " this way. Run the build in the foreground, or from a shell with job control (set -m).");
+        }
         new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).inheritIO().start().waitFor();
+    }
+
+    /** Whether the process's ignored-signals mask ({@code SigIgn} in /proc/PID/status) holds SIGINT (signal 2). */
+    static boolean ignoresSigint(long pid) {
+        Path status = Path.of("/proc", Long.toString(pid), "status");
+        try {
+            for (String line : Files.readAllLines(status)) {
+                if (line.startsWith("SigIgn:")) {
+                    return (Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16) & 0x2) != 0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // no /proc (not Linux) or the process has ended: nothing to tell
+        }
+        return false;
     }
 
     @Override
