@@ -17,6 +17,7 @@ import com.microsoft.azure.sdk.iot.service.query.RawQueryResponse;
 import com.microsoft.azure.sdk.iot.service.twin.Twin;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
@@ -70,10 +71,9 @@ public final class ScheduleJobService {
             String condition = "DeviceId IN ['" + deviceId.replace("\\", "\\\\").replace("'", "\\'") + "']";
             String methodJobId = schedule(jobId -> scheduleMethodJob(client, jobId, condition)); // step 1
             String twinJobId = schedule(jobId -> scheduleTwinJob(client, jobId, condition));     // step 2
-            ScheduledJob methodJob = followJob(client, methodJobId, pollSeconds);                // step 3
-            ScheduledJob twinJob = followJob(client, twinJobId, pollSeconds);
+            List<ScheduledJob> jobs = followJobs(client, pollSeconds, methodJobId, twinJobId);  // step 3
             printDeviceOutcomes(new QueryClient(connectionString), methodJobId);                 // step 4
-            exitCode = verdict(methodJob, twinJob);
+            exitCode = verdict(jobs);
         } catch (IotHubUnauthorizedException e) {
             System.out.println("The hub " + host + " refused the credentials: check the policy name and key.");
         } catch (IotHubException e) { // any other refusal, throttling (429xxx) and the daily quota (403002) included
@@ -134,26 +134,32 @@ public final class ScheduleJobService {
         System.out.println("Device twin called with Job Id: " + jobId);
     }
 
-    // Step 3: ask the hub for the job until it has ended.
-    static ScheduledJob followJob(ScheduledJobsClient client, String jobId, int pollSeconds)
+    // Step 3: ask the hub for both jobs, every few seconds, until both have ended.
+    static List<ScheduledJob> followJobs(ScheduledJobsClient client, int pollSeconds, String... jobIds)
             throws IOException, IotHubException, InterruptedException {
         for (int poll = 1; ; poll++) {
-            ScheduledJob job = client.get(jobId);
-            JobStatistics s = job.getJobStatistics(); // null until the hub has picked the devices
-            if (s == null) {
-                System.out.println("...job " + jobId + " " + job.getJobStatus());
-            } else {
-                System.out.printf("...job %s %s (devices: %d succeeded, %d failed, %d running, %d pending of %d)%n",
-                        jobId, job.getJobStatus(), s.getSucceededCount(), s.getFailedCount(), s.getRunningCount(),
-                        s.getPendingCount(), s.getDeviceCount());
+            List<ScheduledJob> jobs = new ArrayList<>();
+            for (String jobId : jobIds) {
+                ScheduledJob job = client.get(jobId);
+                jobs.add(job);
+                JobStatistics s = job.getJobStatistics(); // null until the hub has picked the devices
+                if (s == null) {
+                    System.out.println("...job " + jobId + " " + job.getJobStatus());
+                } else {
+                    System.out.printf("...job %s %s (devices: %d succeeded, %d failed, %d running, %d pending of %d)%n",
+                            jobId, job.getJobStatus(), s.getSucceededCount(), s.getFailedCount(),
+                            s.getRunningCount(), s.getPendingCount(), s.getDeviceCount());
+                }
+                // A method job that has not ended after the first poll is waiting for its device: say why.
+                if (poll > 1 && !ENDED.contains(job.getJobStatus())
+                        && job.getJobType() == ScheduledJobType.scheduleDeviceMethod) {
+                    System.out.printf("   (the job waits up to %d s for the device to connect, then %d s for its"
+                            + " answer: is the device app running?)%n",
+                            CONNECT_TIMEOUT_SECONDS, RESPONSE_TIMEOUT_SECONDS);
+                }
             }
-            if (ENDED.contains(job.getJobStatus())) {
-                return job;
-            }
-            // A method job that has not ended after the first poll is waiting for its device: say why.
-            if (poll > 1 && job.getJobType() == ScheduledJobType.scheduleDeviceMethod) {
-                System.out.printf("   (the job waits up to %d s for the device to connect, then %d s for its answer:"
-                        + " is the device app running?)%n", CONNECT_TIMEOUT_SECONDS, RESPONSE_TIMEOUT_SECONDS);
+            if (jobs.stream().allMatch(job -> ENDED.contains(job.getJobStatus()))) {
+                return jobs;
             }
             System.out.println("Job status posted, press Ctrl-C to exit");
             Thread.sleep(pollSeconds * 1000L);
@@ -180,7 +186,7 @@ public final class ScheduleJobService {
     }
 
     // Success means both jobs completed, on at least one device, and no device failed.
-    static int verdict(ScheduledJob... jobs) {
+    static int verdict(List<ScheduledJob> jobs) {
         for (ScheduledJob job : jobs) {
             JobStatistics s = job.getJobStatistics();
             String problem = null;
