@@ -35,8 +35,8 @@ final class LimitRpc {
 
     /** A minimal server of one protocol: it calls lockDoor on every connected device, one round at a time. */
     interface Server extends AutoCloseable {
-        /** HubConfig's default number of event loops. */
-        int EVENT_LOOPS = Math.max(1, Runtime.getRuntime().availableProcessors());
+        /** As many event loops as the hub has by default. */
+        int EVENT_LOOPS = HubConfig.builder().build().eventLoops();
 
         int port();
 

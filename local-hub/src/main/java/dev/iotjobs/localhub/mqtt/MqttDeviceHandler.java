@@ -55,6 +55,18 @@ import java.util.Objects;
 public final class MqttDeviceHandler {
     private static final Logger LOG = LoggerFactory.getLogger(MqttDeviceHandler.class);
 
+    /**
+     * How long a connection whose telemetry was refused stays open before the hub closes it. A real hub answers
+     * after a network round trip; one on the same machine answered in about 2 ms, and that is too fast for
+     * iot-device-client 2.5.0: when it reconnects, it reports itself connected twice (once from the MQTT
+     * connection's open, {@code onConnectionEstablished}, and again when {@code IotHubTransport.openConnection}
+     * returns), and its send thread resends the waiting message in between. A connection lost in that gap is
+     * recorded as lost and then overwritten as connected: the client stays "connected" on a closed socket, never
+     * reconnects, and the message waits forever. Refused again at once, a device resending in a flood hit that
+     * gap about once in four tries on a loaded machine; closing a little later leaves the SDK time to finish.
+     */
+    static final long REFUSED_TELEMETRY_CLOSE_DELAY_MILLIS = 200;
+
     private final Vertx vertx;
     private final WorkerExecutor workers;
     private final DeviceEdge edge;
@@ -299,18 +311,6 @@ public final class MqttDeviceHandler {
             endpoint.close();
         }
     }
-
-    /**
-     * How long a connection whose telemetry was refused stays open before the hub closes it. A real hub answers
-     * after a network round trip; one on the same machine answered in about 2 ms, and that is too fast for
-     * iot-device-client 2.5.0: when it reconnects, it reports itself connected twice (once from the MQTT
-     * connection's open, {@code onConnectionEstablished}, and again when {@code IotHubTransport.openConnection}
-     * returns), and its send thread resends the waiting message in between. A connection lost in that gap is
-     * recorded as lost and then overwritten as connected: the client stays "connected" on a closed socket, never
-     * reconnects, and the message waits forever. Refused again at once, a device resending in a flood hit that
-     * gap about once in four tries on a loaded machine; closing a little later leaves the SDK time to finish.
-     */
-    static final long REFUSED_TELEMETRY_CLOSE_DELAY_MILLIS = 200;
 
     /** Telemetry is acknowledged once the telemetry sink has taken it; a refused message closes the connection. */
     private void onTelemetry(MqttEndpoint endpoint, EdgeSession session, MqttPublishMessage msg) {
